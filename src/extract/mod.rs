@@ -1,0 +1,231 @@
+//! Extraction: turns one source file (HTML, Markdown or plain text) into a [`Document`] of blocks.
+//!
+//! Every extractor produces the same shape: a title, an optional canonical URL, and an ordered
+//! list of blocks (headings, paragraphs, lists, figure alt text), each with its 1-based source
+//! line and the links it contains. Splitting into passages happens later, in `passage`.
+
+pub mod html;
+pub mod markdown;
+pub mod text;
+
+use std::path::Path;
+
+/// The format of a source file, decided by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Html,
+    Markdown,
+    Text,
+}
+
+impl Format {
+    /// The format for a path's extension, or `None` for files citeseek does not read.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "html" | "htm" => Some(Format::Html),
+            "md" | "markdown" => Some(Format::Markdown),
+            "txt" => Some(Format::Text),
+            _ => None,
+        }
+    }
+}
+
+/// A link found in a block: its anchor text, the raw `href`, and the absolute URL it resolves to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Link {
+    pub text: String,
+    pub href: String,
+    /// Absolute URL (relative links resolved against the canonical or document URL).
+    pub url: Option<String>,
+}
+
+/// What a block is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockKind {
+    /// A heading `h1`–`h6`, with the `id` attribute that makes it addressable.
+    Heading { level: u8, anchor: Option<String> },
+    Paragraph,
+    /// A list; `text` holds one item per line.
+    List,
+    /// Alt text of a content image.
+    Figure,
+}
+
+/// One unit of content in document order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub text: String,
+    /// 1-based line of the block's start in the source file.
+    pub line: usize,
+    pub links: Vec<Link>,
+}
+
+impl Block {
+    pub fn new(kind: BlockKind, text: String, line: usize) -> Block {
+        Block {
+            kind,
+            text,
+            line,
+            links: Vec::new(),
+        }
+    }
+}
+
+/// Bibliographic `citation_*` (Highwire) metadata of a page, when present.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageMeta {
+    pub title: Option<String>,
+    pub doi: Option<String>,
+    pub pmid: Option<String>,
+}
+
+/// A source file after extraction.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    /// The document title: the first `h1`, else `<title>`, else the file stem.
+    pub title: String,
+    /// Canonical URL of the document, when known.
+    pub url: Option<String>,
+    pub blocks: Vec<Block>,
+    pub meta: PageMeta,
+}
+
+impl Document {
+    /// All links of the document, in order.
+    pub fn links(&self) -> impl Iterator<Item = &Link> {
+        self.blocks.iter().flat_map(|b| b.links.iter())
+    }
+}
+
+/// Extract a document from source text in the given format.
+///
+/// `base_url` is the URL the document is served at, used to resolve relative links when the
+/// document does not name a canonical URL itself. `fallback_title` is used when the content
+/// has no title of its own.
+pub fn extract(
+    format: Format,
+    source: &str,
+    base_url: Option<&str>,
+    fallback_title: &str,
+) -> Document {
+    let mut doc = match format {
+        Format::Html => html::extract(source, base_url),
+        Format::Markdown => markdown::extract(source, base_url),
+        Format::Text => text::extract(source, base_url),
+    };
+    if doc.title.trim().is_empty() {
+        doc.title = fallback_title.to_string();
+    }
+    doc
+}
+
+/// Collapse runs of whitespace into single spaces, drop control characters, and trim.
+pub fn clean_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+        } else if c.is_control() || is_invisible(c) {
+            continue;
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Zero-width and bidi-control characters that only hide or reorder text.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+    )
+}
+
+/// Resolve `href` against `base`, returning an absolute URL string.
+pub fn resolve_href(base: Option<&url::Url>, href: &str) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    match url::Url::parse(href) {
+        Ok(u) => Some(u.to_string()),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            base.and_then(|b| b.join(href).ok()).map(|u| u.to_string())
+        }
+        Err(_) => None,
+    }
+}
+
+/// 1-based line number of a byte offset in `source`.
+pub fn line_of(source: &str, offset: usize) -> usize {
+    let end = offset.min(source.len());
+    source.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// Find bare `http(s)://` URLs in plain text, as links whose anchor text is the URL.
+pub fn bare_links(text: &str, base: Option<&url::Url>) -> Vec<Link> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r#"https?://[^\s<>"'()\[\]]+"#).expect("static regex is valid")
+    });
+    re.find_iter(text)
+        .map(|m| {
+            let href = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?']);
+            Link {
+                text: href.to_string(),
+                href: href.to_string(),
+                url: resolve_href(base, href),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_text_collapses_whitespace_and_drops_controls() {
+        assert_eq!(clean_text("  a\n\t b\u{7}c\u{1b}[0m "), "a bc[0m");
+        assert_eq!(clean_text("x\u{200B}y"), "xy");
+    }
+
+    #[test]
+    fn format_by_extension() {
+        assert_eq!(Format::from_path(Path::new("a/b.HTM")), Some(Format::Html));
+        assert_eq!(Format::from_path(Path::new("b.md")), Some(Format::Markdown));
+        assert_eq!(Format::from_path(Path::new("b.txt")), Some(Format::Text));
+        assert_eq!(Format::from_path(Path::new("b.pdf")), None);
+        assert_eq!(Format::from_path(Path::new("README")), None);
+    }
+
+    #[test]
+    fn resolves_relative_links_against_base() {
+        let base = url::Url::parse("https://example.com/blogs/news/a").ok();
+        assert_eq!(
+            resolve_href(base.as_ref(), "/blogs/news/b").as_deref(),
+            Some("https://example.com/blogs/news/b")
+        );
+        assert_eq!(resolve_href(None, "/x"), None);
+        assert_eq!(
+            resolve_href(None, "https://doi.org/10.1/x").as_deref(),
+            Some("https://doi.org/10.1/x")
+        );
+    }
+
+    #[test]
+    fn finds_bare_links_without_trailing_punctuation() {
+        let links = bare_links("See https://doi.org/10.1/abc. And (http://x.org/y)", None);
+        let urls: Vec<_> = links.iter().map(|l| l.href.as_str()).collect();
+        assert_eq!(urls, ["https://doi.org/10.1/abc", "http://x.org/y"]);
+    }
+}
