@@ -1,3 +1,20 @@
 //! citeseek: a search engine and citation index for health guides and the studies they cite.
+//!
+//! Data flows one way: corpus files ([`corpus`]) → documents ([`extract`]) → passages
+//! ([`passage`]) → cited passages ([`link`], with [`references`]) → the tantivy index
+//! ([`index`], driven by [`ingest`]) → hits ([`search`]) → output ([`render`]).
+//! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod corpus;
+pub mod eval;
 pub mod extract;
+pub mod index;
+pub mod ingest;
+pub mod link;
 pub mod passage;
+pub mod references;
+pub mod render;
+pub mod search;

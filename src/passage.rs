@@ -88,7 +88,16 @@ pub fn split(doc: &Document, info: &DocInfo) -> Vec<Passage> {
         let block = &blocks[i];
         match &block.kind {
             BlockKind::Heading { level, anchor } => {
-                attach_alt(&mut out, section_start, &mut pending_alt, &headings, info, doc, &mut counter, block.line);
+                attach_alt(
+                    &mut out,
+                    section_start,
+                    &mut pending_alt,
+                    &headings,
+                    info,
+                    doc,
+                    &mut counter,
+                    block.line,
+                );
                 if *level == 1 && !title_seen && block.text == doc.title {
                     title_seen = true;
                     i += 1;
@@ -98,7 +107,11 @@ pub fn split(doc: &Document, info: &DocInfo) -> Vec<Passage> {
                     headings.pop();
                 }
                 let base = anchor.clone().unwrap_or_else(|| slugify(&block.text));
-                let base = if base.is_empty() { "section".to_string() } else { base };
+                let base = if base.is_empty() {
+                    "section".to_string()
+                } else {
+                    base
+                };
                 let n = slugs_used.entry(base.clone()).or_insert(0);
                 *n += 1;
                 let slug = if *n == 1 { base } else { format!("{base}-{n}") };
@@ -131,13 +144,31 @@ pub fn split(doc: &Document, info: &DocInfo) -> Vec<Passage> {
                     out.push(p);
                 }
                 if !pending_alt.is_empty() {
-                    attach_alt(&mut out, section_start, &mut pending_alt, &headings, info, doc, &mut counter, block.line);
+                    attach_alt(
+                        &mut out,
+                        section_start,
+                        &mut pending_alt,
+                        &headings,
+                        info,
+                        doc,
+                        &mut counter,
+                        block.line,
+                    );
                 }
             }
         }
         i += 1;
     }
-    attach_alt(&mut out, section_start, &mut pending_alt, &headings, info, doc, &mut counter, 0);
+    attach_alt(
+        &mut out,
+        section_start,
+        &mut pending_alt,
+        &headings,
+        info,
+        doc,
+        &mut counter,
+        0,
+    );
     out
 }
 
@@ -182,15 +213,16 @@ fn new_passage(
     line: usize,
 ) -> Passage {
     let slug = headings.last().map_or("top", |h| h.2.as_str());
-    let url = doc.url.as_ref().map(|u| {
-        match headings.last().and_then(|h| h.3.as_ref()) {
+    let url = doc
+        .url
+        .as_ref()
+        .map(|u| match headings.last().and_then(|h| h.3.as_ref()) {
             Some(anchor) => {
                 let base = u.split('#').next().unwrap_or(u);
                 format!("{base}#{anchor}")
             }
             None => u.clone(),
-        }
-    });
+        });
     Passage {
         id: format!("{}#{}/{}", info.id, slug, n),
         kind: info.kind,
@@ -325,15 +357,29 @@ mod tests {
         );
         let got: Vec<_> = ps
             .iter()
-            .map(|p| (p.id.as_str(), p.section.join(" > "), p.url.as_deref().unwrap_or("")))
+            .map(|p| {
+                (
+                    p.id.as_str(),
+                    p.section.join(" > "),
+                    p.url.as_deref().unwrap_or(""),
+                )
+            })
             .collect();
         assert_eq!(
             got,
             [
                 ("g#top/1", String::new(), "https://site.example/g"),
                 ("g#care/1", "Care".into(), "https://site.example/g#care"),
-                ("g#heat-ice/1", "Care > Heat & Ice".into(), "https://site.example/g"),
-                ("g#heat-ice/2", "Care > Heat & Ice".into(), "https://site.example/g"),
+                (
+                    "g#heat-ice/1",
+                    "Care > Heat & Ice".into(),
+                    "https://site.example/g"
+                ),
+                (
+                    "g#heat-ice/2",
+                    "Care > Heat & Ice".into(),
+                    "https://site.example/g"
+                ),
                 ("g#next/1", "Next".into(), "https://site.example/g"),
             ]
         );
@@ -345,7 +391,10 @@ mod tests {
         let a = split_html("<h1>G</h1><h2>A</h2><p>x.</p><h2>B</h2><p>y.</p><p>z.</p>");
         let b = split_html("<h1>G</h1><h2>A</h2><p>x.</p><p>new paragraph.</p><p>more.</p><h2>B</h2><p>y.</p><p>z.</p>");
         let ids = |ps: &[Passage]| -> Vec<(String, String)> {
-            ps.iter().filter(|p| p.section == ["B"]).map(|p| (p.id.clone(), p.text.clone())).collect()
+            ps.iter()
+                .filter(|p| p.section == ["B"])
+                .map(|p| (p.id.clone(), p.text.clone()))
+                .collect()
         };
         assert_eq!(ids(&a), ids(&b));
     }
@@ -392,8 +441,14 @@ mod tests {
 
     #[test]
     fn slugify_examples() {
-        assert_eq!(slugify("Red Flag Symptoms You Shouldn't Ignore"), "red-flag-symptoms-you-shouldnt-ignore");
-        assert_eq!(slugify("  Heat & Ice: 48–72 hours "), "heat-ice-48-72-hours");
+        assert_eq!(
+            slugify("Red Flag Symptoms You Shouldn't Ignore"),
+            "red-flag-symptoms-you-shouldnt-ignore"
+        );
+        assert_eq!(
+            slugify("  Heat & Ice: 48–72 hours "),
+            "heat-ice-48-72-hours"
+        );
         assert_eq!(slugify("???"), "");
     }
 }

@@ -32,14 +32,45 @@ const CHROME_MARKERS: &[&str] = &["cookie", "consent", "gdpr"];
 
 /// Tags that start a block; text next to them is a paragraph of its own.
 const BLOCK_TAGS: &[&str] = &[
-    "p", "div", "section", "article", "main", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5",
-    "h6", "figure", "table", "blockquote", "pre", "dl", "dt", "dd", "hr", "address", "details",
-    "summary", "figcaption", "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "header",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "figure",
+    "table",
+    "blockquote",
+    "pre",
+    "dl",
+    "dt",
+    "dd",
+    "hr",
+    "address",
+    "details",
+    "summary",
+    "figcaption",
+    "tr",
+    "td",
+    "th",
+    "tbody",
+    "thead",
+    "tfoot",
+    "caption",
+    "header",
     "center",
 ];
 
-/// Extract an HTML page. `base_url` is where the page is served, used when it names no
-/// canonical URL.
+/// Extract an HTML page. `base_url` is where the page lives (used to resolve relative links
+/// when the page names no canonical URL); the document's own URL is its canonical URL.
 pub fn extract(source: &str, base_url: Option<&str>) -> Document {
     let html = Html::parse_document(source);
     let lines = element_lines(&html, source);
@@ -87,7 +118,7 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
 
     Document {
         title,
-        url: doc_url.map(|u| u.to_string()),
+        url: canonical.map(|u| u.to_string()),
         blocks,
         meta,
     }
@@ -105,7 +136,11 @@ fn content_root(html: &Html) -> Option<ElementRef<'_>> {
         let articles: Vec<_> = Selector::parse("article")
             .map(|s| main.select(&s).collect())
             .unwrap_or_default();
-        return Some(if articles.len() == 1 { articles[0] } else { *main });
+        return Some(if articles.len() == 1 {
+            articles[0]
+        } else {
+            *main
+        });
     }
     let articles = pick("article");
     if articles.len() == 1 {
@@ -149,9 +184,7 @@ fn is_dropped(el: &ElementRef) -> bool {
     if DROPPED.contains(&name) {
         return true;
     }
-    if e.attr("hidden").is_some()
-        || e.attr("aria-hidden").is_some_and(|v| v.trim() == "true")
-    {
+    if e.attr("hidden").is_some() || e.attr("aria-hidden").is_some_and(|v| v.trim() == "true") {
         return true;
     }
     if let Some(style) = e.attr("style") {
@@ -501,7 +534,9 @@ impl Walker<'_> {
 /// The alt text of a content image (decorative images have none).
 fn alt_text(img: &ElementRef) -> Option<String> {
     let e = img.value();
-    if e.attr("role").is_some_and(|r| r == "presentation" || r == "none") {
+    if e.attr("role")
+        .is_some_and(|r| r == "presentation" || r == "none")
+    {
         return None;
     }
     e.attr("alt").map(clean_text).filter(|s| !s.is_empty())
@@ -534,7 +569,11 @@ fn element_lines(html: &Html, source: &str) -> HashMap<NodeId, usize> {
 
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut out = HashMap::new();
-    for el in html.root_element().descendants().filter_map(ElementRef::wrap) {
+    for el in html
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
         let name = el.value().name();
         let n = seen.entry(name).or_insert(0);
         if let Some(&l) = tags.get(name).and_then(|v| v.get(*n)) {
@@ -609,14 +648,36 @@ mod tests {
     fn records_headings_with_levels_anchors_and_lines() {
         let src = "<main>\n<h1>Title</h1>\n<h2 id=\"a-b\">A &amp; B</h2>\n<p>One\ntwo.</p>\n<h3>C</h3>\n</main>";
         let doc = extract(src, None);
-        let kinds: Vec<_> = doc.blocks.iter().map(|b| (b.kind.clone(), b.line)).collect();
+        let kinds: Vec<_> = doc
+            .blocks
+            .iter()
+            .map(|b| (b.kind.clone(), b.line))
+            .collect();
         assert_eq!(
             kinds,
             [
-                (BlockKind::Heading { level: 1, anchor: None }, 2),
-                (BlockKind::Heading { level: 2, anchor: Some("a-b".into()) }, 3),
+                (
+                    BlockKind::Heading {
+                        level: 1,
+                        anchor: None
+                    },
+                    2
+                ),
+                (
+                    BlockKind::Heading {
+                        level: 2,
+                        anchor: Some("a-b".into())
+                    },
+                    3
+                ),
                 (BlockKind::Paragraph, 4),
-                (BlockKind::Heading { level: 3, anchor: None }, 6),
+                (
+                    BlockKind::Heading {
+                        level: 3,
+                        anchor: None
+                    },
+                    6
+                ),
             ]
         );
         assert_eq!(doc.blocks[1].text, "A & B");
@@ -636,8 +697,14 @@ mod tests {
         let src = r#"<html><head><link rel="canonical" href="https://site.example/blogs/news/guide"></head>
 <body><article><p>See <a href="/blogs/news/other">other guide</a> and <a href="https://doi.org/10.1/X">a study</a>.</p></article></body></html>"#;
         let doc = extract(src, Some("file:///tmp/guide.html"));
-        assert_eq!(doc.url.as_deref(), Some("https://site.example/blogs/news/guide"));
-        let links: Vec<_> = doc.links().map(|l| (l.text.as_str(), l.url.as_deref())).collect();
+        assert_eq!(
+            doc.url.as_deref(),
+            Some("https://site.example/blogs/news/guide")
+        );
+        let links: Vec<_> = doc
+            .links()
+            .map(|l| (l.text.as_str(), l.url.as_deref()))
+            .collect();
         assert_eq!(
             links,
             [
@@ -682,7 +749,16 @@ mod tests {
 
     #[test]
     fn garbage_input_does_not_panic() {
-        for src in ["", "<", "<<<>>>", "<p", "</p></div>", "<!--", "<script>", "\u{0}\u{1b}[31m"] {
+        for src in [
+            "",
+            "<",
+            "<<<>>>",
+            "<p",
+            "</p></div>",
+            "<!--",
+            "<script>",
+            "\u{0}\u{1b}[31m",
+        ] {
             let _ = extract(src, Some("not a url"));
         }
     }

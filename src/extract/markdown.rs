@@ -183,7 +183,7 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
         .unwrap_or_default();
     Document {
         title,
-        url: base.map(|u| u.to_string()),
+        url: None,
         blocks,
         meta: PageMeta::default(),
     }
@@ -228,7 +228,8 @@ mod tests {
 
     #[test]
     fn headings_paragraphs_and_lines() {
-        let src = "# Guide\n\nIntro text\nwraps.\n\n## Heat {#heat}\n\nUse **heat** after 72 hours.\n";
+        let src =
+            "# Guide\n\nIntro text\nwraps.\n\n## Heat {#heat}\n\nUse **heat** after 72 hours.\n";
         let doc = extract(src, None);
         assert_eq!(doc.title, "Guide");
         let got: Vec<_> = doc
@@ -239,9 +240,23 @@ mod tests {
         assert_eq!(
             got,
             [
-                (BlockKind::Heading { level: 1, anchor: None }, "Guide", 1),
+                (
+                    BlockKind::Heading {
+                        level: 1,
+                        anchor: None
+                    },
+                    "Guide",
+                    1
+                ),
                 (BlockKind::Paragraph, "Intro text wraps.", 3),
-                (BlockKind::Heading { level: 2, anchor: Some("heat".into()) }, "Heat", 6),
+                (
+                    BlockKind::Heading {
+                        level: 2,
+                        anchor: Some("heat".into())
+                    },
+                    "Heat",
+                    6
+                ),
                 (BlockKind::Paragraph, "Use heat after 72 hours.", 8),
             ]
         );
@@ -267,7 +282,10 @@ mod tests {
 
     #[test]
     fn relative_links_resolve_against_base() {
-        let doc = extract("See [other](/blogs/x).", Some("https://site.example/blogs/g"));
+        let doc = extract(
+            "See [other](/blogs/x).",
+            Some("https://site.example/blogs/g"),
+        );
         assert_eq!(
             doc.blocks[0].links[0].url.as_deref(),
             Some("https://site.example/blogs/x")

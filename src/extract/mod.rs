@@ -45,7 +45,10 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockKind {
     /// A heading `h1`–`h6`, with the `id` attribute that makes it addressable.
-    Heading { level: u8, anchor: Option<String> },
+    Heading {
+        level: u8,
+        anchor: Option<String>,
+    },
     Paragraph,
     /// A list; `text` holds one item per line.
     List,
@@ -87,7 +90,7 @@ pub struct PageMeta {
 pub struct Document {
     /// The document title: the first `h1`, else `<title>`, else the file stem.
     pub title: String,
-    /// Canonical URL of the document, when known.
+    /// Canonical URL of the document, when the document names one.
     pub url: Option<String>,
     pub blocks: Vec<Block>,
     pub meta: PageMeta,
@@ -102,8 +105,8 @@ impl Document {
 
 /// Extract a document from source text in the given format.
 ///
-/// `base_url` is the URL the document is served at, used to resolve relative links when the
-/// document does not name a canonical URL itself. `fallback_title` is used when the content
+/// `base_url` is where the document lives, used to resolve relative links when the document
+/// does not name a canonical URL itself. `fallback_title` is used when the content
 /// has no title of its own.
 pub fn extract(
     format: Format,
@@ -168,7 +171,11 @@ pub fn resolve_href(base: Option<&url::Url>, href: &str) -> Option<String> {
 /// 1-based line number of a byte offset in `source`.
 pub fn line_of(source: &str, offset: usize) -> usize {
     let end = offset.min(source.len());
-    source.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    source.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// Find bare `http(s)://` URLs in plain text, as links whose anchor text is the URL.

@@ -18,8 +18,8 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
     for (i, (lines, line)) in raw.iter().enumerate() {
         let joined = lines.join("\n");
         let is_last = i + 1 == raw.len();
-        if lines.len() == 1 && !is_last && looks_like_heading(&lines[0]) {
-            let text = clean_text(&lines[0]);
+        if lines.len() == 1 && !is_last && looks_like_heading(lines[0]) {
+            let text = clean_text(lines[0]);
             if title.is_empty() && blocks.is_empty() {
                 title = text.clone();
                 blocks.push(Block::new(
@@ -60,7 +60,7 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
     }
     Document {
         title,
-        url: base.map(|u| u.to_string()),
+        url: None,
         blocks,
         meta: PageMeta::default(),
     }
@@ -113,12 +113,20 @@ fn looks_like_heading(line: &str) -> bool {
     if words.is_empty() || words.len() > MAX_HEADING_WORDS || list_marker(line).is_some() {
         return false;
     }
-    if !t.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit()) {
+    if !t
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+    {
         return false;
     }
     let capitalised = words
         .iter()
-        .filter(|w| w.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit()))
+        .filter(|w| {
+            w.chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+        })
         .count();
     match t.chars().last() {
         Some('.' | ',' | ';' | ':' | '"' | '”') => false,
@@ -141,7 +149,10 @@ mod tests {
             .iter()
             .map(|b| (b.kind.clone(), b.text.as_str(), b.line))
             .collect();
-        let h = |level| BlockKind::Heading { level, anchor: None };
+        let h = |level| BlockKind::Heading {
+            level,
+            anchor: None,
+        };
         assert_eq!(
             got,
             [

@@ -1,0 +1,181 @@
+//! Corpus discovery: finds the guide files under `<corpus>/guide/`, the reference list
+//! `<corpus>/references.json`, and each reference's page snapshot `<corpus>/references/<id>.html`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::extract::Format;
+
+/// Errors that stop discovery.
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    #[error(
+        "corpus directory {} not found: pass --corpus DIR or set CITESEEK_CORPUS to a folder \
+         with guide/ and references.json",
+        .0.display()
+    )]
+    Missing(PathBuf),
+    #[error("{} is not a directory: pass --corpus DIR with a folder holding guide/ and references.json", .0.display())]
+    NotADirectory(PathBuf),
+    #[error("cannot read {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One guide file to index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Full path (corpus root joined with `rel`).
+    pub path: PathBuf,
+    /// Path relative to the corpus root, `/`-separated: `guide/back-spasm-relief.html`.
+    pub rel: String,
+    pub format: Format,
+    /// Document id: the file stem, or the path below `guide/` without extension when two
+    /// files share a stem.
+    pub doc_id: String,
+}
+
+/// What a corpus directory holds.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    pub root: PathBuf,
+    pub guides: Vec<SourceFile>,
+    /// `<root>/references.json`, when present.
+    pub references: Option<PathBuf>,
+    /// `<root>/references/`
+    pub snapshots: PathBuf,
+}
+
+impl Corpus {
+    /// The snapshot file of a reference, when it exists.
+    pub fn snapshot(&self, id: &str) -> Option<PathBuf> {
+        let p = self.snapshots.join(format!("{id}.html"));
+        p.is_file().then_some(p)
+    }
+}
+
+/// Discover the files of a corpus directory. Files are returned in a stable (sorted) order.
+pub fn discover(root: &Path) -> Result<Corpus, CorpusError> {
+    if !root.exists() {
+        return Err(CorpusError::Missing(root.to_path_buf()));
+    }
+    if !root.is_dir() {
+        return Err(CorpusError::NotADirectory(root.to_path_buf()));
+    }
+    let guide_dir = root.join("guide");
+    let mut guides = Vec::new();
+    if guide_dir.is_dir() {
+        for entry in walkdir::WalkDir::new(&guide_dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            let entry = entry.map_err(|e| CorpusError::Io {
+                path: e
+                    .path()
+                    .map_or_else(|| guide_dir.clone(), Path::to_path_buf),
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy();
+            if name.starts_with('.') {
+                continue;
+            }
+            let Some(format) = Format::from_path(entry.path()) else {
+                continue;
+            };
+            let rel = rel_path(root, entry.path());
+            guides.push(SourceFile {
+                path: entry.path().to_path_buf(),
+                rel,
+                format,
+                doc_id: String::new(),
+            });
+        }
+    }
+    assign_doc_ids(&mut guides);
+    let refs = root.join("references.json");
+    Ok(Corpus {
+        root: root.to_path_buf(),
+        guides,
+        references: refs.is_file().then_some(refs),
+        snapshots: root.join("references"),
+    })
+}
+
+/// `path` relative to `root`, with `/` separators.
+pub fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// File stems are the ids; stems used twice fall back to the path below `guide/`.
+fn assign_doc_ids(files: &mut [SourceFile]) {
+    let stem = |f: &SourceFile| {
+        f.path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+    };
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for f in files.iter() {
+        *counts.entry(stem(f)).or_default() += 1;
+    }
+    for f in files.iter_mut() {
+        let s = stem(f);
+        f.doc_id = if counts.get(&s).copied().unwrap_or(0) > 1 {
+            let rel = f.rel.strip_prefix("guide/").unwrap_or(&f.rel);
+            rel.rsplit_once('.').map_or(rel, |(a, _)| a).to_string()
+        } else {
+            s
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn discovers_guides_recursively_with_unique_ids() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::create_dir_all(root.join("guide/sub")).unwrap();
+        fs::write(root.join("guide/a.html"), "<p>a</p>").unwrap();
+        fs::write(root.join("guide/b.md"), "b").unwrap();
+        fs::write(root.join("guide/sub/a.txt"), "a").unwrap();
+        fs::write(root.join("guide/notes.pdf"), "x").unwrap();
+        fs::write(root.join("guide/.hidden.md"), "x").unwrap();
+        fs::write(root.join("references.json"), "[]").unwrap();
+        let c = discover(root).unwrap();
+        let got: Vec<_> = c
+            .guides
+            .iter()
+            .map(|g| (g.rel.as_str(), g.doc_id.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("guide/a.html", "a"),
+                ("guide/b.md", "b"),
+                ("guide/sub/a.txt", "sub/a")
+            ]
+        );
+        assert!(c.references.is_some());
+    }
+
+    #[test]
+    fn missing_corpus_is_a_clear_error() {
+        let err = discover(Path::new("/nonexistent/corpus")).unwrap_err();
+        assert!(err.to_string().contains("--corpus"), "{err}");
+    }
+}

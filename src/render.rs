@@ -1,0 +1,284 @@
+//! Output rendering: the serde structs that make the JSON contract, and the human format
+//! (bold highlights on a terminal, plain when piped). Nothing else writes to stdout.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::OutputStyle;
+use crate::link::{Citation, Scope};
+use crate::search::Hit;
+
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const CYAN: &str = "\x1b[36m";
+const RESET: &str = "\x1b[0m";
+
+/// Where a passage comes from.
+#[derive(Debug, Serialize)]
+pub struct SourceOut {
+    pub path: String,
+    pub line: usize,
+    pub url: Option<String>,
+}
+
+/// A citation as printed.
+#[derive(Debug, Serialize)]
+pub struct CitationOut {
+    pub id: String,
+    pub label: String,
+    pub url: Option<String>,
+    pub doi: Option<String>,
+    /// `passage` when the passage links to it, `section` when its section does.
+    pub scope: Scope,
+}
+
+impl From<&Citation> for CitationOut {
+    fn from(c: &Citation) -> CitationOut {
+        CitationOut {
+            id: c.id.clone(),
+            label: c.label.clone(),
+            url: c.url.clone(),
+            doi: c.doi.clone(),
+            scope: c.scope,
+        }
+    }
+}
+
+/// One search hit in the JSON contract.
+#[derive(Debug, Serialize)]
+pub struct HitOut {
+    pub rank: usize,
+    pub score: f32,
+    pub passage_id: String,
+    pub kind: &'static str,
+    pub doc: String,
+    pub title: String,
+    pub section: Vec<String>,
+    pub source: SourceOut,
+    pub text: String,
+    pub snippet: String,
+    pub highlights: Vec<[usize; 2]>,
+    pub citations: Vec<CitationOut>,
+}
+
+/// `citeseek search --json`.
+#[derive(Debug, Serialize)]
+pub struct SearchOut {
+    pub query: String,
+    pub hits: Vec<HitOut>,
+}
+
+impl HitOut {
+    pub fn new(hit: &Hit, corpus: &Path) -> HitOut {
+        let p = &hit.passage.passage;
+        HitOut {
+            rank: hit.rank,
+            score: (hit.score * 1000.0).round() / 1000.0,
+            passage_id: p.id.clone(),
+            kind: p.kind.as_str(),
+            doc: p.doc.clone(),
+            title: p.title.clone(),
+            section: p.section.clone(),
+            source: SourceOut {
+                path: display_path(corpus, &p.path),
+                line: p.line,
+                url: p.url.clone(),
+            },
+            text: p.text.clone(),
+            snippet: hit.snippet.clone(),
+            highlights: hit.highlights.iter().map(|&(a, b)| [a, b]).collect(),
+            citations: hit
+                .passage
+                .citations
+                .iter()
+                .map(CitationOut::from)
+                .collect(),
+        }
+    }
+}
+
+/// A corpus-relative path joined to the corpus directory as the user named it.
+pub fn display_path(corpus: &Path, rel: &str) -> String {
+    let joined = corpus.join(rel);
+    let s = joined.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+/// Remove control characters and escape sequences so corpus text cannot drive the terminal.
+pub fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // Skip an escape sequence: ESC [ … final byte, ESC ] … BEL/ST, or ESC + one char.
+            match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    for n in chars.by_ref() {
+                        if ('@'..='~').contains(&n) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    chars.next();
+                    while let Some(n) = chars.next() {
+                        if n == '\x07' || (n == '\x1b' && chars.peek() == Some(&'\\')) {
+                            chars.next_if_eq(&'\\');
+                            break;
+                        }
+                    }
+                }
+                _ => {
+                    chars.next();
+                }
+            }
+        } else if c == '\n' || c == '\t' || !c.is_control() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Write search results.
+pub fn search<W: Write>(
+    w: &mut W,
+    query: &str,
+    hits: &[Hit],
+    corpus: &Path,
+    style: OutputStyle,
+) -> io::Result<()> {
+    let out = SearchOut {
+        query: query.to_string(),
+        hits: hits.iter().map(|h| HitOut::new(h, corpus)).collect(),
+    };
+    if style.json {
+        serde_json::to_writer(&mut *w, &out)?;
+        return writeln!(w);
+    }
+    if out.hits.is_empty() {
+        return writeln!(w, "no passages match {:?}", sanitize(query));
+    }
+    for hit in &out.hits {
+        human_hit(w, hit, style.color)?;
+    }
+    Ok(())
+}
+
+fn human_hit<W: Write>(w: &mut W, hit: &HitOut, color: bool) -> io::Result<()> {
+    let (b, d, c, r) = if color {
+        (BOLD, DIM, CYAN, RESET)
+    } else {
+        ("", "", "", "")
+    };
+    let mut heading: Vec<&str> = vec![hit.title.as_str()];
+    heading.extend(hit.section.iter().map(String::as_str));
+    let kind = if hit.kind == "reference" {
+        " [reference]"
+    } else {
+        ""
+    };
+    writeln!(
+        w,
+        "{b}{}.{r} {c}{}{r}{kind}",
+        hit.rank,
+        sanitize(&heading.join(" › "))
+    )?;
+    writeln!(
+        w,
+        "   {d}{}:{}{r}",
+        sanitize(&hit.source.path),
+        hit.source.line
+    )?;
+    writeln!(w, "   {}", highlight(&hit.snippet, &hit.highlights, color))?;
+    for cit in &hit.citations {
+        let link = cit
+            .doi
+            .as_ref()
+            .map(|d| format!("https://doi.org/{d}"))
+            .or_else(|| cit.url.clone())
+            .unwrap_or_default();
+        let via = if cit.scope == Scope::Section {
+            " (cited in this section)"
+        } else {
+            ""
+        };
+        writeln!(
+            w,
+            "   {d}cites{r} {}{via} {d}{}{r}",
+            sanitize(&cit.label),
+            sanitize(&link)
+        )?;
+    }
+    writeln!(w)
+}
+
+/// The snippet with its highlighted character ranges in bold (or plain without colour);
+/// newlines become " / " so a hit stays compact.
+pub fn highlight(snippet: &str, ranges: &[[usize; 2]], color: bool) -> String {
+    let mut out = String::with_capacity(snippet.len() + ranges.len() * 8);
+    let mut in_bold = false;
+    for (i, ch) in snippet.chars().enumerate() {
+        if color {
+            let starts = ranges.iter().any(|r| r[0] == i);
+            let ends = ranges.iter().any(|r| r[1] == i);
+            if ends && in_bold {
+                out.push_str(RESET);
+                in_bold = false;
+            }
+            if starts && !in_bold {
+                out.push_str(BOLD);
+                in_bold = true;
+            }
+        }
+        match ch {
+            '\n' => out.push_str(" / "),
+            c if c.is_control() || c == '\x1b' => {}
+            c => out.push(c),
+        }
+    }
+    if in_bold {
+        out.push_str(RESET);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_strips_escapes_and_controls() {
+        assert_eq!(sanitize("a\x1b[31mred\x1b[0m b"), "ared b");
+        assert_eq!(sanitize("x\x1b]0;title\x07y"), "xy");
+        assert_eq!(sanitize("c\r\x08d\u{9b}e"), "cde");
+        assert_eq!(sanitize("line\nnext"), "line\nnext");
+    }
+
+    #[test]
+    fn highlight_marks_ranges_only_with_color() {
+        assert_eq!(
+            highlight("use ice or heat", &[[4, 7], [11, 15]], false),
+            "use ice or heat"
+        );
+        assert_eq!(
+            highlight("use ice or heat", &[[4, 7], [11, 15]], true),
+            "use \x1b[1mice\x1b[0m or \x1b[1mheat\x1b[0m"
+        );
+        assert_eq!(highlight("a\nb", &[], false), "a / b");
+    }
+
+    #[test]
+    fn display_path_joins_corpus_dir() {
+        assert_eq!(
+            display_path(Path::new("corpus"), "guide/a.html"),
+            "corpus/guide/a.html"
+        );
+        assert_eq!(
+            display_path(Path::new("./corpus"), "guide/a.html"),
+            "corpus/guide/a.html"
+        );
+    }
+}
