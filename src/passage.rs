@@ -353,7 +353,7 @@ mod tests {
     #[test]
     fn heading_paths_ids_and_urls() {
         let ps = split_html(
-            "<article><h1>Guide</h1><p>Intro.</p><h2 id=\"care\">Care</h2><p>One.</p><h3>Heat &amp; Ice</h3><p>Two.</p><p>Three.</p><h2>Next</h2><p>Four.</p></article>",
+            "<link rel=\"canonical\" href=\"https://site.example/g\"><article><h1>Guide</h1><p>Intro.</p><h2 id=\"care\">Care</h2><p>One.</p><h3>Heat &amp; Ice</h3><p>Two.</p><p>Three.</p><h2>Next</h2><p>Four.</p></article>",
         );
         let got: Vec<_> = ps
             .iter()
