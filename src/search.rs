@@ -2,22 +2,27 @@
 //! "a vs b" comparisons), BM25 ranking over passages with field boosts, re-ranking, and
 //! highlighted snippets → [`Hit`]s.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery,
-};
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::TermInfo;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{EnableScoring, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::tokenizer::TokenStream;
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+use tantivy::{DocAddress, DocId, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 
 use crate::index::{analyzer, Fields, OpenIndex};
 use crate::link::CitedPassage;
 use crate::passage::Kind;
 
+/// BM25 term-frequency saturation (tantivy's built-in scorer fixes it at 1.2).
+pub const BM25_K1: f32 = 1.2;
+/// BM25 length normalisation (tantivy's built-in scorer fixes it at 0.75).
+pub const BM25_B: f32 = 0.75;
 /// Field weights: a heading that names the topic counts more than a word in the body.
+const BODY_BOOST: f32 = 1.0;
 const SECTION_BOOST: f32 = 1.6;
 const TITLE_BOOST: f32 = 0.6;
 const ALT_BOOST: f32 = 0.4;
@@ -26,8 +31,9 @@ const PHRASE_BOOST: f32 = 1.5;
 const COMPARE_BOOST: f32 = 2.0;
 /// References are evidence: their passages rank below guide passages that match as well.
 const REFERENCE_FACTOR: f32 = 0.75;
-/// How many candidates to re-rank for each hit asked for.
-const CANDIDATES_PER_HIT: usize = 8;
+/// The coverage factor of a passage with none of the query's terms (it has all: 1.0); in
+/// between, it grows with the share of the query's IDF mass the passage has.
+const COVERAGE_FLOOR: f32 = 0.3;
 /// Longest snippet, in characters.
 pub const SNIPPET_CHARS: usize = 240;
 /// Longest query accepted, in characters; the rest is ignored.
@@ -184,23 +190,64 @@ pub fn parse_query(input: &str) -> ParsedQuery {
 
 /// Analyse text with the index's English analyzer: (position, token) pairs.
 pub fn analyze(text: &str) -> Vec<(usize, String)> {
-    let mut a = analyzer();
-    let mut stream = a.token_stream(text);
-    let mut out = Vec::new();
-    while let Some(t) = stream.next() {
-        out.push((t.position, t.text.clone()));
+    thread_local! {
+        // Building the analyzer (its stop-word set) costs more than analysing a query.
+        static ANALYZER: RefCell<TextAnalyzer> = RefCell::new(analyzer());
     }
-    out
+    ANALYZER.with_borrow_mut(|a| {
+        let mut stream = a.token_stream(text);
+        let mut out = Vec::new();
+        while let Some(t) = stream.next() {
+            out.push((t.position, t.text.clone()));
+        }
+        out
+    })
 }
 
-/// The tantivy queries built from a parsed query.
+/// A parsed and analysed query, ready for [`ranked_addresses`].
 pub struct BuiltQuery {
-    /// The full query: scoring clauses, requirements, exclusions and filters.
-    pub query: Box<dyn Query>,
-    /// Positive scoring clauses only, for snippets.
-    pub positive: Box<dyn Query>,
+    body: Field,
     /// Distinct analysed terms the user asked for (for coverage).
     pub terms: Vec<String>,
+    plan: Plan,
+}
+
+impl BuiltQuery {
+    /// The positive words and phrases in the body field, for snippets and highlights.
+    pub fn snippet_query(&self) -> Box<dyn Query> {
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for c in self.plan.clauses.iter() {
+            if c.occur == Occurrence::MustNot {
+                continue;
+            }
+            for t in &c.tokens {
+                parts.push((Occur::Should, term_query(self.body, t)));
+            }
+            for p in &c.phrases {
+                parts.push((Occur::Should, p.box_clone()));
+            }
+        }
+        Box::new(BooleanQuery::new(parts))
+    }
+}
+
+/// A query as citeseek's own scorer runs it: BM25 (with [`BM25_K1`] and [`BM25_B`]) summed
+/// over the text fields with their weights, phrase scores from tantivy, the clause logic of a
+/// boolean query, and filters.
+struct Plan {
+    clauses: Vec<PlanClause>,
+    /// Pairs of clause indices (into `clauses`) both of which matching earns [`COMPARE_BOOST`].
+    compare: Vec<(usize, usize)>,
+    /// Queries a hit must match (kind, cites); their scores are ignored.
+    filters: Vec<Box<dyn Query>>,
+}
+
+struct PlanClause {
+    occur: Occurrence,
+    /// Analysed tokens, each scored in every text field; a clause matches if any does.
+    tokens: Vec<String>,
+    /// Phrase queries (with their boosts) that score and match for the clause.
+    phrases: Vec<Box<dyn Query>>,
 }
 
 fn term_query(field: Field, token: &str) -> Box<dyn Query> {
@@ -210,114 +257,87 @@ fn term_query(field: Field, token: &str) -> Box<dyn Query> {
     ))
 }
 
-/// One token searched in every text field, with the field weights.
-fn token_query(f: &Fields, token: &str) -> Box<dyn Query> {
-    let weighted = [
-        (f.body, 1.0),
-        (f.section, SECTION_BOOST),
-        (f.title, TITLE_BOOST),
-        (f.alt, ALT_BOOST),
-    ];
-    Box::new(BooleanQuery::new(
-        weighted
-            .iter()
-            .map(|&(field, boost)| {
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(term_query(field, token), boost));
-                (Occur::Should, q)
-            })
-            .collect(),
-    ))
-}
-
-/// A clause as a query: a word's tokens (any may match), or a phrase in body or headings.
-fn clause_query(f: &Fields, clause: &Clause) -> Option<Box<dyn Query>> {
-    let tokens = analyze(&clause.text);
+/// A clause in the scorer's form: a word's tokens (any may match; the parts of a split word
+/// such as "cat-cow" next to each other count extra), or a phrase in body, headings or alt.
+fn clause_plan(f: &Fields, clause: &Clause, tokens: &[(usize, String)]) -> Option<PlanClause> {
     if tokens.is_empty() {
         return None;
     }
-    if clause.phrase && tokens.len() > 1 {
-        let first = tokens[0].0;
-        let phrase = |field: Field| -> Box<dyn Query> {
-            Box::new(PhraseQuery::new_with_offset(
-                tokens
-                    .iter()
-                    .map(|(pos, t)| (pos - first, Term::from_field_text(field, t)))
-                    .collect(),
-            ))
-        };
-        let q: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-            (
-                Occur::Should,
-                Box::new(BoostQuery::new(phrase(f.body), PHRASE_BOOST)) as Box<dyn Query>,
-            ),
-            (
-                Occur::Should,
+    let first = tokens[0].0;
+    let phrase = |field: Field| -> Box<dyn Query> {
+        Box::new(PhraseQuery::new_with_offset(
+            tokens
+                .iter()
+                .map(|(pos, t)| (pos - first, Term::from_field_text(field, t)))
+                .collect(),
+        ))
+    };
+    let words: Vec<String> = tokens.iter().map(|(_, t)| t.clone()).collect();
+    let plan = if clause.phrase && tokens.len() > 1 {
+        PlanClause {
+            occur: clause.occur,
+            tokens: Vec::new(),
+            phrases: vec![
+                Box::new(BoostQuery::new(phrase(f.body), PHRASE_BOOST)),
                 Box::new(BoostQuery::new(
                     phrase(f.section),
                     PHRASE_BOOST * SECTION_BOOST,
                 )),
-            ),
-            (Occur::Should, phrase(f.alt)),
-        ]));
-        return Some(q);
-    }
-    if tokens.len() == 1 {
-        return Some(token_query(f, &tokens[0].1));
-    }
-    // A word the analyzer splits ("cat-cow", "50-year-olds"): any part may match, and the
-    // parts next to each other count extra.
-    let first = tokens[0].0;
-    let mut parts: Vec<(Occur, Box<dyn Query>)> = tokens
-        .iter()
-        .map(|(_, t)| (Occur::Should, token_query(f, t)))
-        .collect();
-    parts.push((
-        Occur::Should,
-        Box::new(PhraseQuery::new_with_offset(
-            tokens
-                .iter()
-                .map(|(pos, t)| (pos - first, Term::from_field_text(f.body, t)))
-                .collect(),
-        )),
-    ));
-    Some(Box::new(BooleanQuery::new(parts)))
+                phrase(f.alt),
+            ],
+        }
+    } else if tokens.len() == 1 {
+        PlanClause {
+            occur: clause.occur,
+            tokens: words,
+            phrases: Vec::new(),
+        }
+    } else {
+        PlanClause {
+            occur: clause.occur,
+            tokens: words,
+            phrases: vec![phrase(f.body)],
+        }
+    };
+    Some(plan)
 }
 
-/// Build the tantivy query for a request.
+/// Build the query for a request: each clause analysed once into the form
+/// [`ranked_addresses`] scores.
 pub fn build_query(f: &Fields, req: &SearchRequest) -> Result<BuiltQuery, QueryError> {
     let parsed = parse_query(&req.query);
     if parsed.clauses.is_empty() {
         return Err(QueryError::Empty);
     }
-    let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut positive: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut built: Vec<Option<Box<dyn Query>>> = Vec::new();
     let mut terms: Vec<String> = Vec::new();
     let mut dropped: Vec<&str> = Vec::new();
+    let mut plan = Plan {
+        clauses: Vec::new(),
+        compare: Vec::new(),
+        filters: Vec::new(),
+    };
+    // Clause index in `parsed` → index in `plan.clauses`.
+    let mut plan_index: Vec<Option<usize>> = Vec::new();
     for clause in &parsed.clauses {
-        let q = clause_query(f, clause);
-        match (&q, clause.occur) {
-            (None, Occurrence::MustNot) => {}
-            (None, _) => dropped.push(clause.text.as_str()),
-            (Some(q), Occurrence::MustNot) => scoring.push((Occur::MustNot, q.box_clone())),
-            (Some(q), occur) => {
-                let o = if occur == Occurrence::Must {
-                    Occur::Must
-                } else {
-                    Occur::Should
-                };
-                scoring.push((o, q.box_clone()));
-                positive.push((Occur::Should, q.box_clone()));
-                for (_, t) in analyze(&clause.text) {
-                    if !terms.contains(&t) {
-                        terms.push(t);
-                    }
+        let tokens = analyze(&clause.text);
+        let Some(pc) = clause_plan(f, clause, &tokens) else {
+            if clause.occur != Occurrence::MustNot {
+                dropped.push(clause.text.as_str());
+            }
+            plan_index.push(None);
+            continue;
+        };
+        if clause.occur != Occurrence::MustNot {
+            for (_, t) in tokens {
+                if !terms.contains(&t) {
+                    terms.push(t);
                 }
             }
         }
-        built.push(q);
+        plan_index.push(Some(plan.clauses.len()));
+        plan.clauses.push(pc);
     }
-    if positive.is_empty() {
+    if !plan.clauses.iter().any(|c| c.occur != Occurrence::MustNot) {
         return Err(if !dropped.is_empty() {
             QueryError::OnlyStopWords(dropped.join(" "))
         } else {
@@ -325,42 +345,26 @@ pub fn build_query(f: &Fields, req: &SearchRequest) -> Result<BuiltQuery, QueryE
         });
     }
     for &(a, b) in &parsed.compare {
-        if let (Some(Some(qa)), Some(Some(qb))) = (built.get(a), built.get(b)) {
-            let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-                (Occur::Must, qa.box_clone()),
-                (Occur::Must, qb.box_clone()),
-            ]));
-            scoring.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(both, COMPARE_BOOST)),
-            ));
+        if let (Some(Some(pa)), Some(Some(pb))) = (plan_index.get(a), plan_index.get(b)) {
+            let positive = |i: usize| plan.clauses[i].occur != Occurrence::MustNot;
+            if positive(*pa) && positive(*pb) {
+                plan.compare.push((*pa, *pb));
+            }
         }
     }
-    let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some(kind) = req.kind {
-        filters.push((
-            Occur::Must,
-            Box::new(ConstScoreQuery::new(term_query(f.kind, kind.as_str()), 0.0)),
-        ));
+        plan.filters.push(term_query(f.kind, kind.as_str()));
     }
     if let Some(id) = &req.cites {
-        let either: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+        plan.filters.push(Box::new(BooleanQuery::new(vec![
             (Occur::Should, term_query(f.cites, id)),
             (Occur::Should, term_query(f.section_cites, id)),
-        ]));
-        filters.push((Occur::Must, Box::new(ConstScoreQuery::new(either, 0.0))));
+        ])));
     }
-    let scoring_query: Box<dyn Query> = Box::new(BooleanQuery::new(scoring));
-    let query: Box<dyn Query> = if filters.is_empty() {
-        scoring_query
-    } else {
-        filters.push((Occur::Must, scoring_query));
-        Box::new(BooleanQuery::new(filters))
-    };
     Ok(BuiltQuery {
-        query,
-        positive: Box::new(BooleanQuery::new(positive)),
+        body: f.body,
         terms,
+        plan,
     })
 }
 
@@ -369,13 +373,9 @@ pub fn search(index: &OpenIndex, req: &SearchRequest) -> Result<Vec<Hit>, QueryE
     let built = build_query(&index.fields, req)?;
     let searcher = index.reader.searcher();
     let limit = req.limit.max(1);
-    let candidates = ranked_candidates(
-        &searcher,
-        &index.fields,
-        &built,
-        limit * CANDIDATES_PER_HIT + 20,
-    )?;
-    let mut snippets = SnippetGenerator::create(&searcher, &*built.positive, index.fields.body)?;
+    let candidates = ranked_candidates(&searcher, &index.fields, &built, limit)?;
+    let mut snippets =
+        SnippetGenerator::create(&searcher, &*built.snippet_query(), index.fields.body)?;
     snippets.set_max_num_chars(SNIPPET_CHARS);
     Ok(candidates
         .into_iter()
@@ -394,18 +394,330 @@ pub fn search(index: &OpenIndex, req: &SearchRequest) -> Result<Vec<Hit>, QueryE
         .collect())
 }
 
-/// Top passages for a built query, re-ranked: references weigh less than guide text, and
-/// passages that cover more of the query's words rank higher.
+/// The ranking `search`, `cite` and `eval` share: the best passages for a built query as
+/// `(score, address)`, best first, at most `limit`.
+///
+/// Every matching passage is scored, not only a top slice:
+/// * BM25 of each query word in each text field, with citeseek's own [`BM25_K1`] and
+///   [`BM25_B`] and the field weights, summed (a word the query repeats counts again, as in
+///   a boolean query);
+/// * phrase scores (quoted phrases, split words such as "cat-cow") from tantivy;
+/// * [`COMPARE_BOOST`] for passages that match both sides of "a vs b";
+/// * times [`REFERENCE_FACTOR`] for reference passages (guide text ranks first);
+/// * times the coverage factor: from [`COVERAGE_FLOOR`] for a passage with none of the
+///   query's words to 1.0 for one with all, by the share of the query's IDF mass it has (a
+///   passage with the rare words of a long claim beats one repeating its common words).
+///
+/// Hits follow boolean-query rules: every `+required` clause and filter, no `-excluded` one,
+/// and otherwise at least one matching clause. Scores accumulate in one array per segment,
+/// read straight from the postings: no stored documents and no re-analysis, so benchmark
+/// runs are fast.
+pub fn ranked_addresses(
+    searcher: &Searcher,
+    fields: &Fields,
+    built: &BuiltQuery,
+    limit: usize,
+) -> Result<Vec<(f32, DocAddress)>, QueryError> {
+    let plan = &built.plan;
+    let segments = searcher.segment_readers();
+    let num_docs = searcher.num_docs().max(1) as f32;
+    let idf = |df: u64| (1.0 + (num_docs - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
+
+    // Text fields some passage uses: (field, weight, average length).
+    let mut text_fields: Vec<(Field, f32, f32)> = Vec::new();
+    for (field, boost) in [
+        (fields.body, BODY_BOOST),
+        (fields.section, SECTION_BOOST),
+        (fields.title, TITLE_BOOST),
+        (fields.alt, ALT_BOOST),
+    ] {
+        let mut total = 0u64;
+        for segment in segments {
+            total += segment.inverted_index(field)?.total_num_tokens();
+        }
+        if total > 0 {
+            text_fields.push((field, boost, total as f32 / num_docs));
+        }
+    }
+
+    // Clauses whose matches must be known per passage, and those whose scores must.
+    let has_must = plan.clauses.iter().any(|c| c.occur == Occurrence::Must);
+    let compared: Vec<bool> = (0..plan.clauses.len())
+        .map(|i| plan.compare.iter().any(|&(a, b)| a == i || b == i))
+        .collect();
+    let tracked: Vec<bool> = plan
+        .clauses
+        .iter()
+        .zip(&compared)
+        .map(|(c, &cmp)| c.occur != Occurrence::Should || cmp)
+        .collect();
+
+    // Distinct scored tokens, with the clauses using them.
+    let mut tokens: Vec<ScoredToken> = Vec::new();
+    for (c, clause) in plan.clauses.iter().enumerate() {
+        for t in &clause.tokens {
+            let i = match tokens.iter().position(|x| x.text == *t) {
+                Some(i) => i,
+                None => {
+                    tokens.push(ScoredToken {
+                        text: t.as_str(),
+                        weight: 0.0,
+                        tracked: Vec::new(),
+                        cover_bit: built.terms.iter().position(|x| x == t),
+                    });
+                    tokens.len() - 1
+                }
+            };
+            if clause.occur != Occurrence::MustNot {
+                tokens[i].weight += 1.0;
+            }
+            if tracked[c] && !tokens[i].tracked.contains(&c) {
+                tokens[i].tracked.push(c);
+            }
+        }
+    }
+    // Term infos per segment, token and field (one dictionary lookup each), and the document
+    // frequencies over all segments.
+    let mut infos: Vec<Vec<Vec<Option<TermInfo>>>> = Vec::with_capacity(segments.len());
+    let mut df = vec![vec![0u64; text_fields.len()]; tokens.len()];
+    for segment in segments {
+        let mut per_token = Vec::with_capacity(tokens.len());
+        for (j, token) in tokens.iter().enumerate() {
+            let mut per_field = Vec::with_capacity(text_fields.len());
+            for (i, &(field, _, _)) in text_fields.iter().enumerate() {
+                let info = segment
+                    .inverted_index(field)?
+                    .get_term_info(&Term::from_field_text(field, token.text))
+                    .map_err(tantivy::TantivyError::from)?;
+                df[j][i] += info.as_ref().map_or(0, |t| u64::from(t.doc_freq));
+                per_field.push(info);
+            }
+            per_token.push(per_field);
+        }
+        infos.push(per_token);
+    }
+    // Coverage: the body IDF of each query term.
+    let body = text_fields.iter().position(|f| f.0 == fields.body);
+    let mut cover_idf = Vec::with_capacity(built.terms.len());
+    for t in &built.terms {
+        let d = match (tokens.iter().position(|x| x.text == *t), body) {
+            (Some(j), Some(b)) => df[j][b],
+            _ => searcher.doc_freq(&Term::from_field_text(fields.body, t))?,
+        };
+        cover_idf.push(idf(d));
+    }
+    let cover_total: f32 = cover_idf.iter().sum();
+    let use_coverage = built.terms.len() >= 2 && cover_total > 0.0;
+    let words = built.terms.len().div_ceil(64).max(1);
+
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    let phrase_weights: Vec<Vec<Box<dyn Weight>>> = plan
+        .clauses
+        .iter()
+        .map(|c| c.phrases.iter().map(|q| q.weight(scoring)).collect())
+        .collect::<Result<_, _>>()?;
+    let filter_weights: Vec<Box<dyn Weight>> = plan
+        .filters
+        .iter()
+        .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
+        .collect::<Result<_, _>>()?;
+
+    let mut out: Vec<(f32, DocAddress)> = Vec::new();
+    for (ord, segment) in segments.iter().enumerate() {
+        let max_doc = segment.max_doc() as usize;
+        if max_doc == 0 {
+            continue;
+        }
+        let mut score = vec![0f32; max_doc];
+        // Coverage: which query terms each passage has (bits), and their IDF sum.
+        let (mut cover, mut covered) = if use_coverage {
+            (vec![0u64; max_doc * words], vec![0f32; max_doc])
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let mut matched: Vec<Vec<bool>> = tracked
+            .iter()
+            .map(|&t| if t { vec![false; max_doc] } else { Vec::new() })
+            .collect();
+        let mut clause_score: Vec<Vec<f32>> = compared
+            .iter()
+            .map(|&t| if t { vec![0f32; max_doc] } else { Vec::new() })
+            .collect();
+
+        for (j, token) in tokens.iter().enumerate() {
+            for (i, &(field, boost, avg_len)) in text_fields.iter().enumerate() {
+                let Some(info) = &infos[ord][j][i] else {
+                    continue;
+                };
+                let mut postings = segment
+                    .inverted_index(field)?
+                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+                    .map_err(tantivy::TantivyError::from)?;
+                let norms = segment.get_fieldnorms_reader(field)?;
+                let w = idf(df[j][i]) * (1.0 + BM25_K1) * boost;
+                let mut norm = [0f32; 256];
+                for (id, n) in norm.iter_mut().enumerate() {
+                    let len = FieldNormReader::id_to_fieldnorm(id as u8) as f32;
+                    *n = BM25_K1 * (1.0 - BM25_B + BM25_B * len / avg_len);
+                }
+                while !postings.docs().is_empty() {
+                    for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
+                        let d = doc as usize;
+                        let tf = tf as f32;
+                        let s = w * tf / (tf + norm[usize::from(norms.fieldnorm_id(doc))]);
+                        score[d] += token.weight * s;
+                        if let (true, Some(bit)) = (use_coverage, token.cover_bit) {
+                            let (word, mask) = (d * words + bit / 64, 1u64 << (bit % 64));
+                            if cover[word] & mask == 0 {
+                                cover[word] |= mask;
+                                covered[d] += cover_idf[bit];
+                            }
+                        }
+                        for &c in &token.tracked {
+                            matched[c][d] = true;
+                            if compared[c] {
+                                clause_score[c][d] += s;
+                            }
+                        }
+                    }
+                    postings.advance();
+                }
+            }
+        }
+        for (c, weights) in phrase_weights.iter().enumerate() {
+            let positive = plan.clauses[c].occur != Occurrence::MustNot;
+            for weight in weights {
+                let mut scorer = weight.scorer(segment, 1.0)?;
+                let mut doc = scorer.doc();
+                while doc != TERMINATED {
+                    let d = doc as usize;
+                    if positive {
+                        let s = scorer.score();
+                        score[d] += s;
+                        if compared[c] {
+                            clause_score[c][d] += s;
+                        }
+                    }
+                    if tracked[c] {
+                        matched[c][d] = true;
+                    }
+                    doc = scorer.advance();
+                }
+            }
+        }
+        for &(a, b) in &plan.compare {
+            for d in 0..max_doc {
+                if matched[a][d] && matched[b][d] {
+                    score[d] += COMPARE_BOOST * (clause_score[a][d] + clause_score[b][d]);
+                }
+            }
+        }
+
+        // Which passages are hits: every filter and required clause, no excluded one.
+        let mut allowed = vec![true; max_doc];
+        for weight in &filter_weights {
+            let mut hit = vec![false; max_doc];
+            let mut scorer = weight.scorer(segment, 1.0)?;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                hit[doc as usize] = true;
+                doc = scorer.advance();
+            }
+            for (a, h) in allowed.iter_mut().zip(hit) {
+                *a &= h;
+            }
+        }
+        for (c, clause) in plan.clauses.iter().enumerate() {
+            let required = match clause.occur {
+                Occurrence::Must => true,
+                Occurrence::MustNot => false,
+                Occurrence::Should => continue,
+            };
+            for (a, &m) in allowed.iter_mut().zip(&matched[c]) {
+                *a &= m == required;
+            }
+        }
+        if let Some(alive) = segment.alive_bitset() {
+            for (d, a) in allowed.iter_mut().enumerate() {
+                *a &= !alive.is_deleted(d as DocId);
+            }
+        }
+        // Reference passages, unless all passages are of one kind (then the factor is one
+        // constant for all and the per-passage array is skipped).
+        let kinds = segment.inverted_index(fields.kind)?;
+        let term = Term::from_field_text(fields.kind, Kind::Reference.as_str());
+        let info = kinds
+            .get_term_info(&term)
+            .map_err(tantivy::TantivyError::from)?;
+        let references = info.as_ref().map_or(0, |t| t.doc_freq as usize);
+        let all_factor = if references == max_doc {
+            REFERENCE_FACTOR
+        } else {
+            1.0
+        };
+        let mut reference = Vec::new();
+        if let (Some(info), true) = (info, references > 0 && references < max_doc) {
+            reference = vec![false; max_doc];
+            let mut postings = kinds
+                .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)
+                .map_err(tantivy::TantivyError::from)?;
+            while !postings.docs().is_empty() {
+                for &doc in postings.docs() {
+                    reference[doc as usize] = true;
+                }
+                postings.advance();
+            }
+        }
+
+        for d in 0..max_doc {
+            // Without required clauses a hit must score on some clause.
+            if !allowed[d] || (!has_must && score[d] <= 0.0) {
+                continue;
+            }
+            let mut s = score[d] * all_factor;
+            if reference.get(d).copied().unwrap_or(false) {
+                s *= REFERENCE_FACTOR;
+            }
+            if use_coverage {
+                s *= COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * (covered[d] / cover_total);
+            }
+            out.push((s, DocAddress::new(ord as u32, d as DocId)));
+        }
+    }
+    // Best first; equal scores in index order, so runs are repeatable.
+    let order = |a: &(f32, DocAddress), b: &(f32, DocAddress)| {
+        b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1))
+    };
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    if out.len() > limit {
+        out.select_nth_unstable_by(limit - 1, order);
+        out.truncate(limit);
+    }
+    out.sort_by(order);
+    Ok(out)
+}
+
+/// A distinct analysed token of a query, as the scorer uses it.
+struct ScoredToken<'a> {
+    text: &'a str,
+    /// How many non-excluded clauses score it.
+    weight: f32,
+    /// Clauses (indices into the plan) that contain it and whose matches are tracked.
+    tracked: Vec<usize>,
+    /// Its position in [`BuiltQuery::terms`], for coverage.
+    cover_bit: Option<usize>,
+}
+
+/// Top passages for a built query, ranked by [`ranked_addresses`], with their stored data.
 pub fn ranked_candidates(
     searcher: &Searcher,
     fields: &Fields,
     built: &BuiltQuery,
     n: usize,
 ) -> Result<Vec<(f32, CitedPassage)>, QueryError> {
-    let top = searcher.search(
-        &*built.query,
-        &TopDocs::with_limit(n.max(1)).order_by_score(),
-    )?;
+    let top = ranked_addresses(searcher, fields, built, n)?;
     let mut out = Vec::with_capacity(top.len());
     for (score, addr) in top {
         let doc: TantivyDocument = searcher.doc(addr)?;
@@ -418,34 +730,9 @@ pub fn ranked_candidates(
         let Ok(passage) = serde_json::from_str::<CitedPassage>(&data) else {
             continue;
         };
-        let mut s = score;
-        if passage.passage.kind == Kind::Reference {
-            s *= REFERENCE_FACTOR;
-        }
-        s *= coverage_factor(&passage, &built.terms);
-        out.push((s, passage));
+        out.push((score, passage));
     }
-    out.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then_with(|| a.1.passage.id.cmp(&b.1.passage.id))
-    });
     Ok(out)
-}
-
-/// 1.0 when the passage has every query term, less when it has fewer.
-fn coverage_factor(p: &CitedPassage, terms: &[String]) -> f32 {
-    if terms.len() < 2 {
-        return 1.0;
-    }
-    let mut have: HashSet<String> = HashSet::new();
-    for text in [&p.passage.text, &p.passage.title, &p.passage.alt]
-        .into_iter()
-        .chain(p.passage.section.iter())
-    {
-        have.extend(analyze(text).into_iter().map(|(_, t)| t));
-    }
-    let matched = terms.iter().filter(|t| have.contains(*t)).count();
-    0.5 + 0.5 * (matched as f32 / terms.len() as f32)
 }
 
 /// A snippet of the passage text with character-offset highlights; the start of the text when
@@ -536,6 +823,126 @@ mod tests {
             parse_query("NOT ice heat").clauses[0].occur,
             Occurrence::MustNot
         );
+    }
+
+    /// A small index of passages `(id, kind, title, body)`.
+    fn index_of(passages: &[(&str, Kind, &str, &str)]) -> (tempfile::TempDir, OpenIndex) {
+        use crate::index::{IndexDir, Marker, Stats};
+        use crate::passage::Passage;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = IndexDir::new(tmp.path().join("index"));
+        let cited: Vec<CitedPassage> = passages
+            .iter()
+            .map(|&(id, kind, title, text)| CitedPassage {
+                passage: Passage {
+                    id: id.into(),
+                    kind,
+                    doc: id.into(),
+                    title: title.into(),
+                    section: Vec::new(),
+                    text: text.into(),
+                    alt: String::new(),
+                    path: "t".into(),
+                    line: 1,
+                    url: None,
+                    links: Vec::new(),
+                },
+                citations: Vec::new(),
+                unlisted: Vec::new(),
+            })
+            .collect();
+        let marker = Marker {
+            tool: "citeseek".into(),
+            schema_version: crate::index::SCHEMA_VERSION,
+            generation: String::new(),
+            corpus: tmp.path().into(),
+            built_unix_ms: 0,
+            stats: Stats::default(),
+            files: Vec::new(),
+        };
+        dir.write_full(&cited, &Default::default(), marker, false)
+            .unwrap();
+        let open = dir.open().unwrap();
+        (tmp, open)
+    }
+
+    fn ids(index: &OpenIndex, query: &str, kind: Option<Kind>) -> Vec<String> {
+        let req = SearchRequest {
+            query: query.into(),
+            limit: 10,
+            kind,
+            cites: None,
+        };
+        let built = build_query(&index.fields, &req).unwrap();
+        ranked_candidates(&index.reader.searcher(), &index.fields, &built, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(_, p)| p.passage.id)
+            .collect()
+    }
+
+    #[test]
+    fn scorer_follows_boolean_rules_and_coverage() {
+        let (_tmp, index) = index_of(&[
+            ("a", Kind::Guide, "Heat", "Heat relaxes a back spasm."),
+            ("b", Kind::Guide, "Ice", "Ice numbs pain and swelling."),
+            (
+                "c",
+                Kind::Guide,
+                "Trial",
+                "Heat and ice compared in a trial of back pain.",
+            ),
+            ("d", Kind::Reference, "Study", "A study of heat."),
+            ("e", Kind::Guide, "Other", "Nothing relevant here."),
+        ]);
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        // Any word may match; having both words beats having one of them.
+        let both = ids(&index, "heat ice", None);
+        let rank = |id: &str| both.iter().position(|x| x == id);
+        assert!(rank("c") < rank("a"), "{both:?}");
+        assert_eq!(sorted(both.clone()), ["a", "b", "c", "d"]);
+        // Required and excluded words; references rank below equal guide text.
+        assert_eq!(ids(&index, "+heat ice", None), ["c", "a", "d"]);
+        assert_eq!(ids(&index, "heat -ice", None), ["a", "d"]);
+        // Filters.
+        assert_eq!(
+            sorted(ids(&index, "heat ice", Some(Kind::Guide))),
+            ["a", "b", "c"]
+        );
+        assert_eq!(ids(&index, "heat ice", Some(Kind::Reference)), ["d"]);
+        // Phrases need the words in order.
+        assert_eq!(ids(&index, "\"back spasm\"", None), ["a"]);
+        assert!(ids(&index, "\"spasm back\"", None).is_empty());
+        // Nothing matching is no hit, not an error.
+        assert!(ids(&index, "walrus", None).is_empty());
+    }
+
+    #[test]
+    fn ranked_addresses_respects_the_limit_and_orders_by_score() {
+        let (_tmp, index) = index_of(&[
+            ("a", Kind::Guide, "Heat", "heat"),
+            ("b", Kind::Guide, "Heat heat", "heat heat heat"),
+            ("c", Kind::Guide, "Cold", "cold"),
+        ]);
+        let req = SearchRequest {
+            query: "heat".into(),
+            limit: 1,
+            kind: None,
+            cites: None,
+        };
+        let built = build_query(&index.fields, &req).unwrap();
+        let searcher = index.reader.searcher();
+        let all = ranked_addresses(&searcher, &index.fields, &built, 10).unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all[0].0 >= all[1].0);
+        let one = ranked_addresses(&searcher, &index.fields, &built, 1).unwrap();
+        assert_eq!(one, all[..1]);
+        assert!(ranked_addresses(&searcher, &index.fields, &built, 0)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
