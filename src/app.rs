@@ -5,7 +5,9 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use crate::config::{Command, Config, Paths};
+use crate::benchmark::{self, EvalRequest};
+use crate::config::{Command, Config, OutputStyle, Paths};
+use crate::eval;
 use crate::index::{IndexDir, IndexError, OpenIndex};
 use crate::ingest::{self, IngestOptions};
 use crate::render;
@@ -36,7 +38,34 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
                 Outcome::Found
             })
         }
+        Command::Eval(req) => {
+            run_eval(req, config.output, out)?;
+            Ok(Outcome::Found)
+        }
     }
+}
+
+fn run_eval<W: Write>(req: &EvalRequest, style: OutputStyle, out: &mut W) -> Result<()> {
+    let report = benchmark::evaluate(req).context("cannot run the evaluation")?;
+    for w in &report.warnings {
+        eprintln!(
+            "citeseek: warning: {}: line skipped",
+            render::sanitize(&w.to_string())
+        );
+    }
+    if let Some(path) = &req.run {
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot create the run file {}", path.display()))?;
+        eval::write_trec_run(
+            std::io::BufWriter::new(file),
+            &report.run,
+            "citeseek",
+            benchmark::RUN_DEPTH,
+        )
+        .with_context(|| format!("cannot write the run file {}", path.display()))?;
+    }
+    render::eval(out, &report, style).context("cannot write the results")?;
+    Ok(())
 }
 
 fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<()> {

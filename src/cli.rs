@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::benchmark::EvalRequest;
 use crate::config::{Command, Config, OutputStyle, Paths, DEFAULT_CORPUS, DEFAULT_INDEX};
 use crate::ingest::IngestOptions;
 use crate::passage::Kind;
@@ -14,10 +15,12 @@ use crate::search::SearchRequest;
 #[derive(Debug, Parser)]
 #[command(name = "citeseek", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
-    /// Corpus directory (guide/, references.json, references/).
+    /// Corpus directory (guide/, references.json, references/); for `eval`, the BEIR
+    /// corpus.jsonl file.
     #[arg(long, global = true, env = "CITESEEK_CORPUS", value_name = "DIR")]
     pub corpus: Option<PathBuf>,
-    /// Index directory (built by `ingest`, rebuilt when needed).
+    /// Index directory (built by `ingest`, rebuilt when needed); for `eval`, where to build and
+    /// keep the BEIR index (a temporary directory otherwise).
     #[arg(long, global = true, env = "CITESEEK_INDEX", value_name = "DIR")]
     pub index: Option<PathBuf>,
     /// When to use colour and bold: auto (terminal without NO_COLOR), always, never.
@@ -76,11 +79,34 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Measure ranking quality on a BEIR data set: `--corpus` is the BEIR corpus.jsonl here.
+    /// Prints nDCG@10, Recall@10, Recall@100, MRR@10, queries per second and indexing time.
+    Eval {
+        /// BEIR queries: JSON lines {"_id", "text"}. Queries without judgements are skipped.
+        #[arg(long, value_name = "FILE")]
+        queries: PathBuf,
+        /// BEIR relevance judgements: TSV with the header `query-id corpus-id score`.
+        #[arg(long, value_name = "FILE")]
+        qrels: PathBuf,
+        /// Cutoff for an extra nDCG@k and MRR@k (the @10 figures are always printed).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
+        k: u64,
+        /// Write the ranking as a TREC run file (qid Q0 docid rank score tag, 100 per query).
+        #[arg(long, value_name = "FILE")]
+        run: Option<PathBuf>,
+        /// Run the query phase this many times and report the median speed.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+        repeat: u64,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl Cli {
     /// Resolve flags and environment into the plain configuration the logic uses.
     pub fn resolve(self) -> Config {
+        let (given_corpus, given_index) = (self.corpus.clone(), self.index.clone());
         let paths = Paths {
             corpus: self.corpus.unwrap_or_else(|| PathBuf::from(DEFAULT_CORPUS)),
             index: self.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX)),
@@ -107,6 +133,25 @@ impl Cli {
                     limit: usize::try_from(limit).unwrap_or(usize::MAX),
                     kind: kind.map(Kind::from),
                     cites,
+                }),
+                json,
+            ),
+            CliCommand::Eval {
+                queries,
+                qrels,
+                k,
+                run,
+                repeat,
+                json,
+            } => (
+                Command::Eval(EvalRequest {
+                    corpus: given_corpus,
+                    queries,
+                    qrels,
+                    k: usize::try_from(k).unwrap_or(10),
+                    run,
+                    index: given_index,
+                    repeat: usize::try_from(repeat).unwrap_or(1),
                 }),
                 json,
             ),

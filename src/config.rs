@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::benchmark::EvalRequest;
 use crate::ingest::IngestOptions;
 use crate::search::SearchRequest;
 
@@ -33,6 +34,8 @@ pub struct OutputStyle {
 pub enum Command {
     Ingest(IngestOptions),
     Search(SearchRequest),
+    /// Rank a BEIR data set and score the ranking.
+    Eval(EvalRequest),
 }
 
 /// Everything a run needs.

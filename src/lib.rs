@@ -3,9 +3,12 @@
 //! Data flows one way: corpus files ([`corpus`]) → documents ([`extract`]) → passages
 //! ([`passage`]) → cited passages ([`link`], with [`references`]) → the tantivy index
 //! ([`index`], driven by [`ingest`]) → hits ([`search`]) → output ([`render`]).
+//! [`benchmark`] runs the same indexing and ranking on a BEIR data set and scores it with
+//! [`eval`]'s metrics.
 //! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it.
 
 pub mod app;
+pub mod benchmark;
 pub mod cli;
 pub mod config;
 pub mod corpus;
