@@ -11,7 +11,8 @@
 #   1. a throw-away virtualenv with bm25s, PyStemmer and numpy (from PyPI);
 #   2. benches/bm25s_scifact.py: nDCG@10, Recall@100 (trec_eval definitions)
 #      and single-threaded query-phase QPS (median of several repetitions);
-#   3. citeseek, if its `eval` subcommand exists (skipped with a message if not);
+#   3. `citeseek eval` on the same files (release binary; skipped with a message
+#      if it is missing), query phase timed the same way;
 #   4. a JSON summary in target/bench/scifact_vs_bm25s.json.
 #
 # Environment: SCIFACT, REPS (timed repetitions, default 5), PYTHON (default
@@ -55,17 +56,18 @@ echo "== bm25s on $DATA (training split)"
     --reps "$REPS" --json "$OUT_DIR/bm25s_scifact.json" --run "$OUT_DIR/bm25s_scifact.run"
 
 # ---------------------------------------------------------------------------
-# HOOK: citeseek. Runs once `citeseek eval` exists; until then it is skipped.
-# Expected: `citeseek eval --corpus C --queries Q --qrels R --json` prints one
-# JSON object on stdout with at least "ndcg_at_10", "recall_at_100" and "qps"
-# (single-threaded query-phase queries/second, indexing excluded, like bm25s).
+# citeseek: `citeseek eval --corpus C --queries Q --qrels R --json` prints one
+# JSON object with "queries", "ndcg@10", "recall@10", "recall@100", "mrr@10",
+# "qps" (single-threaded query phase, indexing excluded, like bm25s; median of
+# --repeat runs, the same REPS as bm25s) and "index_seconds".
 # Build it first with `cargo build --release` (this script does not build).
 # ---------------------------------------------------------------------------
 CITESEEK_JSON=""
 if [[ -x "$CITESEEK" ]] && "$CITESEEK" eval --help >/dev/null 2>&1; then
     echo "== citeseek ($CITESEEK)"
     CITESEEK_JSON="$OUT_DIR/citeseek_scifact.json"
-    "$CITESEEK" eval --corpus "$CORPUS" --queries "$QUERIES" --qrels "$QRELS" --json >"$CITESEEK_JSON"
+    "$CITESEEK" eval --corpus "$CORPUS" --queries "$QUERIES" --qrels "$QRELS" \
+        --repeat "$REPS" --run "$OUT_DIR/citeseek_scifact.run" --json >"$CITESEEK_JSON"
 else
     echo "== citeseek: skipped ('$CITESEEK eval --help' failed: binary missing or no eval subcommand yet)"
 fi
@@ -83,8 +85,10 @@ if citeseek_path:
     with open(citeseek_path) as f:
         cs = json.load(f)
     summary["citeseek"] = cs
-    print(f"citeseek nDCG@10:      {cs['ndcg_at_10']:.4f}  (bm25s {bm['ndcg_at_10']:.4f})")
-    print(f"citeseek Recall@100:   {cs['recall_at_100']:.4f}  (bm25s {bm['recall_at_100']:.4f})")
+    print(f"citeseek nDCG@10:      {cs['ndcg@10']:.4f}  (bm25s {bm['ndcg_at_10']:.4f})")
+    print(f"citeseek Recall@10:    {cs['recall@10']:.4f}")
+    print(f"citeseek Recall@100:   {cs['recall@100']:.4f}  (bm25s {bm['recall_at_100']:.4f})")
+    print(f"citeseek MRR@10:       {cs['mrr@10']:.4f}")
     print(f"citeseek QPS:          {cs['qps']:.1f}  (bm25s {bm['qps']:.1f})")
     ratio = cs["qps"] / bm["qps"]
     summary["qps_ratio_citeseek_over_bm25s"] = ratio
