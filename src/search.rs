@@ -545,6 +545,7 @@ pub fn ranked_addresses(
             .collect();
 
         for (j, token) in tokens.iter().enumerate() {
+            let cover_bit = token.cover_bit.filter(|_| use_coverage);
             for (i, &(field, boost, avg_len)) in text_fields.iter().enumerate() {
                 let Some(info) = &infos[ord][j][i] else {
                     continue;
@@ -566,7 +567,7 @@ pub fn ranked_addresses(
                         let tf = tf as f32;
                         let s = w * tf / (tf + norm[usize::from(norms.fieldnorm_id(doc))]);
                         score[d] += token.weight * s;
-                        if let (true, Some(bit)) = (use_coverage, token.cover_bit) {
+                        if let Some(bit) = cover_bit {
                             let (word, mask) = (d * words + bit / 64, 1u64 << (bit % 64));
                             if cover[word] & mask == 0 {
                                 cover[word] |= mask;
@@ -614,7 +615,14 @@ pub fn ranked_addresses(
         }
 
         // Which passages are hits: every filter and required clause, no excluded one.
-        let mut allowed = vec![true; max_doc];
+        let restricted = !filter_weights.is_empty()
+            || plan.clauses.iter().any(|c| c.occur != Occurrence::Should)
+            || segment.alive_bitset().is_some();
+        let mut allowed = if restricted {
+            vec![true; max_doc]
+        } else {
+            Vec::new()
+        };
         for weight in &filter_weights {
             let mut hit = vec![false; max_doc];
             let mut scorer = weight.scorer(segment, 1.0)?;
@@ -669,9 +677,10 @@ pub fn ranked_addresses(
             }
         }
 
+        out.reserve(max_doc);
         for d in 0..max_doc {
             // Without required clauses a hit must score on some clause.
-            if !allowed[d] || (!has_must && score[d] <= 0.0) {
+            if (restricted && !allowed[d]) || (!has_must && score[d] <= 0.0) {
                 continue;
             }
             let mut s = score[d] * all_factor;
