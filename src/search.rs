@@ -418,6 +418,9 @@ pub fn ranked_addresses(
     built: &BuiltQuery,
     limit: usize,
 ) -> Result<Vec<(f32, DocAddress)>, QueryError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     let plan = &built.plan;
     let segments = searcher.segment_readers();
     let num_docs = searcher.num_docs().max(1) as f32;
@@ -522,7 +525,26 @@ pub fn ranked_addresses(
         .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
         .collect::<Result<_, _>>()?;
 
-    let mut out: Vec<(f32, DocAddress)> = Vec::new();
+    // BM25's length part per text field, for each of tantivy's 256 encoded lengths.
+    let norms_of: Vec<[f32; 256]> = text_fields
+        .iter()
+        .map(|&(_, _, avg_len)| {
+            let mut norm = [0f32; 256];
+            for (id, n) in norm.iter_mut().enumerate() {
+                let len = FieldNormReader::id_to_fieldnorm(id as u8) as f32;
+                *n = BM25_K1 * (1.0 - BM25_B + BM25_B * len / avg_len);
+            }
+            norm
+        })
+        .collect();
+    // Best first; equal scores in index order, so runs are repeatable.
+    let order = |a: &(f32, DocAddress), b: &(f32, DocAddress)| {
+        b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1))
+    };
+    let coverage_scale = (1.0 - COVERAGE_FLOOR) / cover_total.max(f32::MIN_POSITIVE);
+    let keep_at_most = limit.saturating_mul(2).max(64);
+    let mut threshold = f32::NEG_INFINITY;
+    let mut out: Vec<(f32, DocAddress)> = Vec::with_capacity(keep_at_most);
     for (ord, segment) in segments.iter().enumerate() {
         let max_doc = segment.max_doc() as usize;
         if max_doc == 0 {
@@ -546,7 +568,7 @@ pub fn ranked_addresses(
 
         for (j, token) in tokens.iter().enumerate() {
             let cover_bit = token.cover_bit.filter(|_| use_coverage);
-            for (i, &(field, boost, avg_len)) in text_fields.iter().enumerate() {
+            for (i, &(field, boost, _)) in text_fields.iter().enumerate() {
                 let Some(info) = &infos[ord][j][i] else {
                     continue;
                 };
@@ -556,11 +578,7 @@ pub fn ranked_addresses(
                     .map_err(tantivy::TantivyError::from)?;
                 let norms = segment.get_fieldnorms_reader(field)?;
                 let w = idf(df[j][i]) * (1.0 + BM25_K1) * boost;
-                let mut norm = [0f32; 256];
-                for (id, n) in norm.iter_mut().enumerate() {
-                    let len = FieldNormReader::id_to_fieldnorm(id as u8) as f32;
-                    *n = BM25_K1 * (1.0 - BM25_B + BM25_B * len / avg_len);
-                }
+                let norm = &norms_of[i];
                 while !postings.docs().is_empty() {
                     for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
                         let d = doc as usize;
@@ -677,7 +695,6 @@ pub fn ranked_addresses(
             }
         }
 
-        out.reserve(max_doc);
         for d in 0..max_doc {
             // Without required clauses a hit must score on some clause.
             if (restricted && !allowed[d]) || (!has_must && score[d] <= 0.0) {
@@ -688,17 +705,19 @@ pub fn ranked_addresses(
                 s *= REFERENCE_FACTOR;
             }
             if use_coverage {
-                s *= COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * (covered[d] / cover_total);
+                s *= COVERAGE_FLOOR + covered[d] * coverage_scale;
+            }
+            if s < threshold {
+                continue;
             }
             out.push((s, DocAddress::new(ord as u32, d as DocId)));
+            // Keep the best `limit` now and then; later passages must beat the worst of them.
+            if out.len() >= keep_at_most {
+                out.select_nth_unstable_by(limit - 1, order);
+                out.truncate(limit);
+                threshold = out[limit - 1].0;
+            }
         }
-    }
-    // Best first; equal scores in index order, so runs are repeatable.
-    let order = |a: &(f32, DocAddress), b: &(f32, DocAddress)| {
-        b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1))
-    };
-    if limit == 0 {
-        return Ok(Vec::new());
     }
     if out.len() > limit {
         out.select_nth_unstable_by(limit - 1, order);
