@@ -5,7 +5,9 @@
 //! `reference`, written by [`IndexDir::write_full`] like a guide index. Queries go through
 //! [`search::build_query`] and [`search::ranked_addresses`], so what is measured is exactly what
 //! `search` ranks; only the stored-document loading and snippets that `search` adds for display
-//! are left out of the timed loop (passage ids are mapped to BEIR ids once, before it).
+//! are left out. The index is merged into one segment after it is built, and the query phase
+//! is timed like the bm25s baseline: an untimed warm-up pass, then the median of `--repeat`
+//! passes of query analysis and ranking; passage addresses become BEIR ids after the clock.
 
 use std::fs;
 use std::path::{Path, PathBuf};
