@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use crate::config::{Command, Config, Paths};
 use crate::index::{IndexDir, IndexError, OpenIndex};
-use crate::ingest::{self, IngestOptions};
+use crate::ingest::{self, IngestOptions, IngestReport, Mode};
 use crate::render;
 use crate::search;
 
@@ -22,11 +22,16 @@ pub enum Outcome {
 pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
     match &config.command {
         Command::Ingest(opts) => {
-            run_ingest(&config.paths, opts)?;
+            let report = run_ingest(&config.paths, opts)?;
+            render::ingest(out, &report, config.output).context("cannot write the summary")?;
+            Ok(Outcome::Found)
+        }
+        Command::Watch => {
+            crate::watch::watch(&config.paths, out, config.output)?;
             Ok(Outcome::Found)
         }
         Command::Search(req) => {
-            let index = open_or_build(&config.paths)?;
+            let index = open_fresh(&config.paths)?;
             let hits = search::search(&index, req)?;
             render::search(out, &req.query, &hits, &config.paths.corpus, config.output)
                 .context("cannot write the results")?;
@@ -39,7 +44,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
     }
 }
 
-fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<()> {
+fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<IngestReport> {
     let index = IndexDir::new(&paths.index);
     let report = ingest::ingest(&paths.corpus, &index, opts).with_context(|| {
         format!(
@@ -48,11 +53,80 @@ fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<()> {
             paths.index.display()
         )
     })?;
+    report_notes(&report);
+    Ok(report)
+}
+
+/// The warnings and the one-line summary of an ingest, on stderr.
+fn report_notes(report: &IngestReport) {
     for w in &report.warnings {
         eprintln!("citeseek: warning: {}", render::sanitize(w));
     }
-    eprintln!("citeseek: {}", report.summary());
-    Ok(())
+    eprintln!("citeseek: {}", render::sanitize(&report.summary()));
+}
+
+/// Open the index for answering a query (`search`, `cite`, `refs`): built when missing,
+/// brought up to date when the corpus changed since the last ingest.
+///
+/// The freshness check is stat-only (sizes, modification times and directory listings against
+/// the manifest), so an unchanged corpus costs no reading or parsing. When the corpus changed
+/// and the index directory is writable, the index is updated incrementally first; when it is
+/// not writable, or another ingest holds the lock, the answer comes from the index as it is,
+/// with a warning naming the changed files.
+pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
+    let dir = IndexDir::new(&paths.index);
+    let index = open_or_build(paths)?;
+    if !paths.corpus.is_dir() {
+        // Nothing to compare with (the index may have been copied without its corpus).
+        return Ok(index);
+    }
+    let stale = ingest::stale_files(&paths.corpus, &index.marker)
+        .with_context(|| format!("cannot check whether {} changed", paths.corpus.display()))?;
+    if stale.is_empty() {
+        return Ok(index);
+    }
+    let answer_from_old = |why: String| {
+        eprintln!(
+            "citeseek: warning: the index in {} is out of date ({why}); answering from it as it \
+             is. Changed since the last ingest: {}",
+            paths.index.display(),
+            render::sanitize(&stale.join(", "))
+        );
+    };
+    match dir.try_lock() {
+        Ok(Some(lock)) => {
+            let report =
+                ingest::ingest_locked(&paths.corpus, &dir, &IngestOptions::default(), &lock)
+                    .with_context(|| {
+                        format!(
+                            "cannot update the index in {} from {}",
+                            paths.index.display(),
+                            paths.corpus.display()
+                        )
+                    })?;
+            drop(lock);
+            if report.mode != Mode::UpToDate {
+                report_notes(&report);
+            }
+            Ok(dir.open()?)
+        }
+        Ok(None) => {
+            let pid = dir
+                .lock_holder()
+                .map(|p| format!(" (pid {p})"))
+                .unwrap_or_default();
+            answer_from_old(format!("another ingest is running{pid}"));
+            Ok(index)
+        }
+        Err(IndexError::NotWritable { .. }) => {
+            answer_from_old(format!(
+                "{} is not writable; run `citeseek ingest` where it is",
+                paths.index.display()
+            ));
+            Ok(index)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Open the index, building it first when there is none yet or when it was built by another

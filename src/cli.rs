@@ -51,12 +51,21 @@ impl From<KindArg> for Kind {
 
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
-    /// Build the index from the corpus.
+    /// Build the index from the corpus, or bring it up to date with the corpus's edits
+    /// (only added, changed and removed files are processed).
     Ingest {
         /// Rebuild everything, also over a damaged index directory.
         #[arg(long)]
         full: bool,
+        /// List the files that would be reindexed, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the summary as one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
     },
+    /// Watch the corpus and update the index after each burst of edits (Ctrl-C stops).
+    Watch,
     /// Search the guide and its references; prints ranked passages with citations.
     Search {
         /// What to look for: plain words, "quoted phrases", +required, -excluded, `a vs b`
@@ -94,7 +103,12 @@ impl Cli {
             }
         };
         let (command, json) = match self.command {
-            CliCommand::Ingest { full } => (Command::Ingest(IngestOptions { full }), false),
+            CliCommand::Ingest {
+                full,
+                dry_run,
+                json,
+            } => (Command::Ingest(IngestOptions { full, dry_run }), json),
+            CliCommand::Watch => (Command::Watch, false),
             CliCommand::Search {
                 query,
                 limit,

@@ -32,6 +32,8 @@ pub struct OutputStyle {
 #[derive(Debug, Clone)]
 pub enum Command {
     Ingest(IngestOptions),
+    /// Follow the corpus's edits until interrupted.
+    Watch,
     Search(SearchRequest),
 }
 

@@ -7,15 +7,27 @@
 //!   citeseek-index.json   marker + manifest: schema version, current generation, corpus, stats
 //!   gen-<millis>-<pid>/   one tantivy index and the references it was built with
 //! ```
-//! A write builds a new generation beside the current one and then replaces the marker with an
-//! atomic rename, so a reader sees the old index or the new one, never a mix.
+//! Every write — a full rebuild or an incremental update — builds a new generation beside the
+//! current one (an incremental update starts from hard links to the current generation's
+//! immutable segment files, then deletes and adds passages in one tantivy commit), syncs it to
+//! disk, and only then replaces the marker with an atomic rename. A reader therefore sees the
+//! old index or the new one, never a mix, and a writer killed at any moment leaves the old
+//! marker pointing at the old, untouched generation.
+//!
+//! Writers hold an exclusive lock on `index/.lock` (which records their pid) for the whole
+//! write, so at most one process writes an index directory; while holding it they remove
+//! generations left behind by killed writers. Readers take no lock: a reader that read the old
+//! marker just before its generation was removed reads the marker again.
 
-use std::fs;
-use std::io::Write;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fs4::fs_std::FileExt;
 
 use serde::{Deserialize, Serialize};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
 };
@@ -23,9 +35,10 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
     StopWordFilter, TextAnalyzer,
 };
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::link::CitedPassage;
+use crate::passage::Kind;
 use crate::references::ReferenceList;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
@@ -38,7 +51,9 @@ pub const ANALYZER: &str = "citeseek_en";
 /// File in a generation holding the references (CSL-JSON) the index was built with.
 pub const REFERENCES_FILE: &str = "references.json";
 /// Files a fresh checkout may have in `index/` that are not an index.
-const PLACEHOLDERS: &[&str] = &["README.md", ".gitkeep", ".gitignore", ".lock"];
+const PLACEHOLDERS: &[&str] = &["README.md", ".gitkeep", ".gitignore", LOCK_FILE];
+/// The writers' lock file in the index directory; holds the pid of the writer.
+pub const LOCK_FILE: &str = ".lock";
 
 /// Errors a caller can act on.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +81,18 @@ pub enum IndexError {
     Corrupt { dir: PathBuf, detail: String },
     #[error("cannot write the index in {}: {source}", .dir.display())]
     Io {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "another ingest is running{} on the index in {}: wait for it to finish and try again",
+        .pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+        .dir.display()
+    )]
+    Busy { dir: PathBuf, pid: Option<u32> },
+    #[error("cannot write to the index directory {} ({source}): pass a writable --index directory", .dir.display())]
+    NotWritable {
         dir: PathBuf,
         #[source]
         source: std::io::Error,
@@ -159,6 +186,12 @@ pub struct FileEntry {
     /// BLAKE3 hash of the content.
     pub hash: String,
     pub passages: Vec<String>,
+    /// Document id of the file's passages (guide: file stem; snapshot: reference id).
+    #[serde(default)]
+    pub doc: String,
+    /// Citations its passages make directly (for the stats of incremental updates).
+    #[serde(default)]
+    pub citations: usize,
 }
 
 /// The marker file's content: proof the directory is ours, and what it holds.
@@ -173,6 +206,23 @@ pub struct Marker {
     pub stats: Stats,
     #[serde(default)]
     pub files: Vec<FileEntry>,
+    /// Ids in references.json when the index was built (which snapshot files matter).
+    #[serde(default)]
+    pub reference_ids: Vec<String>,
+}
+
+/// The exclusive writer lock of an index directory; released when dropped (or when the
+/// process dies, however it dies).
+#[derive(Debug)]
+pub struct IndexLock {
+    _file: File,
+}
+
+/// Passages to delete in an incremental update: every passage of kind `kind` and doc `doc`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocKey {
+    pub kind: Kind,
+    pub doc: String,
 }
 
 /// An index directory on disk.
@@ -264,10 +314,45 @@ impl IndexDir {
     }
 
     /// Open the current generation for searching.
+    ///
+    /// A writer may swap in a new generation and remove the old one between our reading of the
+    /// marker and our opening of its generation; when opening fails and the marker has moved
+    /// on, try again with the new one.
     pub fn open(&self) -> Result<OpenIndex, IndexError> {
-        let marker = self.read_marker()?.ok_or_else(|| IndexError::Missing {
-            dir: self.path.clone(),
+        let mut attempt = 0;
+        loop {
+            let (err, tried) = match self.open_once() {
+                Ok(index) => return Ok(index),
+                Err(e) => e,
+            };
+            let moved = match (&tried, self.read_marker()) {
+                (Some(g), Ok(Some(now))) => &now.generation != g,
+                _ => false,
+            };
+            if !moved || attempt >= 5 {
+                return Err(err);
+            }
+            attempt += 1;
+            std::thread::sleep(Duration::from_millis(10 * attempt));
+        }
+    }
+
+    /// One attempt at [`IndexDir::open`]; a failure says which generation it tried.
+    fn open_once(&self) -> Result<OpenIndex, (IndexError, Option<String>)> {
+        let marker = self.read_marker().map_err(|e| (e, None))?.ok_or_else(|| {
+            (
+                IndexError::Missing {
+                    dir: self.path.clone(),
+                },
+                None,
+            )
         })?;
+        let generation = marker.generation.clone();
+        self.open_generation(marker)
+            .map_err(|e| (e, Some(generation)))
+    }
+
+    fn open_generation(&self, marker: Marker) -> Result<OpenIndex, IndexError> {
         if marker.schema_version != SCHEMA_VERSION {
             return Err(IndexError::SchemaMismatch {
                 dir: self.path.clone(),
@@ -302,7 +387,12 @@ impl IndexDir {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
-            .map_err(|e| corrupt(format!("cannot read segments: {e}")))?;
+            .map_err(|e| {
+                corrupt(format!(
+                    "cannot read the segments in {}: {e}",
+                    generation_dir.display()
+                ))
+            })?;
         Ok(OpenIndex {
             index,
             reader,
@@ -312,38 +402,81 @@ impl IndexDir {
         })
     }
 
+    /// Take the writers' lock, waiting up to `wait` for another writer to finish.
+    pub fn lock(&self, wait: Duration) -> Result<IndexLock, IndexError> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(lock) = self.try_lock()? {
+                return Ok(lock);
+            }
+            if Instant::now() >= deadline {
+                return Err(IndexError::Busy {
+                    dir: self.path.clone(),
+                    pid: self.lock_holder(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Take the writers' lock if no other process holds it (`Ok(None)` when one does).
+    /// `NotWritable` when the index directory cannot be written at all.
+    pub fn try_lock(&self) -> Result<Option<IndexLock>, IndexError> {
+        let not_writable = |source: std::io::Error| IndexError::NotWritable {
+            dir: self.path.clone(),
+            source,
+        };
+        fs::create_dir_all(&self.path).map_err(not_writable)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.path.join(LOCK_FILE))
+            .map_err(not_writable)?;
+        if !file.try_lock_exclusive().map_err(|e| self.io(e))? {
+            return Ok(None);
+        }
+        // Record who holds it, for the "another ingest is running (pid N)" message.
+        let pid = std::process::id().to_string();
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(pid.as_bytes()));
+        Ok(Some(IndexLock { _file: file }))
+    }
+
+    /// The pid recorded by the process holding the lock, if it wrote one.
+    pub fn lock_holder(&self) -> Option<u32> {
+        let mut text = String::new();
+        File::open(self.path.join(LOCK_FILE))
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .ok()?;
+        text.trim().parse().ok()
+    }
+
     /// Write a complete new index and make it current with an atomic rename of the marker.
     ///
-    /// With `force`, a directory holding files citeseek did not write is used anyway (those
-    /// files are left alone); without it such a directory is refused.
+    /// With `force`, a directory holding files citeseek did not write (or a damaged index) is
+    /// used anyway (foreign files are left alone); without it such a directory is refused.
     pub fn write_full(
         &self,
+        lock: &IndexLock,
         passages: &[CitedPassage],
         refs: &ReferenceList,
-        mut marker: Marker,
+        marker: Marker,
         force: bool,
     ) -> Result<Marker, IndexError> {
-        let previous = match self.read_marker() {
-            Ok(m) => m,
-            Err(IndexError::Foreign { .. }) if force => None,
-            Err(IndexError::Corrupt { .. }) if force => None,
+        match self.read_marker() {
+            Ok(_) => {}
+            Err(IndexError::Foreign { .. } | IndexError::Corrupt { .. }) if force => {}
             Err(e) => return Err(e),
-        };
-        fs::create_dir_all(&self.path).map_err(|e| self.io(e))?;
-        let generation = format!(
-            "gen-{}-{}",
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis()),
-            std::process::id()
-        );
-        let dir = self.path.join(&generation);
-        fs::create_dir_all(&dir).map_err(|e| self.io(e))?;
+        }
+        let (generation, dir) = self.new_generation(lock)?;
         let tantivy_err = |source| IndexError::Tantivy {
             dir: dir.clone(),
             source,
         };
-
         let (schema, fields) = schema();
         let index = Index::create_in_dir(&dir, schema).map_err(tantivy_err)?;
         register_analyzers(&index);
@@ -359,38 +492,194 @@ impl IndexDir {
         }
         writer.commit().map_err(tantivy_err)?;
         writer.wait_merging_threads().map_err(tantivy_err)?;
+        self.publish(lock, &generation, &dir, refs, marker)
+    }
 
+    /// Make a new generation from the current one: delete the passages of `deletes`, add
+    /// `adds`, in one tantivy commit, then swap it in like a full write.
+    ///
+    /// The new generation starts as hard links to the current one's segment files (tantivy
+    /// never modifies a segment file, and its own metadata files are copied), so the current
+    /// generation is never written to and readers of it are undisturbed.
+    pub fn write_incremental(
+        &self,
+        lock: &IndexLock,
+        current: &Marker,
+        deletes: &[DocKey],
+        adds: &[CitedPassage],
+        refs: &ReferenceList,
+        marker: Marker,
+    ) -> Result<Marker, IndexError> {
+        let from = self.path.join(&current.generation);
+        let (generation, dir) = self.new_generation(lock)?;
+        copy_generation(&from, &dir).map_err(|e| self.io(e))?;
+        let corrupt = |detail: String| IndexError::Corrupt {
+            dir: self.path.clone(),
+            detail,
+        };
+        let index = Index::open_in_dir(&dir)
+            .map_err(|e| corrupt(format!("cannot open {}: {e}", from.display())))?;
+        register_analyzers(&index);
+        let fields = match schema() {
+            (expected, fields) if index.schema() == expected => fields,
+            _ => {
+                return Err(corrupt(
+                    "the tantivy schema differs from this version's".into(),
+                ))
+            }
+        };
+        let tantivy_err = |source| IndexError::Tantivy {
+            dir: dir.clone(),
+            source,
+        };
+        let mut writer = index
+            .writer_with_num_threads::<TantivyDocument>(1, 50_000_000)
+            .map_err(tantivy_err)?;
+        for key in deletes {
+            let query = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(fields.kind, key.kind.as_str()),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn Query>,
+                ),
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(fields.doc, &key.doc),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ]);
+            writer.delete_query(Box::new(query)).map_err(tantivy_err)?;
+        }
+        for p in adds {
+            writer
+                .add_document(to_document(&fields, p))
+                .map_err(tantivy_err)?;
+        }
+        writer.commit().map_err(tantivy_err)?;
+        writer.wait_merging_threads().map_err(tantivy_err)?;
+        self.publish(lock, &generation, &dir, refs, marker)
+    }
+
+    /// Rewrite only the marker (same generation): new file times after a touch, no index work.
+    pub fn write_marker(&self, _lock: &IndexLock, marker: &Marker) -> Result<(), IndexError> {
+        let json = serde_json::to_vec_pretty(marker).map_err(|e| self.io(e.into()))?;
+        write_atomic(&self.marker_path(), &json).map_err(|e| self.io(e))?;
+        sync_dir(&self.path).map_err(|e| self.io(e))
+    }
+
+    /// Create an empty, uniquely named generation directory, after removing the ones killed
+    /// writers left behind (we hold the lock, so no other process is writing one).
+    fn new_generation(&self, _lock: &IndexLock) -> Result<(String, PathBuf), IndexError> {
+        let current = self.read_marker().ok().flatten().map(|m| m.generation);
+        self.remove_stale_generations(current.as_deref());
+        let mut millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        loop {
+            let generation = format!("gen-{millis}-{}", std::process::id());
+            let dir = self.path.join(&generation);
+            match fs::create_dir(&dir) {
+                Ok(()) => return Ok((generation, dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => millis += 1,
+                Err(e) => return Err(self.io(e)),
+            }
+        }
+    }
+
+    /// Finish a generation: its references, everything synced to disk, then the marker swapped
+    /// in with an atomic rename, and the previous generation removed.
+    fn publish(
+        &self,
+        lock: &IndexLock,
+        generation: &str,
+        dir: &Path,
+        refs: &ReferenceList,
+        mut marker: Marker,
+    ) -> Result<Marker, IndexError> {
         write_atomic(&dir.join(REFERENCES_FILE), refs.to_csl_json(&[]).as_bytes())
             .map_err(|e| self.io(e))?;
+        sync_tree(dir).map_err(|e| self.io(e))?;
 
         marker.tool = "citeseek".into();
         marker.schema_version = SCHEMA_VERSION;
-        marker.generation = generation.clone();
+        marker.generation = generation.to_string();
         marker.built_unix_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
-        let json = serde_json::to_vec_pretty(&marker).map_err(|e| self.io(e.into()))?;
-        write_atomic(&self.marker_path(), &json).map_err(|e| self.io(e))?;
+        self.write_marker(lock, &marker)?;
 
         // The new generation is live; older ones of ours can go. Readers that still have one
-        // open keep their memory maps on Unix.
-        let _ = previous;
-        self.remove_stale_generations(&generation);
+        // open keep their memory maps on Unix; one that read the old marker retries.
+        self.remove_stale_generations(Some(generation));
         Ok(marker)
     }
 
     /// Delete generation directories other than `keep` (only `gen-*` entries, which are ours).
-    fn remove_stale_generations(&self, keep: &str) {
+    /// Callers hold the lock, so none of them is being written.
+    fn remove_stale_generations(&self, keep: Option<&str>) {
         let Ok(entries) = fs::read_dir(&self.path) else {
             return;
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if is_generation_name(&name) && name != keep {
+            if is_generation_name(&name) && Some(name.as_ref()) != keep {
                 let _ = fs::remove_dir_all(entry.path());
             }
         }
+    }
+}
+
+/// Fill `to` with the files of generation `from`: hard links to tantivy's immutable segment
+/// files, copies of the files that get rewritten (meta.json, .managed.json, references).
+fn copy_generation(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        if !entry.file_type()?.is_file() {
+            continue;
+        }
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        if name_str.starts_with(".tantivy-") && name_str.ends_with(".lock") {
+            continue;
+        }
+        let target = to.join(&name);
+        let rewritten = matches!(
+            name_str.as_ref(),
+            "meta.json" | ".managed.json" | REFERENCES_FILE
+        );
+        if rewritten || fs::hard_link(entry.path(), &target).is_err() {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// fsync every file of a directory and then the directory itself.
+fn sync_tree(dir: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            File::open(entry.path())?.sync_all()?;
+        }
+    }
+    sync_dir(dir)
+}
+
+/// fsync a directory, so the names in it (renames, new files) are on disk.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
     }
 }
 

@@ -1,16 +1,26 @@
 //! The ingest pipeline: corpus files → documents → passages → cited passages → index.
 //!
 //! Reads only the corpus and writes only the index directory.
+//!
+//! Incremental by default: the corpus is compared with the manifest kept in the index marker
+//! (size and modification time first, then the content hash to confirm), only added or changed
+//! files are extracted again, the passages of changed and removed files are deleted, and the
+//! result is committed once into a new generation (see [`crate::index`]). Citations cross files
+//! only through references.json, so a change to it (or to the corpus directory, or the index
+//! schema) rebuilds everything; a reference snapshot only affects that reference's passages,
+//! and a guide's citations depend only on that guide.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::corpus::{self, Corpus, SourceFile};
 use crate::extract::{self, Format};
-use crate::index::{FileEntry, IndexDir, Marker, Stats};
+use crate::index::{DocKey, FileEntry, IndexDir, IndexError, IndexLock, Marker, Stats};
 use crate::link::{self, CitedPassage};
 use crate::passage::{self, DocInfo, Kind, Passage};
 use crate::references::{Reference, ReferenceError, ReferenceList};
@@ -26,16 +36,69 @@ pub enum IngestError {
     Index(#[from] crate::index::IndexError),
 }
 
+/// How long a second `ingest` waits for a running one before giving up.
+pub const LOCK_WAIT: Duration = Duration::from_millis(2500);
+/// Corpus-relative path of the reference list.
+const REFERENCES_JSON: &str = "references.json";
+
 /// How to ingest.
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
-    /// Rebuild even over a damaged or foreign index directory (leaving foreign files alone).
+    /// Rebuild everything, even over a damaged or foreign index directory (leaving foreign
+    /// files alone).
     pub full: bool,
+    /// Only say what would change; write nothing.
+    pub dry_run: bool,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Everything was extracted and indexed into a new generation.
+    Full,
+    /// Only added, changed and removed files were processed.
+    Incremental,
+    /// Nothing to do.
+    UpToDate,
+    /// Nothing was written (`--dry-run`).
+    DryRun,
+}
+
+/// Corpus files that differ from the manifest, by corpus-relative path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    pub added: Vec<String>,
+    /// Content changed (or, for a guide, its document id changed).
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    /// Modification time changed, content did not: no reindexing.
+    pub touched: Vec<String>,
+}
+
+impl Changes {
+    /// Whether any file needs indexing work.
+    pub fn needs_work(&self) -> bool {
+        !(self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty())
+    }
+
+    /// Number of files that need indexing work.
+    pub fn count(&self) -> usize {
+        self.added.len() + self.changed.len() + self.removed.len()
+    }
 }
 
 /// What an ingest did.
 #[derive(Debug, Clone)]
 pub struct IngestReport {
+    pub mode: Mode,
+    /// Why everything was (or would be) rebuilt, when that was not asked for.
+    pub full_reason: Option<String>,
+    pub changes: Changes,
+    /// Files read and extracted again.
+    pub reextracted: usize,
+    pub passages_added: usize,
+    pub passages_removed: usize,
     pub stats: Stats,
     pub guides: usize,
     pub elapsed: Duration,
@@ -47,16 +110,48 @@ impl IngestReport {
     /// The one-line summary printed after an ingest.
     pub fn summary(&self) -> String {
         let s = &self.stats;
-        format!(
-            "indexed {} {} and {} {}: {} passages, {} citations in {:.2}s",
-            self.guides,
-            plural(self.guides, "guide", "guides"),
-            s.references,
-            plural(s.references, "reference", "references"),
-            s.passages,
-            s.citations,
-            self.elapsed.as_secs_f64()
-        )
+        let ms = self.elapsed.as_millis();
+        match self.mode {
+            Mode::UpToDate => format!(
+                "index up to date ({} passages; checked in {ms} ms)",
+                s.passages
+            ),
+            Mode::DryRun => match &self.full_reason {
+                Some(reason) => format!("would rebuild the whole index ({reason})"),
+                None if self.changes.needs_work() => format!(
+                    "would update {} {}",
+                    self.changes.count(),
+                    plural(self.changes.count(), "file", "files")
+                ),
+                None => "index up to date; nothing would change".to_string(),
+            },
+            Mode::Incremental => format!(
+                "updated the index: {} added, {} changed, {} removed; re-extracted {} {}; \
+                 +{} -{} passages ({} in all) in {ms} ms",
+                self.changes.added.len(),
+                self.changes.changed.len(),
+                self.changes.removed.len(),
+                self.reextracted,
+                plural(self.reextracted, "file", "files"),
+                self.passages_added,
+                self.passages_removed,
+                s.passages,
+            ),
+            Mode::Full => format!(
+                "{}indexed {} {} and {} {}: {} passages, {} citations in {:.2}s",
+                self.full_reason
+                    .as_ref()
+                    .map(|r| format!("full rebuild ({r}): "))
+                    .unwrap_or_default(),
+                self.guides,
+                plural(self.guides, "guide", "guides"),
+                s.references,
+                plural(s.references, "reference", "references"),
+                s.passages,
+                s.citations,
+                self.elapsed.as_secs_f64()
+            ),
+        }
     }
 }
 
@@ -79,23 +174,27 @@ pub struct Extracted {
 
 /// Extract, split and link a whole corpus.
 pub fn extract_corpus(corpus: &Corpus) -> Result<Extracted, IngestError> {
-    let references = match &corpus.references {
-        Some(path) => ReferenceList::load(path)?,
-        None => ReferenceList { refs: Vec::new() },
-    };
+    let references = load_references(corpus)?;
     let mut warnings = Vec::new();
     let mut files = Vec::new();
     let mut passages: Vec<Passage> = Vec::new();
     let mut guides = 0;
 
     for file in &corpus.guides {
-        match read_source(file) {
-            Ok((text, entry)) => {
+        match read_file(&corpus.root, &file.path) {
+            Ok((text, mut entry)) => {
                 passages.extend(guide_passages(file, &text));
+                entry.doc = file.doc_id.clone();
                 files.push(entry);
                 guides += 1;
             }
-            Err(reason) => warnings.push(format!("skipped {}: {reason}", file.path.display())),
+            Err((reason, entry)) => {
+                warnings.push(format!("skipped {}: {reason}", file.path.display()));
+                files.extend(entry.map(|e| FileEntry {
+                    doc: file.doc_id.clone(),
+                    ..*e
+                }));
+            }
         }
     }
     if let Some(path) = &corpus.references {
@@ -104,30 +203,14 @@ pub fn extract_corpus(corpus: &Corpus) -> Result<Extracted, IngestError> {
         }
     }
     for r in &references.refs {
-        match corpus.snapshot(&r.id) {
-            Some(path) => match read_file(&corpus.root, &path) {
-                Ok((text, entry)) => {
-                    passages.extend(reference_passages(r, &entry.path, &text));
-                    files.push(entry);
-                }
-                Err(reason) => {
-                    warnings.push(format!("skipped {}: {reason}", path.display()));
-                    passages.extend(record_passage(r, corpus));
-                }
-            },
-            None => passages.extend(record_passage(r, corpus)),
-        }
+        let (new, warning, entry) = reference_file_passages(corpus, r);
+        passages.extend(new);
+        warnings.extend(warning);
+        files.extend(entry);
     }
 
     let mut cited = link::link_passages(passages, &references);
-    // Record each file's passage ids for the manifest.
-    for entry in &mut files {
-        entry.passages = cited
-            .iter()
-            .filter(|p| p.passage.path == entry.path)
-            .map(|p| p.passage.id.clone())
-            .collect();
-    }
+    record_passages(&mut files, &cited);
     cited.shrink_to_fit();
     Ok(Extracted {
         passages: cited,
@@ -138,73 +221,649 @@ pub fn extract_corpus(corpus: &Corpus) -> Result<Extracted, IngestError> {
     })
 }
 
-/// Ingest a corpus into an index directory (a full rebuild, swapped in atomically).
+fn load_references(corpus: &Corpus) -> Result<ReferenceList, IngestError> {
+    Ok(match &corpus.references {
+        Some(path) => ReferenceList::load(path)?,
+        None => ReferenceList { refs: Vec::new() },
+    })
+}
+
+/// The passages of one reference: its snapshot's, or one made from its record. Also a warning
+/// when the snapshot cannot be read, and the snapshot's manifest entry.
+fn reference_file_passages(
+    corpus: &Corpus,
+    r: &Reference,
+) -> (Vec<Passage>, Option<String>, Option<FileEntry>) {
+    let Some(path) = corpus.snapshot(&r.id) else {
+        return (record_passage(r, corpus).into_iter().collect(), None, None);
+    };
+    match read_file(&corpus.root, &path) {
+        Ok((text, mut entry)) => {
+            entry.doc = r.id.clone();
+            let passages = reference_passages(r, &entry.path, &text);
+            (passages, None, Some(entry))
+        }
+        Err((reason, entry)) => (
+            record_passage(r, corpus).into_iter().collect(),
+            Some(format!("skipped {}: {reason}", path.display())),
+            entry.map(|e| FileEntry {
+                doc: r.id.clone(),
+                ..*e
+            }),
+        ),
+    }
+}
+
+/// Add each passage's id (and direct citations) to the manifest entry of its file.
+fn record_passages(files: &mut [FileEntry], cited: &[CitedPassage]) {
+    let mut by_path: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, f) in files.iter().enumerate() {
+        by_path.insert(f.path.as_str(), i);
+    }
+    let mut updates: Vec<(usize, String, usize)> = Vec::new();
+    for p in cited {
+        if let Some(&i) = by_path.get(p.passage.path.as_str()) {
+            let citations = if p.passage.kind == Kind::Guide {
+                p.direct_ids().count()
+            } else {
+                0
+            };
+            updates.push((i, p.passage.id.clone(), citations));
+        }
+    }
+    for (i, id, citations) in updates {
+        files[i].passages.push(id);
+        files[i].citations += citations;
+    }
+}
+
+/// Stats of an index, from its manifest.
+fn stats_of(files: &[FileEntry], references: usize) -> (Stats, usize) {
+    let guides = files
+        .iter()
+        .filter(|f| f.path.starts_with("guide/"))
+        .count();
+    (
+        Stats {
+            documents: guides + references,
+            passages: files.iter().map(|f| f.passages.len()).sum(),
+            references,
+            citations: files.iter().map(|f| f.citations).sum(),
+        },
+        guides,
+    )
+}
+
+/// Ingest a corpus into an index directory: incrementally when the index can be updated,
+/// fully when asked or when it must be. Takes the index lock (waiting up to [`LOCK_WAIT`]).
 pub fn ingest(
+    corpus_dir: &Path,
+    index: &IndexDir,
+    opts: &IngestOptions,
+) -> Result<IngestReport, IngestError> {
+    if opts.dry_run {
+        return dry_run(corpus_dir, index, opts);
+    }
+    let lock = index.lock(LOCK_WAIT)?;
+    ingest_locked(corpus_dir, index, opts, &lock)
+}
+
+/// [`ingest`] for a caller that already holds the index lock.
+pub fn ingest_locked(
+    corpus_dir: &Path,
+    index: &IndexDir,
+    opts: &IngestOptions,
+    lock: &IndexLock,
+) -> Result<IngestReport, IngestError> {
+    let start = Instant::now();
+    let corpus = corpus::discover(corpus_dir)?;
+    match plan(&corpus, corpus_dir, index, opts.full)? {
+        Plan::Full { reason, previous } => {
+            full(&corpus, index, opts, lock, reason, previous, start)
+        }
+        Plan::Update { marker, changes } => {
+            if changes.needs_work() {
+                return incremental(&corpus, index, lock, marker, changes, start);
+            }
+            let mut marker = marker;
+            if !changes.touched.is_empty() {
+                // Same content, new times: remember them so the next check is stat-only.
+                refresh_times(&corpus, &mut marker, &changes.touched);
+                index.write_marker(lock, &marker)?;
+            }
+            Ok(IngestReport {
+                mode: Mode::UpToDate,
+                full_reason: None,
+                changes,
+                reextracted: 0,
+                passages_added: 0,
+                passages_removed: 0,
+                guides: stats_of(&marker.files, marker.stats.references).1,
+                stats: marker.stats,
+                elapsed: start.elapsed(),
+                warnings: Vec::new(),
+            })
+        }
+    }
+}
+
+fn dry_run(
     corpus_dir: &Path,
     index: &IndexDir,
     opts: &IngestOptions,
 ) -> Result<IngestReport, IngestError> {
     let start = Instant::now();
     let corpus = corpus::discover(corpus_dir)?;
-    let ex = extract_corpus(&corpus)?;
-    let stats = Stats {
-        documents: ex.guides + ex.references.refs.len(),
-        passages: ex.passages.len(),
-        references: ex.references.refs.len(),
-        citations: ex
-            .passages
-            .iter()
-            .filter(|p| p.passage.kind == Kind::Guide)
-            .map(|p| p.direct_ids().count())
-            .sum(),
+    let (full_reason, changes, stats) = match plan(&corpus, corpus_dir, index, opts.full)? {
+        Plan::Full { reason, previous } => {
+            let reason = reason.unwrap_or_else(|| "--full".to_string());
+            let changes = match &previous {
+                Some(m) => confirm(&corpus, m, stat_diff(&corpus, m)),
+                None => Changes {
+                    added: current_files(&corpus, None)
+                        .into_iter()
+                        .map(|f| f.rel)
+                        .collect(),
+                    ..Changes::default()
+                },
+            };
+            (Some(reason), changes, previous.map(|m| m.stats))
+        }
+        Plan::Update { marker, changes } => (None, changes, Some(marker.stats)),
     };
+    Ok(IngestReport {
+        mode: Mode::DryRun,
+        full_reason,
+        changes,
+        reextracted: 0,
+        passages_added: 0,
+        passages_removed: 0,
+        stats: stats.unwrap_or_default(),
+        guides: 0,
+        elapsed: start.elapsed(),
+        warnings: Vec::new(),
+    })
+}
+
+/// What an ingest has to do.
+enum Plan {
+    /// Rebuild everything; `reason` when not asked for; the previous marker when readable.
+    Full {
+        reason: Option<String>,
+        previous: Option<Marker>,
+    },
+    /// Update the current index with these changes (maybe none).
+    Update { marker: Marker, changes: Changes },
+}
+
+fn plan(
+    corpus: &Corpus,
+    corpus_dir: &Path,
+    index: &IndexDir,
+    full: bool,
+) -> Result<Plan, IngestError> {
+    let marker = match index.read_marker() {
+        Ok(m) => m,
+        Err(IndexError::Corrupt { .. } | IndexError::Foreign { .. }) if full => None,
+        Err(e) => return Err(e.into()),
+    };
+    let Some(marker) = marker else {
+        let reason = (!full).then(|| "no index yet".to_string());
+        return Ok(Plan::Full {
+            reason,
+            previous: None,
+        });
+    };
+    let reason = if full {
+        None
+    } else if marker.schema_version != crate::index::SCHEMA_VERSION {
+        Some(format!(
+            "the index has schema {}, this version uses {}",
+            marker.schema_version,
+            crate::index::SCHEMA_VERSION
+        ))
+    } else if marker.corpus != canonical(corpus_dir) {
+        Some(format!(
+            "the index was built from {}",
+            marker.corpus.display()
+        ))
+    } else {
+        // An incremental update starts from the current generation: it must be sound.
+        index.open()?;
+        let changes = confirm(corpus, &marker, stat_diff(corpus, &marker));
+        let refs_changed = [&changes.added, &changes.changed, &changes.removed]
+            .iter()
+            .any(|l| l.iter().any(|p| p == REFERENCES_JSON));
+        if !refs_changed {
+            return Ok(Plan::Update { marker, changes });
+        }
+        Some("references.json changed".to_string())
+    };
+    Ok(Plan::Full {
+        reason,
+        previous: Some(marker),
+    })
+}
+
+fn canonical(dir: &Path) -> PathBuf {
+    fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// A corpus file that is indexed.
+struct CurrentFile {
+    rel: String,
+    path: PathBuf,
+    /// Document id of its passages (none for references.json).
+    doc: String,
+}
+
+/// The indexed files of a corpus: guides, references.json, and the snapshots of the references
+/// in `reference_ids` (the manifest's list; `None` reads references.json for it).
+fn current_files(corpus: &Corpus, reference_ids: Option<&[String]>) -> Vec<CurrentFile> {
+    let mut out: Vec<CurrentFile> = corpus
+        .guides
+        .iter()
+        .map(|g| CurrentFile {
+            rel: g.rel.clone(),
+            path: g.path.clone(),
+            doc: g.doc_id.clone(),
+        })
+        .collect();
+    if let Some(path) = &corpus.references {
+        out.push(CurrentFile {
+            rel: corpus::rel_path(&corpus.root, path),
+            path: path.clone(),
+            doc: String::new(),
+        });
+    }
+    let loaded;
+    let ids: Vec<&str> = match reference_ids {
+        Some(ids) => ids.iter().map(String::as_str).collect(),
+        None => {
+            loaded = load_references(corpus).unwrap_or(ReferenceList { refs: Vec::new() });
+            loaded.refs.iter().map(|r| r.id.as_str()).collect()
+        }
+    };
+    for id in ids {
+        if let Some(path) = corpus.snapshot(id) {
+            out.push(CurrentFile {
+                rel: corpus::rel_path(&corpus.root, &path),
+                path,
+                doc: id.to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// Stat-only comparison of the corpus with a manifest.
+#[derive(Debug, Default)]
+struct StatDiff {
+    added: Vec<String>,
+    removed: Vec<String>,
+    /// Size or modification time differ: maybe changed.
+    modified: Vec<String>,
+    /// Same file, but its document id changed (a file with the same stem came or went).
+    renamed: Vec<String>,
+}
+
+impl StatDiff {
+    fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.modified.is_empty()
+            && self.renamed.is_empty()
+    }
+}
+
+fn stat_diff(corpus: &Corpus, marker: &Marker) -> StatDiff {
+    let known: BTreeMap<&str, &FileEntry> =
+        marker.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut seen = BTreeSet::new();
+    let mut diff = StatDiff::default();
+    for f in current_files(corpus, Some(&marker.reference_ids)) {
+        let Some(entry) = known.get(f.rel.as_str()) else {
+            diff.added.push(f.rel.clone());
+            seen.insert(f.rel);
+            continue;
+        };
+        match stat(&f.path) {
+            Some((size, mtime)) if size == entry.size && mtime == entry.mtime_ns => {
+                if entry.doc != f.doc {
+                    diff.renamed.push(f.rel.clone());
+                }
+            }
+            _ => diff.modified.push(f.rel.clone()),
+        }
+        seen.insert(f.rel);
+    }
+    diff.removed = marker
+        .files
+        .iter()
+        .filter(|f| !seen.contains(&f.path))
+        .map(|f| f.path.clone())
+        .collect();
+    diff
+}
+
+fn stat(path: &Path) -> Option<(u64, u128)> {
+    let meta = fs::metadata(path).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    Some((meta.len(), mtime))
+}
+
+/// Confirm the stat differences with content hashes.
+fn confirm(corpus: &Corpus, marker: &Marker, diff: StatDiff) -> Changes {
+    let hashes: BTreeMap<&str, &str> = marker
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.hash.as_str()))
+        .collect();
+    let mut changes = Changes {
+        added: diff.added,
+        removed: diff.removed,
+        changed: diff.renamed,
+        touched: Vec::new(),
+    };
+    for rel in diff.modified {
+        let same = fs::read(corpus.root.join(&rel)).ok().is_some_and(|bytes| {
+            hashes.get(rel.as_str()) == Some(&blake3::hash(&bytes).to_hex().as_str())
+        });
+        if same {
+            changes.touched.push(rel);
+        } else {
+            changes.changed.push(rel);
+        }
+    }
+    changes.changed.sort();
+    changes
+}
+
+/// Record the new size and time of files whose content did not change.
+fn refresh_times(corpus: &Corpus, marker: &mut Marker, touched: &[String]) {
+    for f in &mut marker.files {
+        if touched.contains(&f.path) {
+            if let Some((size, mtime)) = stat(&corpus.root.join(&f.path)) {
+                f.size = size;
+                f.mtime_ns = mtime;
+            }
+        }
+    }
+}
+
+/// Whether the index is current, by stat only: the corpus files that differ from the manifest
+/// (added, changed, removed; a touched file counts), or the corpus directory that differs.
+/// Reads no file content.
+pub fn stale_files(corpus_dir: &Path, marker: &Marker) -> Result<Vec<String>, IngestError> {
+    if marker.corpus != canonical(corpus_dir) {
+        return Ok(vec![format!(
+            "{} (the index was built from {})",
+            corpus_dir.display(),
+            marker.corpus.display()
+        )]);
+    }
+    let corpus = corpus::discover(corpus_dir)?;
+    let diff = stat_diff(&corpus, marker);
+    if diff.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<String> = Vec::new();
+    out.extend(diff.added.into_iter().map(|p| format!("{p} (added)")));
+    out.extend(diff.modified.into_iter().map(|p| format!("{p} (modified)")));
+    out.extend(diff.renamed.into_iter().map(|p| format!("{p} (renamed)")));
+    out.extend(diff.removed.into_iter().map(|p| format!("{p} (removed)")));
+    Ok(out)
+}
+
+fn full(
+    corpus: &Corpus,
+    index: &IndexDir,
+    opts: &IngestOptions,
+    lock: &IndexLock,
+    reason: Option<String>,
+    previous: Option<Marker>,
+    start: Instant,
+) -> Result<IngestReport, IngestError> {
+    let ex = extract_corpus(corpus)?;
+    let changes = match &previous {
+        Some(m) if m.corpus == canonical(&corpus.root) => confirm(corpus, m, stat_diff(corpus, m)),
+        _ => Changes::default(),
+    };
+    let (stats, guides) = stats_of(&ex.files, ex.references.refs.len());
     let marker = Marker {
         tool: "citeseek".into(),
         schema_version: crate::index::SCHEMA_VERSION,
         generation: String::new(),
-        corpus: fs::canonicalize(corpus_dir).unwrap_or_else(|_| corpus_dir.to_path_buf()),
+        corpus: canonical(&corpus.root),
         built_unix_ms: 0,
         stats: stats.clone(),
+        reference_ids: ex.references.refs.iter().map(|r| r.id.clone()).collect(),
         files: ex.files,
     };
-    index.write_full(&ex.passages, &ex.references, marker, opts.full)?;
+    // A full rebuild over a damaged index must not be refused for the damage.
+    let force = opts.full || previous.is_none();
+    index.write_full(lock, &ex.passages, &ex.references, marker, force)?;
     Ok(IngestReport {
+        mode: Mode::Full,
+        full_reason: reason,
+        changes,
+        reextracted: ex.guides + corpus_snapshot_count(&ex.references, corpus),
+        passages_added: ex.passages.len(),
+        passages_removed: previous.map_or(0, |m| m.stats.passages),
         stats,
-        guides: ex.guides,
+        guides,
         elapsed: start.elapsed(),
         warnings: ex.warnings,
     })
 }
 
-/// Read a guide file as UTF-8, with its manifest entry.
-fn read_source(file: &SourceFile) -> Result<(String, FileEntry), String> {
-    let root_len = file.path.to_string_lossy().len() - file.rel.len();
-    let root = PathBuf::from(&file.path.to_string_lossy()[..root_len]);
-    read_file(&root, &file.path)
+fn corpus_snapshot_count(refs: &ReferenceList, corpus: &Corpus) -> usize {
+    refs.refs
+        .iter()
+        .filter(|r| corpus.snapshot(&r.id).is_some())
+        .count()
 }
 
-fn read_file(root: &Path, path: &Path) -> Result<(String, FileEntry), String> {
-    let bytes = fs::read(path).map_err(|e| format!("cannot read it ({e})"))?;
-    let meta = fs::metadata(path).map_err(|e| format!("cannot stat it ({e})"))?;
-    let hash = blake3::hash(&bytes).to_hex().to_string();
-    let text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not valid UTF-8 (byte {}); save it as UTF-8",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+/// Apply `changes` to the current generation: delete the passages of changed and removed
+/// files, extract changed and added files, commit once into a new generation.
+fn incremental(
+    corpus: &Corpus,
+    index: &IndexDir,
+    lock: &IndexLock,
+    current: Marker,
+    changes: Changes,
+    start: Instant,
+) -> Result<IngestReport, IngestError> {
+    let refs = load_references(corpus)?;
+    let mut files: BTreeMap<String, FileEntry> = current
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.clone()))
+        .collect();
+    let records_of = corpus
+        .references
+        .as_ref()
+        .map(|p| corpus::rel_path(&corpus.root, p));
+    let mut deletes: Vec<DocKey> = Vec::new();
+    let mut passages: Vec<Passage> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut removed = 0;
+    let mut reextracted = 0;
+
+    for rel in &changes.removed {
+        let Some(old) = files.remove(rel) else {
+            continue;
+        };
+        let kind = kind_of(rel);
+        let doc = old.doc.clone();
+        let key = DocKey {
+            kind,
+            doc: doc.clone(),
+        };
+        removed += forget(&mut files, records_of.as_deref(), &key, Some(old));
+        deletes.push(key);
+        if kind == Kind::Reference {
+            // The reference is still listed (references.json did not change): back to its record.
+            if let Some(r) = refs.get(&doc) {
+                passages.extend(record_passage(r, corpus));
+            }
+        }
+    }
+    for rel in changes.changed.iter().chain(&changes.added) {
+        let old = files.remove(rel);
+        if let Some(old) = old {
+            let key = DocKey {
+                kind: kind_of(rel),
+                doc: old.doc.clone(),
+            };
+            removed += forget(&mut files, records_of.as_deref(), &key, Some(old));
+            deletes.push(key);
+        }
+        reextracted += 1;
+        match kind_of(rel) {
+            Kind::Guide => {
+                let Some(file) = corpus.guides.iter().find(|g| &g.rel == rel) else {
+                    continue;
+                };
+                // Passages a previous, interrupted run may have left under the new id.
+                deletes.push(DocKey {
+                    kind: Kind::Guide,
+                    doc: file.doc_id.clone(),
+                });
+                match read_file(&corpus.root, &file.path) {
+                    Ok((text, mut entry)) => {
+                        passages.extend(guide_passages(file, &text));
+                        entry.doc = file.doc_id.clone();
+                        files.insert(rel.clone(), entry);
+                    }
+                    Err((reason, entry)) => {
+                        warnings.push(format!("skipped {}: {reason}", file.path.display()));
+                        if let Some(e) = entry {
+                            files.insert(
+                                rel.clone(),
+                                FileEntry {
+                                    doc: file.doc_id.clone(),
+                                    ..*e
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            Kind::Reference => {
+                let id = snapshot_id(rel);
+                let Some(r) = refs.get(id) else {
+                    continue;
+                };
+                let key = DocKey {
+                    kind: Kind::Reference,
+                    doc: r.id.clone(),
+                };
+                removed += forget(&mut files, records_of.as_deref(), &key, None);
+                deletes.push(key);
+                let (new, warning, entry) = reference_file_passages(corpus, r);
+                passages.extend(new);
+                warnings.extend(warning);
+                if let Some(e) = entry {
+                    files.insert(rel.clone(), e);
+                }
+            }
+        }
+    }
+    deletes.dedup();
+
+    let cited = link::link_passages(passages, &refs);
+    let mut files: Vec<FileEntry> = files.into_values().collect();
+    let before: usize = files.iter().map(|f| f.passages.len()).sum();
+    record_passages(&mut files, &cited);
+    let added = files.iter().map(|f| f.passages.len()).sum::<usize>() - before;
+    let (stats, guides) = stats_of(&files, refs.refs.len());
+    let marker = Marker {
+        stats: stats.clone(),
+        files,
+        ..current.clone()
+    };
+    index.write_incremental(lock, &current, &deletes, &cited, &refs, marker)?;
+    Ok(IngestReport {
+        mode: Mode::Incremental,
+        full_reason: None,
+        changes,
+        reextracted,
+        passages_added: added,
+        passages_removed: removed,
+        stats,
+        guides,
+        elapsed: start.elapsed(),
+        warnings,
+    })
+}
+
+/// Forget what a file contributed to the manifest: its passages, and for a reference its
+/// record passage (listed under references.json). Returns how many passages that was.
+fn forget(
+    files: &mut BTreeMap<String, FileEntry>,
+    records_of: Option<&str>,
+    key: &DocKey,
+    old: Option<FileEntry>,
+) -> usize {
+    let mut removed = old.map_or(0, |e| e.passages.len());
+    if key.kind == Kind::Reference {
+        let record = format!("{}#record/1", key.doc);
+        if let Some(entry) = records_of.and_then(|r| files.get_mut(r)) {
+            let before = entry.passages.len();
+            entry.passages.retain(|p| p != &record);
+            removed += before - entry.passages.len();
+        }
+    }
+    removed
+}
+
+/// The kind of passages a corpus file holds, by where it lives.
+fn kind_of(rel: &str) -> Kind {
+    if rel.starts_with("guide/") {
+        Kind::Guide
+    } else {
+        Kind::Reference
+    }
+}
+
+/// `references/<id>.html` → `<id>`.
+fn snapshot_id(rel: &str) -> &str {
+    let name = rel.strip_prefix("references/").unwrap_or(rel);
+    name.strip_suffix(".html").unwrap_or(name)
+}
+
+/// Why a file could not be read, and its manifest entry when its bytes could be.
+type Unread = (String, Option<Box<FileEntry>>);
+
+/// Read a corpus file as UTF-8, with its manifest entry. On failure, the reason and, when
+/// the bytes could be read, the entry (so an undecodable file is not retried until it changes).
+fn read_file(root: &Path, path: &Path) -> Result<(String, FileEntry), Unread> {
+    let bytes = fs::read(path).map_err(|e| (format!("cannot read it ({e})"), None))?;
+    let (size, mtime_ns) = stat(path).ok_or_else(|| ("cannot stat it".to_string(), None))?;
     let entry = FileEntry {
         path: corpus::rel_path(root, path),
-        size: meta.len(),
-        mtime_ns: meta
-            .modified()
-            .ok()
-            .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos()),
-        hash,
+        size,
+        mtime_ns,
+        hash: blake3::hash(&bytes).to_hex().to_string(),
         passages: Vec::new(),
+        doc: String::new(),
+        citations: 0,
     };
-    Ok((text, entry))
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, entry)),
+        Err(e) => Err((
+            format!(
+                "not valid UTF-8 (byte {}); save it as UTF-8",
+                e.utf8_error().valid_up_to()
+            ),
+            Some(Box::new(entry)),
+        )),
+    }
 }
 
 /// Passages of one guide file.

@@ -3,7 +3,8 @@
 //! Data flows one way: corpus files ([`corpus`]) → documents ([`extract`]) → passages
 //! ([`passage`]) → cited passages ([`link`], with [`references`]) → the tantivy index
 //! ([`index`], driven by [`ingest`]) → hits ([`search`]) → output ([`render`]).
-//! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it.
+//! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it. [`ingest`] is
+//! incremental (only edited files are processed) and [`watch`] follows the corpus's edits.
 
 pub mod app;
 pub mod cli;
@@ -18,3 +19,4 @@ pub mod passage;
 pub mod references;
 pub mod render;
 pub mod search;
+pub mod watch;

@@ -245,6 +245,113 @@ pub fn highlight(snippet: &str, ranges: &[[usize; 2]], color: bool) -> String {
     out
 }
 
+// ---- ingest and watch (rebuilding after edits) ----
+
+/// `citeseek ingest --json` (and `--dry-run --json`): what an ingest did or would do.
+#[derive(Debug, Serialize)]
+pub struct IngestOut {
+    /// `full`, `incremental`, `up-to-date` or `dry-run`.
+    pub mode: crate::ingest::Mode,
+    /// Why everything was (or would be) rebuilt, when that was not asked for.
+    pub full_reason: Option<String>,
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    /// Same content, new modification time: not reindexed.
+    pub touched: Vec<String>,
+    /// Files read and extracted again.
+    pub reextracted: usize,
+    pub passages_added: usize,
+    pub passages_removed: usize,
+    /// Passages in the index afterwards.
+    pub passages: usize,
+    pub elapsed_ms: u128,
+    pub warnings: Vec<String>,
+}
+
+impl IngestOut {
+    pub fn new(r: &crate::ingest::IngestReport) -> IngestOut {
+        IngestOut {
+            mode: r.mode,
+            full_reason: r.full_reason.clone(),
+            added: r.changes.added.clone(),
+            changed: r.changes.changed.clone(),
+            removed: r.changes.removed.clone(),
+            touched: r.changes.touched.clone(),
+            reextracted: r.reextracted,
+            passages_added: r.passages_added,
+            passages_removed: r.passages_removed,
+            passages: r.stats.passages,
+            elapsed_ms: r.elapsed.as_millis(),
+            warnings: r.warnings.clone(),
+        }
+    }
+}
+
+/// Write what an ingest did: JSON with `--json`; for `--dry-run` the list of files that would
+/// be reindexed; otherwise nothing (the summary goes to stderr).
+pub fn ingest<W: Write>(
+    w: &mut W,
+    report: &crate::ingest::IngestReport,
+    style: OutputStyle,
+) -> io::Result<()> {
+    if style.json {
+        serde_json::to_writer(&mut *w, &IngestOut::new(report))?;
+        return writeln!(w);
+    }
+    if report.mode != crate::ingest::Mode::DryRun {
+        return Ok(());
+    }
+    let c = &report.changes;
+    for (what, list) in [
+        ("added", &c.added),
+        ("changed", &c.changed),
+        ("removed", &c.removed),
+        ("touched", &c.touched),
+    ] {
+        for path in list {
+            writeln!(w, "{what:<8} {}", sanitize(path))?;
+        }
+    }
+    Ok(())
+}
+
+/// One line per `watch` update: time, files, passages added/removed, milliseconds.
+pub fn watch_update<W: Write>(
+    w: &mut W,
+    report: &crate::ingest::IngestReport,
+    style: OutputStyle,
+) -> io::Result<()> {
+    if style.json {
+        serde_json::to_writer(&mut *w, &IngestOut::new(report))?;
+        writeln!(w)?;
+        return w.flush();
+    }
+    let c = &report.changes;
+    let mut files: Vec<String> = Vec::new();
+    files.extend(c.added.iter().map(|p| format!("+{}", sanitize(p))));
+    files.extend(c.changed.iter().map(|p| format!("~{}", sanitize(p))));
+    files.extend(c.removed.iter().map(|p| format!("-{}", sanitize(p))));
+    let what = match report.mode {
+        crate::ingest::Mode::Full => format!(
+            "rebuilt ({})",
+            report.full_reason.as_deref().unwrap_or("full")
+        ),
+        _ => "updated".to_string(),
+    };
+    writeln!(
+        w,
+        "{what}: {} {} [{}], +{} -{} passages, {} ms",
+        c.count(),
+        if c.count() == 1 { "file" } else { "files" },
+        files.join(" "),
+        report.passages_added,
+        report.passages_removed,
+        report.elapsed.as_millis()
+    )?;
+    w.flush()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
