@@ -337,6 +337,11 @@ impl IndexDir {
         }
     }
 
+    /// Check that a generation opens and its segments read (before building on it).
+    pub fn check_generation(&self, generation: &str) -> Result<(), IndexError> {
+        self.open_parts(generation).map(|_| ())
+    }
+
     /// One attempt at [`IndexDir::open`]; a failure says which generation it tried.
     fn open_once(&self) -> Result<OpenIndex, (IndexError, Option<String>)> {
         let marker = self.read_marker().map_err(|e| (e, None))?.ok_or_else(|| {
@@ -360,16 +365,27 @@ impl IndexDir {
                 expected: SCHEMA_VERSION,
             });
         }
-        if !is_generation_name(&marker.generation) {
+        let (index, reader, fields, generation_dir) = self.open_parts(&marker.generation)?;
+        Ok(OpenIndex {
+            index,
+            reader,
+            fields,
+            marker,
+            generation_dir,
+        })
+    }
+
+    fn open_parts(
+        &self,
+        generation: &str,
+    ) -> Result<(Index, IndexReader, Fields, PathBuf), IndexError> {
+        if !is_generation_name(generation) {
             return Err(IndexError::Corrupt {
                 dir: self.path.clone(),
-                detail: format!(
-                    "{MARKER} names an invalid generation `{}`",
-                    marker.generation
-                ),
+                detail: format!("{MARKER} names an invalid generation `{generation}`"),
             });
         }
-        let generation_dir = self.path.join(&marker.generation);
+        let generation_dir = self.path.join(generation);
         let corrupt = |detail: String| IndexError::Corrupt {
             dir: self.path.clone(),
             detail,
@@ -393,13 +409,7 @@ impl IndexDir {
                     generation_dir.display()
                 ))
             })?;
-        Ok(OpenIndex {
-            index,
-            reader,
-            fields,
-            marker,
-            generation_dir,
-        })
+        Ok((index, reader, fields, generation_dir))
     }
 
     /// Take the writers' lock, waiting up to `wait` for another writer to finish.
@@ -504,13 +514,13 @@ impl IndexDir {
     pub fn write_incremental(
         &self,
         lock: &IndexLock,
-        current: &Marker,
+        current_generation: &str,
         deletes: &[DocKey],
         adds: &[CitedPassage],
         refs: &ReferenceList,
         marker: Marker,
     ) -> Result<Marker, IndexError> {
-        let from = self.path.join(&current.generation);
+        let from = self.path.join(current_generation);
         let (generation, dir) = self.new_generation(lock)?;
         copy_generation(&from, &dir).map_err(|e| self.io(e))?;
         let corrupt = |detail: String| IndexError::Corrupt {
@@ -533,7 +543,7 @@ impl IndexDir {
             source,
         };
         let mut writer = index
-            .writer_with_num_threads::<TantivyDocument>(1, 50_000_000)
+            .writer_with_num_threads::<TantivyDocument>(1, 15_000_000)
             .map_err(tantivy_err)?;
         for key in deletes {
             let query = BooleanQuery::new(vec![
@@ -566,7 +576,8 @@ impl IndexDir {
 
     /// Rewrite only the marker (same generation): new file times after a touch, no index work.
     pub fn write_marker(&self, _lock: &IndexLock, marker: &Marker) -> Result<(), IndexError> {
-        let json = serde_json::to_vec_pretty(marker).map_err(|e| self.io(e.into()))?;
+        // Compact: with thousands of files the manifest is megabytes, read on every search.
+        let json = serde_json::to_vec(marker).map_err(|e| self.io(e.into()))?;
         write_atomic(&self.marker_path(), &json).map_err(|e| self.io(e))?;
         sync_dir(&self.path).map_err(|e| self.io(e))
     }
@@ -602,7 +613,10 @@ impl IndexDir {
     ) -> Result<Marker, IndexError> {
         write_atomic(&dir.join(REFERENCES_FILE), refs.to_csl_json(&[]).as_bytes())
             .map_err(|e| self.io(e))?;
-        sync_tree(dir).map_err(|e| self.io(e))?;
+        // tantivy syncs every file it writes when it commits, write_atomic syncs the
+        // references, and hard-linked files were synced with the generation they came from;
+        // what is left is the directory itself (its new names), before the marker points at it.
+        sync_dir(dir).map_err(|e| self.io(e))?;
 
         marker.tool = "citeseek".into();
         marker.schema_version = SCHEMA_VERSION;
@@ -657,17 +671,6 @@ fn copy_generation(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// fsync every file of a directory and then the directory itself.
-fn sync_tree(dir: &Path) -> std::io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_file() {
-            File::open(entry.path())?.sync_all()?;
-        }
-    }
-    sync_dir(dir)
 }
 
 /// fsync a directory, so the names in it (renames, new files) are on disk.

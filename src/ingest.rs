@@ -15,6 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -428,8 +429,9 @@ fn plan(
             marker.corpus.display()
         ))
     } else {
-        // An incremental update starts from the current generation: it must be sound.
-        index.open()?;
+        // An update starts from the current generation, and "up to date" must not be said of
+        // a damaged index: it must open.
+        index.check_generation(&marker.generation)?;
         let changes = confirm(corpus, &marker, stat_diff(corpus, &marker));
         let refs_changed = [&changes.added, &changes.changed, &changes.removed]
             .iter()
@@ -521,13 +523,16 @@ fn stat_diff(corpus: &Corpus, marker: &Marker) -> StatDiff {
         marker.files.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut seen = BTreeSet::new();
     let mut diff = StatDiff::default();
-    for f in current_files(corpus, Some(&marker.reference_ids)) {
+    let files = current_files(corpus, Some(&marker.reference_ids));
+    // Thousands of stat calls: spread them over the cores.
+    let stats: Vec<Option<(u64, u128)>> = files.par_iter().map(|f| stat(&f.path)).collect();
+    for (f, now) in files.into_iter().zip(stats) {
         let Some(entry) = known.get(f.rel.as_str()) else {
             diff.added.push(f.rel.clone());
             seen.insert(f.rel);
             continue;
         };
-        match stat(&f.path) {
+        match now {
             Some((size, mtime)) if size == entry.size && mtime == entry.mtime_ns => {
                 if entry.doc != f.doc {
                     diff.renamed.push(f.rel.clone());
@@ -674,15 +679,14 @@ fn incremental(
     corpus: &Corpus,
     index: &IndexDir,
     lock: &IndexLock,
-    current: Marker,
+    mut current: Marker,
     changes: Changes,
     start: Instant,
 ) -> Result<IngestReport, IngestError> {
     let refs = load_references(corpus)?;
-    let mut files: BTreeMap<String, FileEntry> = current
-        .files
-        .iter()
-        .map(|f| (f.path.clone(), f.clone()))
+    let mut files: BTreeMap<String, FileEntry> = std::mem::take(&mut current.files)
+        .into_iter()
+        .map(|f| (f.path.clone(), f))
         .collect();
     let records_of = corpus
         .references
@@ -782,12 +786,13 @@ fn incremental(
     record_passages(&mut files, &cited);
     let added = files.iter().map(|f| f.passages.len()).sum::<usize>() - before;
     let (stats, guides) = stats_of(&files, refs.refs.len());
+    let from = current.generation.clone();
     let marker = Marker {
         stats: stats.clone(),
         files,
-        ..current.clone()
+        ..current
     };
-    index.write_incremental(lock, &current, &deletes, &cited, &refs, marker)?;
+    index.write_incremental(lock, &from, &deletes, &cited, &refs, marker)?;
     Ok(IngestReport {
         mode: Mode::Incremental,
         full_reason: None,
