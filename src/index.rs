@@ -666,8 +666,13 @@ fn copy_generation(from: &Path, to: &Path) -> std::io::Result<()> {
             name_str.as_ref(),
             "meta.json" | ".managed.json" | REFERENCES_FILE
         );
-        if rewritten || fs::hard_link(entry.path(), &target).is_err() {
+        if rewritten {
+            // Rewritten (and synced) by the commit or by `publish`.
             fs::copy(entry.path(), &target)?;
+        } else if fs::hard_link(entry.path(), &target).is_err() {
+            // A filesystem without hard links: a copy, synced like tantivy's own files.
+            fs::copy(entry.path(), &target)?;
+            File::open(&target)?.sync_all()?;
         }
     }
     Ok(())
