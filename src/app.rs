@@ -95,20 +95,29 @@ pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
     };
     match dir.try_lock() {
         Ok(Some(lock)) => {
-            let report =
-                ingest::ingest_locked(&paths.corpus, &dir, &IngestOptions::default(), &lock)
-                    .with_context(|| {
-                        format!(
-                            "cannot update the index in {} from {}",
-                            paths.index.display(),
-                            paths.corpus.display()
-                        )
-                    })?;
+            let update =
+                ingest::ingest_locked(&paths.corpus, &dir, &IngestOptions::default(), &lock);
             drop(lock);
-            if report.mode != Mode::UpToDate {
-                report_notes(&report);
+            match update {
+                Ok(report) => {
+                    if report.mode != Mode::UpToDate {
+                        report_notes(&report);
+                    }
+                    Ok(dir.open()?)
+                }
+                Err(e) => {
+                    // A corpus mid-edit (say, references.json half saved) must not stop
+                    // searching: answer from the index as it is, and say why it is old.
+                    let mut why = format!("updating it failed: {e}");
+                    let mut source = std::error::Error::source(&e);
+                    while let Some(cause) = source {
+                        why.push_str(&format!(": {cause}"));
+                        source = cause.source();
+                    }
+                    answer_from_old(why);
+                    Ok(index)
+                }
             }
-            Ok(dir.open()?)
         }
         Ok(None) => {
             let pid = dir

@@ -777,6 +777,25 @@ mod tests {
     }
 
     #[test]
+    fn second_lock_is_refused_and_names_the_holder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = IndexDir::new(tmp.path().join("index"));
+        let held = dir.lock(Duration::from_millis(10)).unwrap();
+        assert!(dir.try_lock().unwrap().is_none());
+        let err = dir.lock(Duration::from_millis(120)).unwrap_err();
+        let pid = std::process::id();
+        assert!(
+            matches!(err, IndexError::Busy { pid: Some(p), .. } if p == pid),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .contains(&format!("another ingest is running (pid {pid})")));
+        drop(held);
+        assert!(dir.try_lock().unwrap().is_some());
+    }
+
+    #[test]
     fn garbage_marker_is_reported_as_corrupt() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = IndexDir::new(tmp.path());

@@ -215,6 +215,38 @@ fn a_second_ingest_fails_clearly_while_one_runs() {
     env.ingest(&[]);
 }
 
+#[test]
+fn search_answers_from_the_old_index_when_it_cannot_update() {
+    let env = Env::sample();
+    env.ingest(&[]);
+    let dir = citeseek::index::IndexDir::new(&env.index);
+    let lock = dir.lock(Duration::from_secs(1)).unwrap();
+    edit(&env, GUIDE, OLD, NEW);
+    // An ingest holds the lock: the search does not wait, answers from the old index, and
+    // names the changed file.
+    let (code, hits, stderr) = env.search(&["\"back spasms respond well\""]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(hits[0]["doc"], "back-spasm-relief");
+    assert!(stderr.contains("out of date"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("guide/{GUIDE} (modified)")),
+        "{stderr}"
+    );
+    drop(lock);
+    assert_eq!(env.search(&["quokkaflux"]).0, 0);
+}
+
+#[test]
+fn search_answers_from_the_old_index_when_the_update_fails() {
+    let env = Env::sample();
+    env.ingest(&[]);
+    fs::write(env.corpus.join("references.json"), "[{ half saved").unwrap();
+    let (code, _, stderr) = env.search(&["spasm"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("updating it failed"), "{stderr}");
+    assert!(stderr.contains("references.json (modified)"), "{stderr}");
+}
+
 /// The index's current generation directory.
 fn generation(env: &Env) -> std::path::PathBuf {
     env.index.join(env.marker()["generation"].as_str().unwrap())
