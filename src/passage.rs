@@ -119,7 +119,13 @@ pub fn split(doc: &Document, info: &DocInfo) -> Vec<Passage> {
                 counter = 0;
                 section_start = out.len();
             }
-            BlockKind::Figure => pending_alt.push(block.text.clone()),
+            BlockKind::Figure => {
+                // A figure illustrates the text before it, or the section's first text.
+                pending_alt.push(block.text.clone());
+                if out.len() > section_start {
+                    attach_alt(&mut out, section_start, &mut pending_alt, &headings, info, doc, &mut counter, block.line);
+                }
+            }
             BlockKind::Paragraph | BlockKind::List => {
                 // A paragraph that introduces a list ("…the following:") goes with it.
                 let mut group: Vec<&Block> = vec![block];

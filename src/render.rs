@@ -58,6 +58,9 @@ pub struct HitOut {
     pub section: Vec<String>,
     pub source: SourceOut,
     pub text: String,
+    /// Alt text of the section's images attached to this passage (searched, not shown).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub alt: String,
     pub snippet: String,
     pub highlights: Vec<[usize; 2]>,
     pub citations: Vec<CitationOut>,
@@ -87,6 +90,7 @@ impl HitOut {
                 url: p.url.clone(),
             },
             text: p.text.clone(),
+            alt: p.alt.clone(),
             snippet: hit.snippet.clone(),
             highlights: hit.highlights.iter().map(|&(a, b)| [a, b]).collect(),
             citations: hit
