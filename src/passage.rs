@@ -123,7 +123,16 @@ pub fn split(doc: &Document, info: &DocInfo) -> Vec<Passage> {
                 // A figure illustrates the text before it, or the section's first text.
                 pending_alt.push(block.text.clone());
                 if out.len() > section_start {
-                    attach_alt(&mut out, section_start, &mut pending_alt, &headings, info, doc, &mut counter, block.line);
+                    attach_alt(
+                        &mut out,
+                        section_start,
+                        &mut pending_alt,
+                        &headings,
+                        info,
+                        doc,
+                        &mut counter,
+                        block.line,
+                    );
                 }
             }
             BlockKind::Paragraph | BlockKind::List => {

@@ -484,12 +484,19 @@ pub fn make_snippet(generator: &SnippetGenerator, text: &str) -> (String, Vec<(u
 /// of a sentence when one is near.
 fn widen_to_words(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
     while start > 0 && !text[..start].ends_with(char::is_whitespace) {
-        start = text[..start].char_indices().next_back().map_or(0, |(i, _)| i);
+        start = text[..start]
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i);
     }
     let rest = &text[end..];
     let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
     end += word_end;
-    if let Some(stop) = text[end..].char_indices().take(40).find(|&(_, c)| matches!(c, '.' | '!' | '?')) {
+    if let Some(stop) = text[end..]
+        .char_indices()
+        .take(40)
+        .find(|&(_, c)| matches!(c, '.' | '!' | '?'))
+    {
         end += stop.0 + 1;
     }
     (start, end)

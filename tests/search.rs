@@ -70,10 +70,16 @@ fn json_hits_follow_the_contract() {
         // Highlights are character ranges in the snippet that cover query words.
         let snippet: Vec<char> = hit["snippet"].as_str().unwrap().chars().collect();
         for h in hit["highlights"].as_array().unwrap() {
-            let (a, b) = (h[0].as_u64().unwrap() as usize, h[1].as_u64().unwrap() as usize);
+            let (a, b) = (
+                h[0].as_u64().unwrap() as usize,
+                h[1].as_u64().unwrap() as usize,
+            );
             assert!(a < b && b <= snippet.len(), "{h} out of {}", snippet.len());
             let word: String = snippet[a..b].iter().collect::<String>().to_lowercase();
-            assert!(["heat", "ice"].contains(&word.as_str()), "highlighted {word:?}");
+            assert!(
+                ["heat", "ice"].contains(&word.as_str()),
+                "highlighted {word:?}"
+            );
         }
     }
     let top = &hits[0];
@@ -81,10 +87,19 @@ fn json_hits_follow_the_contract() {
     assert_eq!(top["title"], "A Massive List of Back Spasm Relief");
     assert_eq!(
         top["section"],
-        serde_json::json!(["Immediate Back Spasm Relief: Your At-Home Toolkit", "Using Hot and Cold Therapy"])
+        serde_json::json!([
+            "Immediate Back Spasm Relief: Your At-Home Toolkit",
+            "Using Hot and Cold Therapy"
+        ])
     );
-    assert!(top["passage_id"].as_str().unwrap().starts_with("back-spasm-relief#using-hot-and-cold-therapy/"));
-    assert!(top["source"]["path"].as_str().unwrap().ends_with("guide/back-spasm-relief.html"));
+    assert!(top["passage_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("back-spasm-relief#using-hot-and-cold-therapy/"));
+    assert!(top["source"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("guide/back-spasm-relief.html"));
     assert_eq!(
         top["source"]["url"],
         "https://neuropasil.com/blogs/news/a-massive-list-of-back-spasm-relief#using-hot-and-cold-therapy"
@@ -93,7 +108,11 @@ fn json_hits_follow_the_contract() {
     // The line points at the passage's own text in the source file.
     let line = top["source"]["line"].as_u64().unwrap() as usize;
     let first_words: String = top["text"].as_str().unwrap().chars().take(30).collect();
-    assert!(source_text.lines().nth(line - 1).unwrap().contains(&first_words));
+    assert!(source_text
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .contains(&first_words));
     let cit = &top["citations"][0];
     assert_eq!(cit["id"], "malanga2015");
     assert_eq!(cit["label"], "Malanga et al., 2015");
@@ -105,7 +124,10 @@ fn guide_passages_rank_above_references_that_back_them() {
     let env = TestEnv::bundled();
     let hits = env.search("dehydration and muscle cramps", &[]);
     assert_eq!(hits[0]["kind"], "guide");
-    assert!(hits.iter().any(|h| h["kind"] == "reference"), "references still surface");
+    assert!(
+        hits.iter().any(|h| h["kind"] == "reference"),
+        "references still surface"
+    );
 }
 
 #[test]
@@ -119,7 +141,12 @@ fn kind_and_cites_filters() {
     let cited = env.search("back pain", &["--cites", "brinjikji2015", "--limit", "20"]);
     assert!(!cited.is_empty());
     for h in &cited {
-        let ids: Vec<&str> = h["citations"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> = h["citations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
         assert!(ids.contains(&"brinjikji2015"), "{ids:?}");
     }
 }
@@ -145,12 +172,29 @@ fn exit_status_is_one_with_no_hits_and_two_on_error() {
 fn no_input_is_a_syntax_error() {
     let env = TestEnv::bundled();
     let long = "heat ".repeat(2000);
-    for q in ["\"unbalanced quote", "heat AND", "AND", "title: ice", "section:heat", "🔥 heat 🧊", long.as_str(), "-", "+", "\"\"", "((heat))", "NOT"] {
+    for q in [
+        "\"unbalanced quote",
+        "heat AND",
+        "AND",
+        "title: ice",
+        "section:heat",
+        "🔥 heat 🧊",
+        long.as_str(),
+        "-",
+        "+",
+        "\"\"",
+        "((heat))",
+        "NOT",
+    ] {
         let out = env.run(&["search", q, "--json"]);
         let code = out.status.code();
-        assert!(matches!(code, Some(0) | Some(1) | Some(2)), "{q:?} exited {code:?}");
+        assert!(
+            matches!(code, Some(0) | Some(1) | Some(2)),
+            "{q:?} exited {code:?}"
+        );
         if code != Some(2) {
-            let _: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{q:?}: {e}"));
+            let _: Value =
+                serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{q:?}: {e}"));
         } else {
             assert!(!out.stderr.is_empty());
             assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
@@ -161,7 +205,10 @@ fn no_input_is_a_syntax_error() {
 #[test]
 fn empty_and_stop_word_queries_get_helpful_messages() {
     let env = TestEnv::bundled();
-    env.cmd(&["search", ""]).assert().code(2).stderr(predicate::str::contains("empty"));
+    env.cmd(&["search", ""])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("empty"));
     env.cmd(&["search", "the and of"])
         .assert()
         .code(2)
@@ -175,12 +222,24 @@ fn phrases_required_and_excluded_words() {
     let hits = env.search("\"blood flow\"", &["--limit", "20"]);
     assert!(!hits.is_empty());
     for h in &hits {
-        assert!(h["text"].as_str().unwrap().to_lowercase().contains("blood flow"), "{}", h["text"]);
+        assert!(
+            h["text"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("blood flow"),
+            "{}",
+            h["text"]
+        );
     }
     let hits = env.search("heat -ice", &["--limit", "20"]);
     assert!(!hits.is_empty());
     for h in &hits {
-        assert!(!h["text"].as_str().unwrap().to_lowercase().contains("ice "), "{}", h["text"]);
+        assert!(
+            !h["text"].as_str().unwrap().to_lowercase().contains("ice "),
+            "{}",
+            h["text"]
+        );
     }
     let hits = env.search("stretch +menthol", &["--limit", "20"]);
     assert!(!hits.is_empty());
@@ -229,18 +288,26 @@ fn environment_variables_set_corpus_and_index() {
 fn ingest_prints_a_summary_and_rejects_a_missing_corpus() {
     let env = TestEnv::bundled();
     env.cmd(&["ingest"]).assert().success().stderr(
-        predicate::str::is_match(r"indexed 1 guide and 8 references: \d+ passages, \d+ citations in [0-9.]+s").unwrap(),
+        predicate::str::is_match(
+            r"indexed 1 guide and 8 references: \d+ passages, \d+ citations in [0-9.]+s",
+        )
+        .unwrap(),
     );
     let mut cmd = env.cmd(&["ingest"]);
     cmd.arg("--corpus").arg(env.dir.path().join("missing"));
-    cmd.assert().code(2).stderr(predicate::str::contains("missing").and(predicate::str::contains("CITESEEK_CORPUS")));
+    cmd.assert().code(2).stderr(
+        predicate::str::contains("missing").and(predicate::str::contains("CITESEEK_CORPUS")),
+    );
 }
 
 #[test]
 fn malformed_references_json_names_file_line_and_column() {
     let env = TestEnv::empty();
     env.write("guide/g.md", "# G\n\nText about heat.\n");
-    env.write("references.json", "[\n  {\"id\": \"a\",\n   \"title\": }\n]\n");
+    env.write(
+        "references.json",
+        "[\n  {\"id\": \"a\",\n   \"title\": }\n]\n",
+    );
     env.cmd(&["ingest"])
         .assert()
         .code(2)
@@ -251,7 +318,10 @@ fn malformed_references_json_names_file_line_and_column() {
 fn unreadable_guide_is_skipped_and_the_rest_indexed() {
     let env = TestEnv::empty();
     env.write("guide/good.md", "# Good\n\nHeat relaxes muscles.\n");
-    env.write("guide/bad.txt", b"Latin-1 caf\xe9 text\n\nmore heat\n".as_slice());
+    env.write(
+        "guide/bad.txt",
+        b"Latin-1 caf\xe9 text\n\nmore heat\n".as_slice(),
+    );
     env.cmd(&["ingest"])
         .assert()
         .success()
@@ -264,7 +334,11 @@ fn unreadable_guide_is_skipped_and_the_rest_indexed() {
 #[test]
 fn markdown_guide_is_searchable_with_headings_lines_and_citations() {
     let env = TestEnv::empty();
-    fs::copy(common::repo_corpus().join("references.json"), env.corpus.join("references.json")).unwrap();
+    fs::copy(
+        common::repo_corpus().join("references.json"),
+        env.corpus.join("references.json"),
+    )
+    .unwrap();
     env.write(
         "guide/stretching.md",
         "# Stretching Guide\n\nIntro.\n\n## Heat First\n\nWarm muscles stretch better; see [the review](https://doi.org/10.1080/00325481.2015.992719).\n\n- Cat-cow pose\n- Child's pose\n",
@@ -283,15 +357,23 @@ fn markdown_guide_is_searchable_with_headings_lines_and_citations() {
 #[test]
 fn plain_text_guide_is_searchable() {
     let env = TestEnv::empty();
-    fs::copy(fixture("back-spasm-relief.txt"), env.corpus.join("guide/back-spasm-relief.txt")).unwrap();
+    fs::copy(
+        fixture("back-spasm-relief.txt"),
+        env.corpus.join("guide/back-spasm-relief.txt"),
+    )
+    .unwrap();
     let hits = env.search("ice or heat for a back spasm", &["--limit", "3"]);
     assert!(
-        hits.iter().any(|h| nearest_heading(h) == "Using Hot and Cold Therapy"),
+        hits.iter()
+            .any(|h| nearest_heading(h) == "Using Hot and Cold Therapy"),
         "{:?}",
         hits.iter().map(nearest_heading).collect::<Vec<_>>()
     );
     assert_eq!(hits[0]["title"], "A Massive List of Back Spasm Relief");
-    assert!(hits[0]["source"]["path"].as_str().unwrap().ends_with("guide/back-spasm-relief.txt"));
+    assert!(hits[0]["source"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("guide/back-spasm-relief.txt"));
 }
 
 #[test]
@@ -303,7 +385,11 @@ fn control_characters_never_reach_the_terminal() {
     );
     let out = env.run(&["search", "heat"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(!out.stdout.contains(&0x1b), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(!out.stdout.contains(&0x07));
 }
 
@@ -321,7 +407,8 @@ fn index_of_another_schema_version_is_rebuilt() {
     let env = TestEnv::bundled();
     env.cmd(&["ingest"]).assert().success();
     let marker_path = env.index.join("citeseek-index.json");
-    let mut marker: Value = serde_json::from_str(&fs::read_to_string(&marker_path).unwrap()).unwrap();
+    let mut marker: Value =
+        serde_json::from_str(&fs::read_to_string(&marker_path).unwrap()).unwrap();
     marker["schema_version"] = Value::from(0);
     fs::write(&marker_path, marker.to_string()).unwrap();
     env.cmd(&["search", "heat"])
@@ -339,13 +426,19 @@ fn foreign_index_directory_is_refused_and_left_alone() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not a citeseek index"));
-    assert_eq!(fs::read_to_string(env.index.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        fs::read_to_string(env.index.join("notes.txt")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]
 fn help_and_version_exit_zero() {
     let env = TestEnv::bundled();
-    env.cmd(&["--help"]).assert().success().stdout(predicate::str::contains("search"));
+    env.cmd(&["--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("search"));
     env.cmd(&["--version"]).assert().success();
     env.cmd(&["search"]).assert().code(2);
 }

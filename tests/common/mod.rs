@@ -16,7 +16,9 @@ pub fn repo_corpus() -> PathBuf {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// A temporary working area with its own corpus (optionally) and index directories.
@@ -31,7 +33,11 @@ impl TestEnv {
     pub fn bundled() -> TestEnv {
         let dir = tempfile::tempdir().expect("temp dir");
         let index = dir.path().join("index");
-        TestEnv { corpus: repo_corpus(), index, dir }
+        TestEnv {
+            corpus: repo_corpus(),
+            index,
+            dir,
+        }
     }
 
     /// A copy of the bundled corpus that the test may change.
@@ -89,7 +95,10 @@ impl TestEnv {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("stdout is not one JSON object ({e}): {}", String::from_utf8_lossy(&out.stdout))
+            panic!(
+                "stdout is not one JSON object ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
         })
     }
 
