@@ -375,12 +375,16 @@ impl Reference {
         for s in sources {
             let words: Vec<&str> = s.split_whitespace().collect();
             let mut run: Vec<&str> = Vec::new();
+            // Every stretch of a run that starts and ends on a capitalised word and holds two
+            // or more of them: "American College of Physicians" inside a longer name.
             let mut flush = |run: &mut Vec<&str>| {
-                while run.last().is_some_and(|w| is_connector(w)) {
-                    run.pop();
-                }
-                if run.len() >= 2 {
-                    out.push(run.join(" "));
+                let capital = |w: &str| !is_connector(w);
+                for i in 0..run.len() {
+                    for j in i + 1..run.len() {
+                        if capital(run[i]) && capital(run[j]) {
+                            out.push(run[i..=j].join(" "));
+                        }
+                    }
                 }
                 run.clear();
             };
@@ -394,6 +398,8 @@ impl Reference {
             }
             flush(&mut run);
         }
+        out.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        out.dedup();
         out
     }
 
