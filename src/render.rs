@@ -112,38 +112,7 @@ pub fn display_path(corpus: &Path, rel: &str) -> String {
 
 /// Remove control characters and escape sequences so corpus text cannot drive the terminal.
 pub fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // Skip an escape sequence: ESC [ … final byte, ESC ] … BEL/ST, or ESC + one char.
-            match chars.peek() {
-                Some('[') => {
-                    chars.next();
-                    for n in chars.by_ref() {
-                        if ('@'..='~').contains(&n) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    chars.next();
-                    while let Some(n) = chars.next() {
-                        if n == '\x07' || (n == '\x1b' && chars.peek() == Some(&'\\')) {
-                            chars.next_if_eq(&'\\');
-                            break;
-                        }
-                    }
-                }
-                _ => {
-                    chars.next();
-                }
-            }
-        } else if c == '\n' || c == '\t' || !c.is_control() {
-            out.push(c);
-        }
-    }
-    out
+    crate::sanitize::sanitize_terminal(s)
 }
 
 /// Write search results.
@@ -257,7 +226,7 @@ mod tests {
     fn sanitize_strips_escapes_and_controls() {
         assert_eq!(sanitize("a\x1b[31mred\x1b[0m b"), "ared b");
         assert_eq!(sanitize("x\x1b]0;title\x07y"), "xy");
-        assert_eq!(sanitize("c\r\x08d\u{9b}e"), "cde");
+        assert_eq!(sanitize("c\r\x08d\u{9b}1me"), "cde");
         assert_eq!(sanitize("line\nnext"), "line\nnext");
     }
 
