@@ -5,7 +5,10 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use crate::config::{Command, Config, Paths};
+use std::io::IsTerminal;
+
+use crate::config::{Command, Config, FetchOptions, Paths};
+use crate::fetch::run as fetch_run;
 use crate::index::{IndexDir, IndexError, OpenIndex};
 use crate::ingest::{self, IngestOptions};
 use crate::render;
@@ -21,8 +24,36 @@ pub enum Outcome {
 /// Run a resolved configuration, writing results to `out` and notes to stderr.
 pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
     match &config.command {
-        Command::Ingest(opts) => {
+        Command::Ingest(opts, fetch) => {
+            if let Some(fetch) = fetch {
+                // Fetch problems are reported; the ingest goes on with the snapshots there are.
+                let run = fetch_references(&config.paths, fetch)?;
+                render::fetch_report(&mut std::io::stderr(), &run, config.output.color)
+                    .context("cannot write the fetch report")?;
+            }
             run_ingest(&config.paths, opts)?;
+            Ok(Outcome::Found)
+        }
+        Command::Fetch(opts) => {
+            let run = fetch_references(&config.paths, opts)?;
+            if config.output.json {
+                render::fetch_json(out, &run)
+            } else {
+                render::fetch_report(out, &run, config.output.color)
+            }
+            .context("cannot write the fetch report")?;
+            Ok(if run.failed() == 0 {
+                Outcome::Found
+            } else {
+                Outcome::NothingFound
+            })
+        }
+        Command::Add(opts) => {
+            let added = fetch_run::add_reference(&config.paths.corpus, opts)
+                .with_context(|| format!("cannot add {}", render::sanitize(&opts.input)))?;
+            render::added(out, &added, &config.paths.corpus, config.output.json)
+                .context("cannot write the result")?;
+            eprintln!("citeseek: run `citeseek ingest` to index it");
             Ok(Outcome::Found)
         }
         Command::Search(req) => {
@@ -37,6 +68,16 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             })
         }
     }
+}
+
+fn fetch_references(paths: &Paths, opts: &FetchOptions) -> Result<fetch_run::FetchRun> {
+    let progress = std::io::stderr().is_terminal();
+    let run = fetch_run::fetch_corpus(&paths.corpus, opts, progress)
+        .with_context(|| format!("cannot fetch the references of {}", paths.corpus.display()))?;
+    if run.offline_fallback {
+        eprintln!("citeseek: warning: the network looks down; using the snapshots on disk (pass --offline to skip fetching)");
+    }
+    Ok(run)
 }
 
 fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<()> {

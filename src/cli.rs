@@ -5,7 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{Command, Config, OutputStyle, Paths, DEFAULT_CORPUS, DEFAULT_INDEX};
+use std::time::Duration;
+
+use crate::config::{
+    AddOptions, Command, Config, FetchOptions, OutputStyle, Paths, DEFAULT_CORPUS, DEFAULT_INDEX,
+};
 use crate::ingest::IngestOptions;
 use crate::passage::Kind;
 use crate::search::SearchRequest;
@@ -56,6 +60,44 @@ pub enum CliCommand {
         /// Rebuild everything, also over a damaged index directory.
         #[arg(long)]
         full: bool,
+        /// Fetch the reference pages first (see `citeseek fetch`).
+        #[arg(long)]
+        fetch: bool,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Fetch reference landing pages into corpus/references/<id>.html (offline snapshots).
+    Fetch {
+        /// Reference ids to fetch (default: all in references.json).
+        #[arg(value_name = "ID")]
+        ids: Vec<String>,
+        /// Write the fields fetched pages add (volume, DOI, …) into references.json;
+        /// existing values are kept and a .bak copy is left beside it.
+        #[arg(long)]
+        update_metadata: bool,
+        /// Replace a snapshot even when the new page looks worse (smaller, no text).
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Add a reference from its landing-page URL or DOI: a CSL-JSON record in
+    /// references.json and a snapshot in references/.
+    Add {
+        /// A URL (https://…) or a DOI (10.xxxx/…, doi:…, https://doi.org/…).
+        #[arg(value_name = "URL_OR_DOI")]
+        input: String,
+        /// Id for the new reference (default: first author's surname + year, e.g. smith2020).
+        #[arg(long)]
+        id: Option<String>,
+        /// Print the new record as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Search the guide and its references; prints ranked passages with citations.
     Search {
@@ -78,6 +120,54 @@ pub enum CliCommand {
     },
 }
 
+/// Network settings shared by the commands that fetch.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NetArgs {
+    /// Do not touch the network: use the snapshots on disk.
+    #[arg(long)]
+    pub offline: bool,
+    /// Seconds allowed to connect to a server.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+    /// Seconds allowed for one whole request (a server that trickles bytes is cut off).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Largest page accepted, in bytes (checked while downloading).
+    #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_size: u64,
+    /// DOI resolver used for content negotiation.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CITESEEK_DOI_RESOLVER",
+        default_value = "https://doi.org/",
+        hide = true
+    )]
+    pub doi_resolver: String,
+}
+
+impl NetArgs {
+    fn resolve(self, ids: Vec<String>, update_metadata: bool, force: bool) -> FetchOptions {
+        let secs = |s: f64| {
+            Duration::from_secs_f64(if s.is_finite() && s > 0.0 {
+                s.min(3600.0)
+            } else {
+                0.001
+            })
+        };
+        FetchOptions {
+            ids,
+            offline: self.offline,
+            update_metadata,
+            force,
+            connect_timeout: secs(self.connect_timeout),
+            timeout: secs(self.timeout),
+            max_size: self.max_size,
+            doi_resolver: self.doi_resolver,
+        }
+    }
+}
+
 impl Cli {
     /// Resolve flags and environment into the plain configuration the logic uses.
     pub fn resolve(self) -> Config {
@@ -94,7 +184,36 @@ impl Cli {
             }
         };
         let (command, json) = match self.command {
-            CliCommand::Ingest { full } => (Command::Ingest(IngestOptions { full }), false),
+            CliCommand::Ingest { full, fetch, net } => (
+                Command::Ingest(
+                    IngestOptions { full },
+                    fetch.then(|| net.resolve(Vec::new(), false, false)),
+                ),
+                false,
+            ),
+            CliCommand::Fetch {
+                ids,
+                update_metadata,
+                force,
+                json,
+                net,
+            } => (
+                Command::Fetch(net.resolve(ids, update_metadata, force)),
+                json,
+            ),
+            CliCommand::Add {
+                input,
+                id,
+                json,
+                net,
+            } => (
+                Command::Add(AddOptions {
+                    input,
+                    id,
+                    fetch: net.resolve(Vec::new(), false, false),
+                }),
+                json,
+            ),
             CliCommand::Search {
                 query,
                 limit,

@@ -15,10 +15,12 @@
 //! - [`snapshot`] — [`write_snapshot`];
 //! - [`batch`] — [`fetch_all`].
 
+pub mod apply;
 pub mod batch;
 pub mod cache;
 pub mod http;
 pub mod meta;
+pub mod run;
 
 pub mod snapshot;
 

@@ -2,6 +2,8 @@
 //! always with a temporary index directory.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
