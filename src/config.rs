@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
+use crate::cite::CiteRequest;
 use crate::ingest::IngestOptions;
+use crate::refs::RefsRequest;
 use crate::search::SearchRequest;
 
 /// Default corpus directory, relative to the working directory.
@@ -33,6 +35,12 @@ pub struct OutputStyle {
 pub enum Command {
     Ingest(IngestOptions),
     Search(SearchRequest),
+    /// Find the references behind a claim.
+    Cite(CiteRequest),
+    /// List, show or export references.
+    Refs(RefsRequest),
+    /// Report uncited claims, unlisted sources, unused references and dangling links.
+    Audit,
 }
 
 /// Everything a run needs.
