@@ -2,123 +2,56 @@
 //! corpus (read-only) or a temporary copy of it, always with a temporary index directory.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-use tempfile::TempDir;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+mod common;
+
+use common::{fixture, repo_corpus, TestEnv};
+
+/// A copy of the bundled corpus with the plain-text guide instead of the HTML one.
+fn text_guide() -> TestEnv {
+    let env = TestEnv::copied();
+    let guide = env.corpus.join("guide");
+    fs::remove_dir_all(&guide).expect("remove guide dir");
+    env.write(
+        "guide/back-spasm-relief.txt",
+        fs::read(fixture("back-spasm-relief.txt")).expect("read txt guide"),
+    );
+    env
 }
 
-/// A temporary index over a corpus directory.
-struct Env {
-    corpus: PathBuf,
-    tmp: TempDir,
+/// Run subcommand `args[0]` with `--json` and the other args, expecting exit status `code`.
+fn json(env: &TestEnv, args: &[&str], code: i32) -> Value {
+    let mut all = vec![args[0], "--json"];
+    all.extend_from_slice(&args[1..]);
+    env.json(&all, code)
 }
 
-impl Env {
-    /// The bundled corpus, read-only.
-    fn bundled() -> Env {
-        Env {
-            corpus: repo().join("corpus"),
-            tmp: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    /// A copy of the bundled corpus that the test may change.
-    fn copy() -> Env {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let corpus = tmp.path().join("corpus");
-        copy_dir(&repo().join("corpus"), &corpus);
-        Env { corpus, tmp }
-    }
-
-    /// A corpus with the plain-text guide instead of the HTML one.
-    fn text_guide() -> Env {
-        let env = Env::copy();
-        let guide = env.corpus.join("guide");
-        fs::remove_dir_all(&guide).expect("remove guide dir");
-        fs::create_dir_all(&guide).expect("guide dir");
-        fs::copy(
-            repo().join("tests/fixtures/back-spasm-relief.txt"),
-            guide.join("back-spasm-relief.txt"),
-        )
-        .expect("copy txt guide");
-        env
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("citeseek").expect("binary");
-        cmd.arg("--corpus")
-            .arg(&self.corpus)
-            .arg("--index")
-            .arg(self.tmp.path().join("index"))
-            .arg("--color")
-            .arg("never")
-            .env_remove("CITESEEK_CORPUS")
-            .env_remove("CITESEEK_INDEX");
-        cmd
-    }
-
-    /// Run subcommand `args[0]` with `--json` and the other args, expecting exit status
-    /// `code`; the parsed JSON.
-    fn json(&self, args: &[&str], code: i32) -> Value {
-        let (sub, rest) = args.split_first().expect("a subcommand");
-        let out = self
-            .cmd()
-            .arg(sub)
-            .arg("--json")
-            .args(rest)
-            .assert()
-            .code(code);
-        let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}"))
-    }
-
-    /// Reference ids returned by `cite CLAIM`, best first ([] when it exits 1).
-    fn cite_ids(&self, claim: &str, limit: usize) -> Vec<String> {
-        let out = self
-            .cmd()
-            .args(["cite", "--json", "-n", &limit.to_string(), "--", claim])
-            .output()
-            .expect("run cite");
-        let code = out.status.code();
-        assert!(
-            code == Some(0) || code == Some(1),
-            "cite {claim:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).expect("cite JSON");
-        let ids: Vec<String> = v["references"]
-            .as_array()
-            .expect("references array")
-            .iter()
-            .map(|r| r["id"].as_str().unwrap_or_default().to_string())
-            .collect();
-        assert_eq!(code == Some(0), !ids.is_empty(), "exit status vs results");
-        ids
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("create dir");
-    for entry in fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("dir entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
+/// Reference ids returned by `cite CLAIM`, best first ([] when it exits 1).
+fn cite_ids(env: &TestEnv, claim: &str, limit: usize) -> Vec<String> {
+    let n = limit.to_string();
+    let out = env.run(&["cite", "--json", "-n", &n, "--", claim]);
+    let code = out.status.code();
+    assert!(
+        code == Some(0) || code == Some(1),
+        "cite {claim:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("cite JSON");
+    let ids: Vec<String> = v["references"]
+        .as_array()
+        .expect("references array")
+        .iter()
+        .map(|r| r["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(code == Some(0), !ids.is_empty(), "exit status vs results");
+    ids
 }
 
 fn checks(mode: &str) -> Vec<Value> {
-    let text = fs::read_to_string(repo().join("tests/fixtures/guide-queries.jsonl"))
-        .expect("guide-queries.jsonl");
+    let text = fs::read_to_string(fixture("guide-queries.jsonl")).expect("guide-queries.jsonl");
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str::<Value>(l).expect("query line"))
@@ -128,14 +61,14 @@ fn checks(mode: &str) -> Vec<Value> {
 
 #[test]
 fn every_public_cite_check_passes() {
-    let env = Env::bundled();
+    let env = TestEnv::bundled();
     let lines = checks("cite");
     assert!(lines.len() >= 4);
     for check in lines {
         let q = check["q"].as_str().expect("q");
         let want = check["ref"].as_str().expect("ref");
         let k = check["k"].as_u64().expect("k") as usize;
-        let got = env.cite_ids(q, k);
+        let got = cite_ids(&env, q, k);
         assert!(
             got.iter().take(k).any(|id| id == want),
             "cite {q:?}: expected {want} in the top {k}, got {got:?}"
@@ -144,26 +77,8 @@ fn every_public_cite_check_passes() {
 }
 
 #[test]
-fn search_checks_still_pass() {
-    let env = Env::bundled();
-    for check in checks("search") {
-        let q = check["q"].as_str().expect("q");
-        let want = check["section"].as_str().expect("section");
-        let k = check["k"].as_u64().expect("k").to_string();
-        let v = env.json(&["search", "-n", &k, "--", q], 0);
-        let hit = v["hits"].as_array().expect("hits").iter().any(|h| {
-            h["section"]
-                .as_array()
-                .and_then(|s| s.last())
-                .is_some_and(|s| s == want)
-        });
-        assert!(hit, "search {q:?}: no hit in section {want:?}");
-    }
-}
-
-#[test]
 fn paraphrased_claims_find_every_reference() {
-    let env = Env::bundled();
+    let env = TestEnv::bundled();
     let cases = [
         (
             "most low back pain can be traced to a specific pain generator",
@@ -203,7 +118,7 @@ fn paraphrased_claims_find_every_reference() {
         ),
     ];
     for (claim, want) in cases {
-        let got = env.cite_ids(claim, 3);
+        let got = cite_ids(&env, claim, 3);
         assert_eq!(
             got.first().map(String::as_str),
             Some(want),
@@ -214,7 +129,7 @@ fn paraphrased_claims_find_every_reference() {
 
 #[test]
 fn claims_the_guide_does_not_make_find_nothing() {
-    let env = Env::bundled();
+    let env = TestEnv::bundled();
     for claim in [
         "vitamin C cures the common cold",
         "smartphones cause myopia",
@@ -223,14 +138,13 @@ fn claims_the_guide_does_not_make_find_nothing() {
         "antibiotics treat viral infections",
         "magnesium supplements cure insomnia",
     ] {
-        let got = env.cite_ids(claim, 3);
+        let got = cite_ids(&env, claim, 3);
         assert!(
             got.is_empty(),
             "cite {claim:?} should find nothing, got {got:?}"
         );
     }
-    env.cmd()
-        .args(["cite", "smartphones cause myopia"])
+    env.cmd(&["cite", "smartphones cause myopia"])
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
@@ -240,8 +154,12 @@ fn claims_the_guide_does_not_make_find_nothing() {
 
 #[test]
 fn cite_json_contract_and_human_output() {
-    let env = Env::bundled();
-    let v = env.json(&["cite", "disc herniation in people without back pain"], 0);
+    let env = TestEnv::bundled();
+    let v = json(
+        &env,
+        &["cite", "disc herniation in people without back pain"],
+        0,
+    );
     assert_eq!(v["claim"], "disc herniation in people without back pain");
     let top = &v["references"][0];
     assert_eq!(top["rank"], 1);
@@ -265,8 +183,7 @@ fn cite_json_contract_and_human_output() {
         assert!(e["source"]["line"].as_u64().is_some_and(|l| l > 0));
     }
 
-    env.cmd()
-        .args(["cite", "heat increases blood flow"])
+    env.cmd(&["cite", "heat increases blood flow"])
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -274,13 +191,11 @@ fn cite_json_contract_and_human_output() {
         ))
         .stdout(predicate::str::contains("back-spasm-relief.html:"))
         .stdout(predicate::str::contains("malanga2015.html:"));
-    env.cmd()
-        .args(["cite", "--style", "vancouver", "heat increases blood flow"])
+    env.cmd(&["cite", "--style", "vancouver", "heat increases blood flow"])
         .assert()
         .success()
         .stdout(predicate::str::contains("1. Malanga GA, Yan N, Stark J."));
-    env.cmd()
-        .args(["cite", "  "])
+    env.cmd(&["cite", "  "])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("the claim is empty"));
@@ -288,8 +203,8 @@ fn cite_json_contract_and_human_output() {
 
 #[test]
 fn plain_text_guide_resolves_claims_and_reference_paragraphs() {
-    let env = Env::text_guide();
-    let got = env.cite_ids("36% of 50-year-olds had a disc herniation", 3);
+    let env = text_guide();
+    let got = cite_ids(&env, "36% of 50-year-olds had a disc herniation", 3);
     assert_eq!(
         got.first().map(String::as_str),
         Some("brinjikji2015"),
@@ -303,7 +218,7 @@ fn plain_text_guide_resolves_claims_and_reference_paragraphs() {
         "qaseem2017",
         "ninds2020",
     ] {
-        let v = env.json(&["refs", id], 0);
+        let v = json(&env, &["refs", id], 0);
         let backlinks = v["backlinks"].as_array().expect("backlinks");
         assert!(
             backlinks.iter().any(|b| b["references_section"] == true),
@@ -314,8 +229,8 @@ fn plain_text_guide_resolves_claims_and_reference_paragraphs() {
 
 #[test]
 fn refs_lists_references_with_citing_counts() {
-    let env = Env::bundled();
-    let v = env.json(&["refs"], 0);
+    let env = TestEnv::bundled();
+    let v = json(&env, &["refs"], 0);
     let refs = v["references"].as_array().expect("references");
     assert_eq!(refs.len(), 8);
     let row = |id: &str| {
@@ -334,8 +249,7 @@ fn refs_lists_references_with_citing_counts() {
     assert_eq!(row("aoa-yoga")["listed"], false);
     assert!(v["unlisted"].as_array().expect("unlisted").is_empty());
 
-    env.cmd()
-        .arg("refs")
+    env.cmd(&["refs"])
         .assert()
         .success()
         .stdout(predicate::str::contains("brinjikji2015"))
@@ -344,8 +258,8 @@ fn refs_lists_references_with_citing_counts() {
 
 #[test]
 fn refs_id_shows_citation_and_backlinks() {
-    let env = Env::bundled();
-    let v = env.json(&["refs", "malanga2015"], 0);
+    let env = TestEnv::bundled();
+    let v = json(&env, &["refs", "malanga2015"], 0);
     assert!(v["citation"]
         .as_str()
         .is_some_and(|c| c.starts_with("Malanga, G. A.")));
@@ -358,14 +272,12 @@ fn refs_id_shows_citation_and_backlinks() {
         .iter()
         .all(|b| b["source"]["line"].as_u64().is_some()));
 
-    env.cmd()
-        .args(["refs", "malanga2015"])
+    env.cmd(&["refs", "malanga2015"])
         .assert()
         .success()
         .stdout(predicate::str::contains("back-spasm-relief.html:61"))
         .stdout(predicate::str::contains("Using Hot and Cold Therapy"));
-    env.cmd()
-        .args(["refs", "nosuch2020"])
+    env.cmd(&["refs", "nosuch2020"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("nosuch2020"))
@@ -374,40 +286,35 @@ fn refs_id_shows_citation_and_backlinks() {
 
 #[test]
 fn refs_export_round_trips_and_formats() {
-    let env = Env::bundled();
+    let env = TestEnv::bundled();
     let out = env
-        .cmd()
-        .args(["refs", "--format", "csl-json"])
+        .cmd(&["refs", "--format", "csl-json"])
         .assert()
         .success();
     let exported: Value = serde_json::from_slice(&out.get_output().stdout).expect("CSL-JSON");
     let original: Value = serde_json::from_str(
-        &fs::read_to_string(repo().join("corpus/references.json")).expect("references.json"),
+        &fs::read_to_string(repo_corpus().join("references.json")).expect("references.json"),
     )
     .expect("references.json parses");
     assert_eq!(exported, original);
 
     let out = env
-        .cmd()
-        .args(["refs", "--format", "csl-json", "lau2019", "qaseem2017"])
+        .cmd(&["refs", "--format", "csl-json", "lau2019", "qaseem2017"])
         .assert()
         .success();
     let some: Value = serde_json::from_slice(&out.get_output().stdout).expect("CSL-JSON");
     assert_eq!(some.as_array().map(Vec::len), Some(2));
     assert_eq!(some[0]["id"], "lau2019");
 
-    env.cmd()
-        .args(["refs", "--format", "bibtex", "brinjikji2015"])
+    env.cmd(&["refs", "--format", "bibtex", "brinjikji2015"])
         .assert()
         .success()
         .stdout(predicate::str::starts_with("@article{brinjikji2015,"));
-    env.cmd()
-        .args(["refs", "--format", "ris", "malanga2015"])
+    env.cmd(&["refs", "--format", "ris", "malanga2015"])
         .assert()
         .success()
         .stdout(predicate::str::contains("TY  - JOUR"));
-    env.cmd()
-        .args(["refs", "--format", "ris", "nosuch"])
+    env.cmd(&["refs", "--format", "ris", "nosuch"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("nosuch"));
@@ -415,8 +322,8 @@ fn refs_export_round_trips_and_formats() {
 
 #[test]
 fn audit_reports_uncited_claims_and_unused_references() {
-    let env = Env::bundled();
-    let v = env.json(&["audit"], 1);
+    let env = TestEnv::bundled();
+    let v = json(&env, &["audit"], 1);
     assert_eq!(v["clean"], false);
     let uncited = v["uncited_claims"].as_array().expect("uncited_claims");
     let eighty = uncited
@@ -449,8 +356,7 @@ fn audit_reports_uncited_claims_and_unused_references() {
         .is_empty());
     assert!(v["dangling_links"].as_array().expect("dangling").is_empty());
 
-    env.cmd()
-        .arg("audit")
+    env.cmd(&["audit"])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("Uncited claims"))
@@ -459,7 +365,7 @@ fn audit_reports_uncited_claims_and_unused_references() {
 
 #[test]
 fn audit_finds_unlisted_sources_and_dangling_links() {
-    let env = Env::copy();
+    let env = TestEnv::copied();
     // Drop aoa-yoga from references.json and lau2019's snapshot.
     let path = env.corpus.join("references.json");
     let mut records: Vec<Value> =
@@ -468,7 +374,7 @@ fn audit_finds_unlisted_sources_and_dangling_links() {
     fs::write(&path, serde_json::to_string_pretty(&records).expect("json")).expect("write");
     fs::remove_file(env.corpus.join("references/lau2019.html")).expect("remove snapshot");
 
-    let v = env.json(&["audit"], 1);
+    let v = json(&env, &["audit"], 1);
     let unlisted = v["unlisted_sources"].as_array().expect("unlisted");
     assert_eq!(unlisted.len(), 1, "{v}");
     assert!(unlisted[0]["url"]
@@ -486,11 +392,10 @@ fn audit_finds_unlisted_sources_and_dangling_links() {
         .collect();
     assert_eq!(dangling, ["lau2019"]);
 
-    let refs = env.json(&["refs"], 0);
+    let refs = json(&env, &["refs"], 0);
     assert_eq!(refs["references"].as_array().map(Vec::len), Some(7));
     assert_eq!(refs["unlisted"].as_array().map(Vec::len), Some(1));
-    env.cmd()
-        .arg("refs")
+    env.cmd(&["refs"])
         .assert()
         .success()
         .stdout(predicate::str::contains("unlisted"))
@@ -499,7 +404,7 @@ fn audit_finds_unlisted_sources_and_dangling_links() {
 
 #[test]
 fn audit_of_a_clean_guide_exits_zero() {
-    let env = Env::copy();
+    let env = TestEnv::copied();
     let guide = env.corpus.join("guide");
     fs::remove_dir_all(&guide).expect("remove guide dir");
     fs::create_dir_all(&guide).expect("guide dir");
@@ -513,6 +418,6 @@ fn audit_of_a_clean_guide_exits_zero() {
         "# Heat\n\nHeat increases blood flow, as Malanga et al. (2015) explain.\n\nWrap up warm and rest.\n",
     )
     .expect("write guide");
-    let v = env.json(&["audit"], 0);
+    let v = json(&env, &["audit"], 0);
     assert_eq!(v["clean"], true, "{v}");
 }
