@@ -94,6 +94,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             let report = audit::audit(&catalog);
             render::audit(out, &report, &config.paths.corpus, config.output)
                 .context("cannot write the audit")?;
+            // Like grep's exit status: 0 when the audit found nothing, 1 when it found problems.
             Ok(if report.is_clean() {
                 Outcome::Found
             } else {

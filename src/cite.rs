@@ -79,6 +79,11 @@ pub enum CiteError {
         "the claim is empty: give the sentence to check, e.g. citeseek cite \"heat increases blood flow\""
     )]
     EmptyClaim,
+    #[error(
+        "the claim has only very common words ({0}), which are not indexed: give the claim \
+         itself, e.g. citeseek cite \"heat increases blood flow\""
+    )]
+    OnlyCommonWords(String),
     #[error(transparent)]
     Query(#[from] QueryError),
     #[error(transparent)]
@@ -191,7 +196,12 @@ pub fn cite(index: &OpenIndex, req: &CiteRequest) -> Result<CiteResult, CiteErro
         kind: None,
         cites: None,
     };
-    let built = search::build_query(&index.fields, &search_req)?;
+    let built = match search::build_query(&index.fields, &search_req) {
+        Ok(b) => b,
+        Err(QueryError::Empty | QueryError::OnlyExclusions) => return Err(CiteError::EmptyClaim),
+        Err(QueryError::OnlyStopWords(words)) => return Err(CiteError::OnlyCommonWords(words)),
+        Err(e) => return Err(e.into()),
+    };
     let searcher = index.reader.searcher();
     let candidates = search::ranked_candidates(&searcher, &index.fields, &built, CANDIDATES)?;
     let weights = term_weights(&searcher, index.fields.body, &built.terms)?;

@@ -38,7 +38,8 @@ pub enum RefsError {
     #[error("no reference with id {id:?} in the index (known ids: {known}); run `citeseek refs` to list them")]
     UnknownId { id: String, known: String },
     #[error(
-        "give one reference id to show (or use --format to export several): citeseek refs {0}"
+        "`refs` shows one reference at a time (got: {0}): run `citeseek refs ID` for each, or \
+         export several with `citeseek refs --format bibtex|csl-json|ris {0}`"
     )]
     TooManyIds(String),
     #[error(transparent)]
