@@ -342,14 +342,14 @@ pub fn cite<W: Write>(
     let (b, d, c, r) = colors(style.color);
     for cr in &out.references {
         writeln!(w, "{b}{}.{r} {}", cr.rank, sanitize(&cr.citation))?;
-        let mut ids = format!("   {d}{} · score {:.2}", cr.id, cr.score);
+        let mut ids = format!("{} · score {:.2}", cr.id, cr.score);
         if let Some(doi) = &cr.doi {
             ids.push_str(&format!(" · doi:{doi}"));
         }
         if let Some(url) = &cr.url {
             ids.push_str(&format!(" · {url}"));
         }
-        writeln!(w, "{}{r}", sanitize(&ids))?;
+        writeln!(w, "   {d}{}{r}", sanitize(&ids))?;
         for e in &cr.evidence {
             let what = match e.role {
                 "claim" => "guide",
@@ -745,7 +745,10 @@ pub fn audit<W: Write>(
             let hint = if u.section_cites.is_empty() {
                 String::new()
             } else {
-                format!(" {d}(its section cites {}){r}", u.section_cites.join(", "))
+                format!(
+                    " {d}(its section cites {}){r}",
+                    sanitize(&u.section_cites.join(", "))
+                )
             };
             writeln!(
                 w,

@@ -199,6 +199,10 @@ fn cite_json_contract_and_human_output() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("the claim is empty"));
+    env.cmd(&["cite", "the of and"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("only very common words"));
 }
 
 #[test]
@@ -282,6 +286,10 @@ fn refs_id_shows_citation_and_backlinks() {
         .code(2)
         .stderr(predicate::str::contains("nosuch2020"))
         .stderr(predicate::str::contains("citeseek refs"));
+    env.cmd(&["refs", "lau2019", "malanga2015"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--format"));
 }
 
 #[test]
