@@ -7,10 +7,13 @@ use anyhow::{Context, Result};
 
 use std::io::IsTerminal;
 
+use crate::audit;
+use crate::cite;
 use crate::config::{Command, Config, FetchOptions, Paths};
 use crate::fetch::run as fetch_run;
 use crate::index::{IndexDir, IndexError, OpenIndex};
 use crate::ingest::{self, IngestOptions};
+use crate::refs::{Catalog, RefsError};
 use crate::render;
 use crate::search;
 
@@ -65,6 +68,68 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
                 Outcome::NothingFound
             } else {
                 Outcome::Found
+            })
+        }
+        Command::Cite(req) => {
+            let index = open_or_build(&config.paths)?;
+            let result = cite::cite(&index, req)?;
+            render::cite(out, &result, &config.paths.corpus, config.output)
+                .context("cannot write the results")?;
+            Ok(if result.references.is_empty() {
+                Outcome::NothingFound
+            } else {
+                Outcome::Found
+            })
+        }
+        Command::Refs(req) => {
+            let index = open_or_build(&config.paths)?;
+            let catalog = Catalog::load(&index)?;
+            if let Some(format) = req.format {
+                let text = catalog.export(&req.ids, format)?;
+                render::export(out, &text).context("cannot write the export")?;
+                return Ok(if text.trim().is_empty() || text.trim() == "[]" {
+                    Outcome::NothingFound
+                } else {
+                    Outcome::Found
+                });
+            }
+            match req.ids.as_slice() {
+                [] => {
+                    render::refs_list(out, &catalog, &config.paths.corpus, config.output)
+                        .context("cannot write the list")?;
+                    Ok(if catalog.references.refs.is_empty() {
+                        Outcome::NothingFound
+                    } else {
+                        Outcome::Found
+                    })
+                }
+                [id] => {
+                    let reference = catalog.reference(id)?;
+                    render::refs_show(
+                        out,
+                        &catalog,
+                        reference,
+                        req.style,
+                        &config.paths.corpus,
+                        config.output,
+                    )
+                    .context("cannot write the reference")?;
+                    Ok(Outcome::Found)
+                }
+                ids => Err(RefsError::TooManyIds(ids.join(" ")).into()),
+            }
+        }
+        Command::Audit => {
+            let index = open_or_build(&config.paths)?;
+            let catalog = Catalog::load(&index)?;
+            let report = audit::audit(&catalog);
+            render::audit(out, &report, &config.paths.corpus, config.output)
+                .context("cannot write the audit")?;
+            // Like grep's exit status: 0 when the audit found nothing, 1 when it found problems.
+            Ok(if report.is_clean() {
+                Outcome::Found
+            } else {
+                Outcome::NothingFound
             })
         }
     }

@@ -7,11 +7,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use std::time::Duration;
 
+use crate::cite::CiteRequest;
 use crate::config::{
     AddOptions, Command, Config, FetchOptions, OutputStyle, Paths, DEFAULT_CORPUS, DEFAULT_INDEX,
 };
 use crate::ingest::IngestOptions;
 use crate::passage::Kind;
+use crate::references::CitationStyle;
+use crate::refs::{ExportFormat, RefsRequest};
 use crate::search::SearchRequest;
 
 /// Search a health guide and the studies it cites: ranked passages with their citations.
@@ -49,6 +52,45 @@ impl From<KindArg> for Kind {
         match k {
             KindArg::Guide => Kind::Guide,
             KindArg::Reference => Kind::Reference,
+        }
+    }
+}
+
+/// Citation styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StyleArg {
+    /// APA 7th edition.
+    Apa,
+    /// Vancouver (ICMJE/NLM).
+    Vancouver,
+}
+
+impl From<StyleArg> for CitationStyle {
+    fn from(s: StyleArg) -> CitationStyle {
+        match s {
+            StyleArg::Apa => CitationStyle::Apa,
+            StyleArg::Vancouver => CitationStyle::Vancouver,
+        }
+    }
+}
+
+/// Reference export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// BibTeX entries keyed by reference id (LaTeX, pandoc).
+    Bibtex,
+    /// CSL-JSON records, as in references.json (Zotero, pandoc).
+    CslJson,
+    /// RIS records (Zotero, EndNote).
+    Ris,
+}
+
+impl From<FormatArg> for ExportFormat {
+    fn from(f: FormatArg) -> ExportFormat {
+        match f {
+            FormatArg::Bibtex => ExportFormat::Bibtex,
+            FormatArg::CslJson => ExportFormat::CslJson,
+            FormatArg::Ris => ExportFormat::Ris,
         }
     }
 }
@@ -114,6 +156,46 @@ pub enum CliCommand {
         /// Only passages that cite this reference id (e.g. malanga2015).
         #[arg(long, value_name = "REF_ID")]
         cites: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find the studies behind a claim: references ranked with the guide passages and source
+    /// text that support it. Exits 1 when nothing in the corpus supports the claim.
+    Cite {
+        /// The claim: a sentence from the guide, a paraphrase or a question
+        /// ("which study says electrolytes prevent cramps").
+        #[arg(required = true, num_args = 1.., value_name = "CLAIM")]
+        claim: Vec<String>,
+        /// How many references to show at most.
+        #[arg(short = 'n', long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        limit: u64,
+        /// Citation style.
+        #[arg(long, value_enum, default_value_t = StyleArg::Apa)]
+        style: StyleArg,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the references with how often the guide cites them; `refs ID` shows one with every
+    /// guide passage citing it; `--format` exports them.
+    Refs {
+        /// Reference id to show (or ids to export with --format; none = all).
+        #[arg(value_name = "ID")]
+        ids: Vec<String>,
+        /// Export as BibTeX, CSL-JSON or RIS instead of listing.
+        #[arg(long, value_enum, conflicts_with = "json")]
+        format: Option<FormatArg>,
+        /// Citation style for `refs ID`.
+        #[arg(long, value_enum, default_value_t = StyleArg::Apa)]
+        style: StyleArg,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the guide's citations: uncited claims, unlisted sources, unused references and
+    /// dangling links. Exits 0 when clean, 1 when it found something.
+    Audit {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -229,6 +311,33 @@ impl Cli {
                 }),
                 json,
             ),
+            CliCommand::Cite {
+                claim,
+                limit,
+                style,
+                json,
+            } => (
+                Command::Cite(CiteRequest {
+                    claim: claim.join(" "),
+                    limit: usize::try_from(limit).unwrap_or(usize::MAX),
+                    style: style.into(),
+                }),
+                json,
+            ),
+            CliCommand::Refs {
+                ids,
+                format,
+                style,
+                json,
+            } => (
+                Command::Refs(RefsRequest {
+                    ids,
+                    format: format.map(ExportFormat::from),
+                    style: style.into(),
+                }),
+                json,
+            ),
+            CliCommand::Audit { json } => (Command::Audit, json),
         };
         Config {
             paths,

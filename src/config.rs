@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cite::CiteRequest;
 use crate::ingest::IngestOptions;
+use crate::refs::RefsRequest;
 use crate::search::SearchRequest;
 
 /// Default corpus directory, relative to the working directory.
@@ -65,6 +67,12 @@ pub enum Command {
     Search(SearchRequest),
     Fetch(FetchOptions),
     Add(AddOptions),
+    /// Find the references behind a claim.
+    Cite(CiteRequest),
+    /// List, show or export references.
+    Refs(RefsRequest),
+    /// Report uncited claims, unlisted sources, unused references and dangling links.
+    Audit,
 }
 
 /// Everything a run needs.

@@ -30,7 +30,7 @@ use crate::references::ReferenceList;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
 /// Name of the English analyzer in tantivy's tokenizer manager.

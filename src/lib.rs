@@ -2,10 +2,13 @@
 //!
 //! Data flows one way: corpus files ([`corpus`]) → documents ([`extract`]) → passages
 //! ([`passage`]) → cited passages ([`link`], with [`references`]) → the tantivy index
-//! ([`index`], driven by [`ingest`]) → hits ([`search`]) → output ([`render`]).
+//! ([`index`], driven by [`ingest`]) → hits ([`search`]), cited references ([`cite`]),
+//! backlinks and exports ([`refs`]) and the citation audit ([`audit`]) → output ([`render`]).
 //! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it.
 
 pub mod app;
+pub mod audit;
+pub mod cite;
 pub mod cli;
 pub mod config;
 pub mod corpus;
@@ -17,6 +20,7 @@ pub mod ingest;
 pub mod link;
 pub mod passage;
 pub mod references;
+pub mod refs;
 pub mod render;
 pub mod sanitize;
 pub mod search;
