@@ -11,8 +11,7 @@
 //! atomic rename, so a reader sees the old index or the new one, never a mix.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -433,15 +432,7 @@ fn to_document(f: &Fields, cp: &CitedPassage) -> TantivyDocument {
     doc
 }
 
-/// Write a file atomically: a temporary file in the same directory, synced, then renamed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+pub use crate::fsutil::write_atomic;
 
 #[cfg(test)]
 mod tests {

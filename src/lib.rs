@@ -15,6 +15,7 @@ pub mod corpus;
 pub mod eval;
 pub mod extract;
 pub mod fetch;
+pub mod fsutil;
 pub mod index;
 pub mod ingest;
 pub mod link;

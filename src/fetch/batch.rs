@@ -317,8 +317,8 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    const MALANGA: &str = include_str!("testdata/malanga2015.html");
-    const CLEVELAND: &str = include_str!("testdata/clevelandclinic2022.html");
+    const MALANGA: &str = include_str!("../../corpus/references/malanga2015.html");
+    const CLEVELAND: &str = include_str!("../../corpus/references/clevelandclinic2022.html");
 
     fn tempdir() -> tempfile::TempDir {
         match tempfile::tempdir() {

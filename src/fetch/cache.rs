@@ -1,7 +1,7 @@
 //! The on-disk cache of HTTP validators (`ETag`, `Last-Modified`) per URL, stored as JSON.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -95,21 +95,7 @@ impl FetchCache {
     }
 }
 
-/// Writes `bytes` to `path` via a temporary file in the same directory and a rename, so readers
-/// see either the old or the new content, never a partial file.
-pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".citeseek-tmp-")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+pub(crate) use crate::fsutil::write_atomic as atomic_write;
 
 #[cfg(test)]
 mod tests {

@@ -635,7 +635,7 @@ mod tests {
     use std::io::Write;
     use std::sync::atomic::Ordering;
 
-    const MALANGA: &str = include_str!("testdata/malanga2015.html");
+    const MALANGA: &str = include_str!("../../corpus/references/malanga2015.html");
 
     fn client(cfg: &FetchConfig) -> Client {
         match build_client(cfg) {

@@ -787,8 +787,8 @@ fn flush(buf: &mut String, out: &mut Vec<String>) {
 mod tests {
     use super::*;
 
-    const MALANGA: &str = include_str!("testdata/malanga2015.html");
-    const CLEVELAND: &str = include_str!("testdata/clevelandclinic2022.html");
+    const MALANGA: &str = include_str!("../../corpus/references/malanga2015.html");
+    const CLEVELAND: &str = include_str!("../../corpus/references/clevelandclinic2022.html");
 
     #[test]
     fn malanga_fixture_gives_exact_csl_record() {

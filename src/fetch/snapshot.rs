@@ -77,8 +77,8 @@ pub fn write_snapshot(
 mod tests {
     use super::*;
 
-    const MALANGA: &str = include_str!("testdata/malanga2015.html");
-    const CLEVELAND: &str = include_str!("testdata/clevelandclinic2022.html");
+    const MALANGA: &str = include_str!("../../corpus/references/malanga2015.html");
+    const CLEVELAND: &str = include_str!("../../corpus/references/clevelandclinic2022.html");
 
     fn page(html: &str) -> FetchedPage {
         FetchedPage {
