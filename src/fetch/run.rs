@@ -108,7 +108,11 @@ pub fn fetch_corpus(
     let mut cache = FetchCache::load(&cache_path);
     let cfg = config(opts, progress);
     let report = fetch_all(&targets, &snapshots, &mut cache, &cfg);
-    if !opts.offline {
+    let answered = report
+        .rows
+        .iter()
+        .any(|(_, o)| matches!(o, Outcome::Fetched { .. } | Outcome::Unchanged));
+    if answered {
         cache.save(&cache_path).map_err(|source| ApplyError::Io {
             path: cache_path.clone(),
             source,
@@ -118,6 +122,16 @@ pub fn fetch_corpus(
     let mut rows = Vec::new();
     let mut updates: Vec<(String, Value)> = Vec::new();
     for (id, outcome) in report.rows {
+        // With the network down, the fetches already under way failed for the same reason:
+        // they are offline skips too, reported once, not one error per reference.
+        let outcome = match outcome {
+            Outcome::Failed { error } if report.offline_fallback && error.is_network_down() => {
+                Outcome::Skipped {
+                    reason: "offline".into(),
+                }
+            }
+            other => other,
+        };
         let record = refs.get(&id);
         let comparison = match (&outcome, record) {
             (Outcome::Fetched { meta, .. }, Some(r)) => {
