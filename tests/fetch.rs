@@ -141,11 +141,168 @@ fn fetch_saves_good_pages_and_keeps_snapshots_on_bad_answers() {
         .iter()
         .all(|r| r.to_lowercase().contains("user-agent: citeseek/")));
 
-    // After fetching, ingest indexes the new snapshot's text.
+    // After fetching, ingest indexes the new snapshot's text, and `cite` finds a claim that
+    // only the new snapshot makes.
     env.cmd(&["ingest"]).assert().success();
     let hits = env.search("frostbite cryotherapy", &["--kind", "reference"]);
     assert_eq!(hits[0]["doc"], "malanga2015");
     assert!(hits[0]["text"].as_str().unwrap().contains("frostbite"));
+    let cited = env.json(
+        &[
+            "cite",
+            "long cryotherapy sessions cause frostbite",
+            "--json",
+        ],
+        0,
+    );
+    assert_eq!(cited["references"][0]["id"], "malanga2015");
+}
+
+#[test]
+fn misbehaving_servers_fail_cleanly_and_leave_files_intact() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let page = malanga_page();
+    let page429 = page.clone();
+    let n500 = Arc::new(AtomicUsize::new(0));
+    let n429 = Arc::new(AtomicUsize::new(0));
+    let (c500, c429) = (n500.clone(), n429.clone());
+    let big = vec![b'a'; 50 * 1024 * 1024];
+    let latin1: Vec<u8> = {
+        let mut p = malanga_page()
+            .replace("Summary", "R\u{e9}sum\u{e9}")
+            .into_bytes();
+        // Re-encode é as ISO-8859-1.
+        let s = String::from_utf8(p.clone()).unwrap();
+        p = s
+            .chars()
+            .flat_map(|c| {
+                if c == 'é' {
+                    vec![0xE9u8]
+                } else {
+                    c.to_string().into_bytes()
+                }
+            })
+            .collect();
+        p
+    };
+    let server = Server::start(vec![
+        (
+            "/ninds2020",
+            route(move |_| {
+                // 500 then 200: a 5xx other than 503 is not retried, so the first answer stands.
+                if c500.fetch_add(1, Ordering::SeqCst) == 0 {
+                    Reply::status(500)
+                } else {
+                    Reply::html("<h1>later</h1><p>ok</p>")
+                }
+            }),
+        ),
+        (
+            "/aoa-yoga",
+            route(move |_| {
+                if c429.fetch_add(1, Ordering::SeqCst) == 0 {
+                    Reply::status(429).with_header("Retry-After", "1")
+                } else {
+                    Reply::html(&page429)
+                }
+            }),
+        ),
+        (
+            "/clevelandclinic2022",
+            route(|_| Reply::status(302).with_header("Location", "/clevelandclinic2022")),
+        ),
+        (
+            "/brinjikji2015",
+            route(move |_| Reply::html("").with_body(&big)),
+        ),
+        (
+            "/lau2019",
+            route(|_| Reply::html(&"<p>slow</p>".repeat(20)).trickled(Duration::from_millis(500))),
+        ),
+        (
+            "/qaseem2017",
+            route(move |_| {
+                Reply::html("")
+                    .with_body(&latin1)
+                    .with_header("Content-Type", "text/html; charset=ISO-8859-1")
+            }),
+        ),
+    ]);
+    let ids = [
+        "ninds2020",
+        "aoa-yoga",
+        "clevelandclinic2022",
+        "brinjikji2015",
+        "lau2019",
+        "qaseem2017",
+    ];
+    let env = env_with_urls(&server, &ids);
+    let refs_before = fs::read(env.corpus.join("references.json")).unwrap();
+    let before: Vec<Vec<u8>> = ids.iter().map(|id| snapshot(&env, id)).collect();
+    let started = Instant::now();
+    let out = net_cmd(&env, &["fetch", "--json", "--timeout", "3"])
+        .args(ids)
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |id: &str| {
+        v["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let failed_with = |id: &str, needle: &str| {
+        let r = row(id);
+        assert_eq!(r["result"], "failed", "{id}: {r}");
+        assert!(
+            r["detail"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains(needle),
+            "{id}: {r}"
+        );
+    };
+    failed_with("ninds2020", "500");
+    assert_eq!(n500.load(Ordering::SeqCst), 1, "no retry after a 500");
+    assert_eq!(
+        row("aoa-yoga")["result"],
+        "fetched",
+        "429 then 200 is retried"
+    );
+    assert_eq!(n429.load(Ordering::SeqCst), 2);
+    failed_with("clevelandclinic2022", "redirect");
+    failed_with("brinjikji2015", "10485760");
+    failed_with("lau2019", "timed out");
+    // ISO-8859-1 decodes; the page is usable and saved as UTF-8 text.
+    assert_ne!(
+        row("qaseem2017")["result"],
+        "failed",
+        "{}",
+        row("qaseem2017")
+    );
+    assert!(String::from_utf8(snapshot(&env, "qaseem2017"))
+        .unwrap()
+        .contains("Résumé"));
+    for (id, old) in ids.iter().zip(&before) {
+        if !["aoa-yoga", "qaseem2017"].contains(id) {
+            assert_eq!(&snapshot(&env, id), old, "{id} snapshot changed");
+        }
+    }
+    assert_eq!(
+        fs::read(env.corpus.join("references.json")).unwrap(),
+        refs_before
+    );
 }
 
 #[test]

@@ -13,6 +13,10 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Send the body one byte at a time with this pause (a trickling server).
+    pub trickle: Option<Duration>,
+    /// Send no Content-Length (the body simply ends when the connection closes).
+    pub no_length: bool,
 }
 
 impl Reply {
@@ -21,6 +25,8 @@ impl Reply {
             status: 200,
             headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
             body: body.as_bytes().to_vec(),
+            trickle: None,
+            no_length: false,
         }
     }
     pub fn status(status: u16) -> Reply {
@@ -28,6 +34,8 @@ impl Reply {
             status,
             headers: vec![("Content-Type".into(), "text/html".into())],
             body: format!("<html><body><h1>Error {status}</h1></body></html>").into_bytes(),
+            trickle: None,
+            no_length: false,
         }
     }
     /// Set a header, replacing one of the same name.
@@ -38,6 +46,15 @@ impl Reply {
     }
     pub fn with_body(mut self, body: &[u8]) -> Reply {
         self.body = body.to_vec();
+        self
+    }
+    pub fn trickled(mut self, pause: Duration) -> Reply {
+        self.trickle = Some(pause);
+        self.no_length = true;
+        self
+    }
+    pub fn without_length(mut self) -> Reply {
+        self.no_length = true;
         self
     }
 }
@@ -119,13 +136,30 @@ fn serve(mut stream: TcpStream, routes: &HashMap<String, Route>, reqs: &Mutex<Ve
     for (k, v) in &reply.headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
-    if reply.status != 304 {
+    if reply.status != 304 && !reply.no_length {
         out.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
     }
     out.push_str("\r\n");
     let _ = stream.write_all(out.as_bytes());
-    if reply.status != 304 {
-        let _ = stream.write_all(&reply.body);
+    if reply.status == 304 {
+        return;
+    }
+    match reply.trickle {
+        Some(pause) => {
+            for b in &reply.body {
+                if stream
+                    .write_all(&[*b])
+                    .and_then(|_| stream.flush())
+                    .is_err()
+                {
+                    return;
+                }
+                std::thread::sleep(pause);
+            }
+        }
+        None => {
+            let _ = stream.write_all(&reply.body);
+        }
     }
     let _ = stream.flush();
 }
