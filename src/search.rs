@@ -184,13 +184,20 @@ pub fn parse_query(input: &str) -> ParsedQuery {
 
 /// Analyse text with the index's English analyzer: (position, token) pairs.
 pub fn analyze(text: &str) -> Vec<(usize, String)> {
-    let mut a = analyzer();
-    let mut stream = a.token_stream(text);
-    let mut out = Vec::new();
-    while let Some(t) = stream.next() {
-        out.push((t.position, t.text.clone()));
+    thread_local! {
+        // Building the analyzer (stop-word set, stemmer) costs more than analysing a passage.
+        static ANALYZER: std::cell::RefCell<tantivy::tokenizer::TextAnalyzer> =
+            std::cell::RefCell::new(analyzer());
     }
-    out
+    ANALYZER.with(|a| {
+        let mut a = a.borrow_mut();
+        let mut stream = a.token_stream(text);
+        let mut out = Vec::new();
+        while let Some(t) = stream.next() {
+            out.push((t.position, t.text.clone()));
+        }
+        out
+    })
 }
 
 /// The tantivy queries built from a parsed query.
