@@ -5,9 +5,15 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use crate::config::{Command, Config, Paths};
+use std::io::IsTerminal;
+
+use crate::audit;
+use crate::cite;
+use crate::config::{Command, Config, FetchOptions, Paths};
+use crate::fetch::run as fetch_run;
 use crate::index::{IndexDir, IndexError, OpenIndex};
 use crate::ingest::{self, IngestOptions, IngestReport, Mode};
+use crate::refs::{Catalog, RefsError};
 use crate::render;
 use crate::search;
 
@@ -21,13 +27,41 @@ pub enum Outcome {
 /// Run a resolved configuration, writing results to `out` and notes to stderr.
 pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
     match &config.command {
-        Command::Ingest(opts) => {
+        Command::Ingest(opts, fetch) => {
+            if let Some(fetch) = fetch {
+                // Fetch problems are reported; the ingest goes on with the snapshots there are.
+                let run = fetch_references(&config.paths, fetch)?;
+                render::fetch_report(&mut std::io::stderr(), &run, config.output.color)
+                    .context("cannot write the fetch report")?;
+            }
             let report = run_ingest(&config.paths, opts)?;
             render::ingest(out, &report, config.output).context("cannot write the summary")?;
             Ok(Outcome::Found)
         }
         Command::Watch => {
             crate::watch::watch(&config.paths, out, config.output)?;
+            Ok(Outcome::Found)
+        }
+        Command::Fetch(opts) => {
+            let run = fetch_references(&config.paths, opts)?;
+            if config.output.json {
+                render::fetch_json(out, &run)
+            } else {
+                render::fetch_report(out, &run, config.output.color)
+            }
+            .context("cannot write the fetch report")?;
+            Ok(if run.failed() == 0 {
+                Outcome::Found
+            } else {
+                Outcome::NothingFound
+            })
+        }
+        Command::Add(opts) => {
+            let added = fetch_run::add_reference(&config.paths.corpus, opts)
+                .with_context(|| format!("cannot add {}", render::sanitize(&opts.input)))?;
+            render::added(out, &added, &config.paths.corpus, config.output.json)
+                .context("cannot write the result")?;
+            eprintln!("citeseek: run `citeseek ingest` to index it");
             Ok(Outcome::Found)
         }
         Command::Search(req) => {
@@ -41,7 +75,79 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
                 Outcome::Found
             })
         }
+        Command::Cite(req) => {
+            let index = open_fresh(&config.paths)?;
+            let result = cite::cite(&index, req)?;
+            render::cite(out, &result, &config.paths.corpus, config.output)
+                .context("cannot write the results")?;
+            Ok(if result.references.is_empty() {
+                Outcome::NothingFound
+            } else {
+                Outcome::Found
+            })
+        }
+        Command::Refs(req) => {
+            let index = open_fresh(&config.paths)?;
+            let catalog = Catalog::load(&index)?;
+            if let Some(format) = req.format {
+                let text = catalog.export(&req.ids, format)?;
+                render::export(out, &text).context("cannot write the export")?;
+                return Ok(if text.trim().is_empty() || text.trim() == "[]" {
+                    Outcome::NothingFound
+                } else {
+                    Outcome::Found
+                });
+            }
+            match req.ids.as_slice() {
+                [] => {
+                    render::refs_list(out, &catalog, &config.paths.corpus, config.output)
+                        .context("cannot write the list")?;
+                    Ok(if catalog.references.refs.is_empty() {
+                        Outcome::NothingFound
+                    } else {
+                        Outcome::Found
+                    })
+                }
+                [id] => {
+                    let reference = catalog.reference(id)?;
+                    render::refs_show(
+                        out,
+                        &catalog,
+                        reference,
+                        req.style,
+                        &config.paths.corpus,
+                        config.output,
+                    )
+                    .context("cannot write the reference")?;
+                    Ok(Outcome::Found)
+                }
+                ids => Err(RefsError::TooManyIds(ids.join(" ")).into()),
+            }
+        }
+        Command::Audit => {
+            let index = open_fresh(&config.paths)?;
+            let catalog = Catalog::load(&index)?;
+            let report = audit::audit(&catalog);
+            render::audit(out, &report, &config.paths.corpus, config.output)
+                .context("cannot write the audit")?;
+            // Like grep's exit status: 0 when the audit found nothing, 1 when it found problems.
+            Ok(if report.is_clean() {
+                Outcome::Found
+            } else {
+                Outcome::NothingFound
+            })
+        }
     }
+}
+
+fn fetch_references(paths: &Paths, opts: &FetchOptions) -> Result<fetch_run::FetchRun> {
+    let progress = std::io::stderr().is_terminal();
+    let run = fetch_run::fetch_corpus(&paths.corpus, opts, progress)
+        .with_context(|| format!("cannot fetch the references of {}", paths.corpus.display()))?;
+    if run.offline_fallback {
+        eprintln!("citeseek: warning: the network looks down; using the snapshots on disk (pass --offline to skip fetching)");
+    }
+    Ok(run)
 }
 
 fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<IngestReport> {

@@ -43,7 +43,7 @@ use crate::references::ReferenceList;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
 /// Name of the English analyzer in tantivy's tokenizer manager.
@@ -52,6 +52,8 @@ pub const ANALYZER: &str = "citeseek_en";
 pub const REFERENCES_FILE: &str = "references.json";
 /// Files a fresh checkout may have in `index/` that are not an index.
 const PLACEHOLDERS: &[&str] = &["README.md", ".gitkeep", ".gitignore", LOCK_FILE];
+/// Prefix of the temporary files `write_atomic` renames into place (ours to clean up).
+const TMP_PREFIX: &str = ".citeseek-tmp-";
 /// The writers' lock file in the index directory; holds the pid of the writer.
 pub const LOCK_FILE: &str = ".lock";
 
@@ -306,7 +308,10 @@ impl IndexDir {
             let entry = entry.map_err(|e| self.io(e))?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if !PLACEHOLDERS.contains(&name.as_ref()) && !is_generation_name(&name) {
+            if !PLACEHOLDERS.contains(&name.as_ref())
+                && !is_generation_name(&name)
+                && !name.starts_with(TMP_PREFIX)
+            {
                 return Ok(true);
             }
         }
@@ -643,6 +648,9 @@ impl IndexDir {
             let name = name.to_string_lossy();
             if is_generation_name(&name) && Some(name.as_ref()) != keep {
                 let _ = fs::remove_dir_all(entry.path());
+            } else if name.starts_with(TMP_PREFIX) {
+                // A marker write that was killed before its rename.
+                let _ = fs::remove_file(entry.path());
             }
         }
     }
@@ -730,15 +738,7 @@ fn to_document(f: &Fields, cp: &CitedPassage) -> TantivyDocument {
     doc
 }
 
-/// Write a file atomically: a temporary file in the same directory, synced, then renamed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+pub use crate::fsutil::write_atomic;
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,7 @@
 //! Citation linking: resolves each passage's links to references (by DOI, PubMed id, PMC id or
-//! normalised URL) and gives every passage the citations that back it.
+//! normalised URL), classifies the links that do not resolve (related reading or unlisted
+//! sources), finds author–year mentions and quoted titles in text without links, and gives
+//! every passage the citations that back it.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +10,7 @@ use url::Url;
 
 use crate::extract::Link;
 use crate::passage::{Kind, Passage};
-use crate::references::{ReferenceList, ReferenceMatcher};
+use crate::references::{Reference, ReferenceList, ReferenceMatcher};
 
 /// How a citation reaches a passage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +141,18 @@ pub fn link_passages(passages: Vec<Passage>, refs: &ReferenceList) -> Vec<CitedP
             }
         }
         if p.kind == Kind::Guide {
+            // Text without links still cites: "Brinjikji, W., et al. (2015)", a quoted title.
+            // A References-section paragraph with a resolving link is about that reference only.
+            let linked = !ids.is_empty();
+            if !(linked && is_references_section(&p.section)) {
+                for id in mentions(&p.text, refs) {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+        if p.kind == Kind::Guide {
             let entry = by_section
                 .entry((p.doc.clone(), p.section.clone()))
                 .or_default();
@@ -165,4 +179,299 @@ pub fn link_passages(passages: Vec<Passage>, refs: &ReferenceList) -> Vec<CitedP
         }
     }
     out
+}
+
+/// Whether a heading path is (inside) the guide's own reference list.
+pub fn is_references_section(section: &[String]) -> bool {
+    section.first().is_some_and(|h| {
+        let h = h.trim().to_lowercase();
+        matches!(
+            h.as_str(),
+            "references"
+                | "sources"
+                | "bibliography"
+                | "works cited"
+                | "citations"
+                | "further reading and references"
+        )
+    })
+}
+
+/// Words of a text, lower-cased and joined by single spaces, with a space on each side, so a
+/// title can be found with `contains`.
+fn normalized_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        out.push_str(&word.to_lowercase());
+        out.push(' ');
+    }
+    out
+}
+
+/// Fewest words a title (or its main title before a colon) needs to be recognised in text;
+/// shorter titles ("Back Spasms") are too common to be evidence of a citation.
+const MIN_TITLE_WORDS: usize = 4;
+/// How far after an author's name the year may follow: "Brinjikji, W., et al. (2015)".
+const YEAR_WINDOW_CHARS: usize = 40;
+
+/// References a text mentions without a link: by first-author name followed by the year
+/// ("Lau, W. Y., et al. (2019)", "Malanga et al., 2015", "Cleveland Clinic (2022)"), by an
+/// organisation's full name when the record has no year, or by quoting the title.
+pub fn mentions(text: &str, refs: &ReferenceList) -> Vec<String> {
+    let words = normalized_words(text);
+    let mut out: Vec<String> = Vec::new();
+    for r in &refs.refs {
+        if author_year_mentioned(text, r) || title_mentioned(&words, &r.title) {
+            out.push(r.id.clone());
+        }
+    }
+    out
+}
+
+fn title_mentioned(words: &str, title: &str) -> bool {
+    let full = normalized_words(title);
+    let main = title
+        .split_once(':')
+        .map(|(main, _)| normalized_words(main))
+        .unwrap_or_default();
+    [full, main]
+        .iter()
+        .any(|t| t.split_whitespace().count() >= MIN_TITLE_WORDS && words.contains(t.as_str()))
+}
+
+fn author_year_mentioned(text: &str, r: &Reference) -> bool {
+    let Some(name) = r
+        .surname()
+        .map(str::trim)
+        .filter(|n| n.chars().count() >= 2)
+    else {
+        return false;
+    };
+    let organisation = r.authors.first().is_some_and(|a| a.family.is_none());
+    for (start, _) in text.match_indices(name) {
+        let end = start + name.len();
+        let before_ok = text[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let after_ok = text[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric());
+        if !(before_ok && after_ok) {
+            continue;
+        }
+        match r.year {
+            Some(year) => {
+                let window: String = text[end..].chars().take(YEAR_WINDOW_CHARS).collect();
+                if contains_number(&window, &year.to_string()) {
+                    return true;
+                }
+            }
+            // An organisation named in full ("American Osteopathic Association") is specific
+            // enough on its own; a bare surname without a year is not.
+            None if organisation && name.split_whitespace().count() >= 2 => return true,
+            None => {}
+        }
+    }
+    false
+}
+
+/// Whether `number` occurs in `text` as a whole number (not inside a longer one).
+fn contains_number(text: &str, number: &str) -> bool {
+    text.match_indices(number).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + number.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::passage::Passage;
+    use std::path::Path;
+
+    const REFS: &str = r#"[
+      {"id": "brinjikji2015", "type": "article-journal",
+       "title": "Systematic Literature Review of Imaging Features of Spinal Degeneration in Asymptomatic Populations",
+       "author": [{"family": "Brinjikji", "given": "W."}, {"family": "Luetmer", "given": "P. H."}],
+       "issued": {"date-parts": [[2015, 4]]}, "DOI": "10.3174/ajnr.A4173",
+       "URL": "https://www.ajnr.org/content/36/4/811"},
+      {"id": "lau2019", "type": "article-journal",
+       "title": "Water intake after dehydration makes muscles more susceptible to cramp but electrolytes reverse that effect",
+       "author": [{"family": "Lau", "given": "Wing Yin"}], "issued": {"date-parts": [[2019]]},
+       "DOI": "10.1136/bmjsem-2018-000478", "URL": "https://bmjopensem.bmj.com/content/5/1/e000478"},
+      {"id": "clevelandclinic2022", "type": "webpage", "title": "Back Spasms",
+       "author": [{"literal": "Cleveland Clinic"}], "issued": {"date-parts": [[2022]]},
+       "URL": "https://my.clevelandclinic.org/health/diseases/22881-back-spasms"},
+      {"id": "aoa-yoga", "type": "webpage", "title": "The Benefits of Yoga",
+       "author": [{"literal": "American Osteopathic Association"}],
+       "URL": "https://osteopathic.org/what-is-osteopathic-medicine/benefits-of-yoga/"}
+    ]"#;
+
+    fn refs() -> ReferenceList {
+        match ReferenceList::parse(REFS, Path::new("test.json")) {
+            Ok(r) => r,
+            Err(e) => panic!("fixture does not parse: {e}"),
+        }
+    }
+
+    fn link(href: &str) -> Link {
+        Link {
+            text: "anchor".into(),
+            href: href.into(),
+            url: Some(href.into()),
+        }
+    }
+
+    fn guide(section: &str, n: usize, text: &str, links: Vec<Link>) -> Passage {
+        Passage {
+            id: format!("g#{}/{n}", section.to_lowercase()),
+            kind: Kind::Guide,
+            doc: "g".into(),
+            title: "Guide".into(),
+            section: vec![section.into()],
+            text: text.into(),
+            alt: String::new(),
+            path: "guide/g.html".into(),
+            line: n,
+            url: Some("https://example.com/blogs/news/g".into()),
+            links,
+        }
+    }
+
+    #[test]
+    fn classifies_unresolved_links_by_site() {
+        let list = refs();
+        let m = ReferenceMatcher::new(&list);
+        let site = Some("example.com");
+        assert_eq!(
+            classify(&link("http://dx.doi.org/10.3174/AJNR.A4173"), &m, site),
+            LinkClass::Reference("brinjikji2015".into())
+        );
+        assert_eq!(
+            classify(&link("https://www.example.com/blogs/news/other"), &m, site),
+            LinkClass::Related
+        );
+        assert_eq!(
+            classify(&link("https://unknown.org/study"), &m, site),
+            LinkClass::Unlisted
+        );
+        assert_eq!(classify(&link("mailto:a@b.c"), &m, site), LinkClass::Other);
+        let no_url = Link {
+            text: "x".into(),
+            href: "#top".into(),
+            url: None,
+        };
+        assert_eq!(classify(&no_url, &m, site), LinkClass::Other);
+    }
+
+    #[test]
+    fn unlisted_links_are_kept_and_related_reading_is_not_a_citation() {
+        let p = guide(
+            "Tips",
+            1,
+            "Read our guide and a study.",
+            vec![
+                link("https://example.com/blogs/news/muscle-tension"),
+                link("https://journal.example.org/article/42"),
+            ],
+        );
+        let out = link_passages(vec![p], &refs());
+        assert!(out[0].citations.is_empty());
+        assert_eq!(out[0].unlisted.len(), 1);
+        assert_eq!(
+            out[0].unlisted[0].url.as_deref(),
+            Some("https://journal.example.org/article/42")
+        );
+    }
+
+    #[test]
+    fn author_year_mentions_cite_without_links() {
+        let list = refs();
+        assert_eq!(
+            mentions(
+                "Our discussion is based on the landmark study by Brinjikji, W., et al. (2015) in AJNR.",
+                &list
+            ),
+            ["brinjikji2015"]
+        );
+        assert_eq!(mentions("as Lau et al., 2019 showed", &list), ["lau2019"]);
+        assert_eq!(
+            mentions("The Cleveland Clinic (2022) offers an overview.", &list),
+            ["clevelandclinic2022"]
+        );
+        // Wrong year, a name inside another word, a bare surname: no citation.
+        assert!(mentions("Brinjikji (2016) and Laughlin 2019", &list).is_empty());
+        assert!(mentions("Lau said so.", &list).is_empty());
+        assert!(mentions("Brinjikji, 20155", &list).is_empty());
+        // An organisation named in full needs no year when the record has none.
+        assert_eq!(
+            mentions(
+                "Research from the American Osteopathic Association highlights yoga.",
+                &list
+            ),
+            ["aoa-yoga"]
+        );
+    }
+
+    #[test]
+    fn quoted_titles_cite_but_short_titles_do_not() {
+        let list = refs();
+        assert_eq!(
+            mentions(
+                "See \"Water intake after dehydration makes muscles more susceptible to cramp but electrolytes reverse that effect\".",
+                &list
+            ),
+            ["lau2019"]
+        );
+        // "Back Spasms" is a two-word title: far too common to count as a citation.
+        assert!(mentions("Back spasms are common.", &list).is_empty());
+    }
+
+    #[test]
+    fn references_section_paragraphs_link_by_author_and_year() {
+        let passages = vec![
+            guide(
+                "References",
+                1,
+                "Our discussion of spinal degeneration is based on Brinjikji, W., et al. (2015).",
+                Vec::new(),
+            ),
+            guide(
+                "References",
+                2,
+                "Hydration research from Lau, W. Y., et al. (2019): the study (also see Brinjikji, W., et al. (2015)).",
+                vec![link("https://bmjopensem.bmj.com/content/5/1/e000478")],
+            ),
+        ];
+        let out = link_passages(passages, &refs());
+        let ids = |i: usize| out[i].direct_ids().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(ids(0), ["brinjikji2015"]);
+        // A paragraph with a resolving link describes that reference only.
+        assert_eq!(ids(1), ["lau2019"]);
+        assert!(is_references_section(&["References".to_string()]));
+        assert!(!is_references_section(&["Conclusion".to_string()]));
+    }
+
+    #[test]
+    fn body_passages_without_links_inherit_section_citations() {
+        let passages = vec![
+            guide("Heat", 1, "Heat increases blood flow.", Vec::new()),
+            guide(
+                "Heat",
+                2,
+                "Research confirms it.",
+                vec![link("https://doi.org/10.3174/ajnr.a4173")],
+            ),
+        ];
+        let out = link_passages(passages, &refs());
+        assert_eq!(out[0].citations[0].scope, Scope::Section);
+        assert_eq!(out[1].citations[0].scope, Scope::Passage);
+    }
 }

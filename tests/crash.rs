@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{gen, Env};
+use common::gen;
+use common::rebuild::Env;
 
 /// A generated corpus of `pages` guide pages.
 fn generated(pages: usize) -> Env {

@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::time::{Duration, SystemTime};
 
-use common::{strings, Env};
+use common::rebuild::{strings, Env};
 use predicates::prelude::*;
 
 const GUIDE: &str = "back-spasm-relief.html";
@@ -86,8 +86,6 @@ fn deleting_a_file_removes_its_passages() {
 
 #[test]
 fn adding_a_reference_snapshot_makes_its_text_searchable() {
-    // `cite` is added on another branch; its index is the same, so search --kind reference
-    // shows what it would find.
     let env = Env::sample();
     let snapshot = env.corpus.join("references/lau2019.html");
     fs::remove_file(&snapshot).unwrap();
@@ -108,6 +106,23 @@ fn adding_a_reference_snapshot_makes_its_text_searchable() {
     assert_eq!(code, 0);
     assert_eq!(hits[0]["doc"], "lau2019");
     assert_eq!(hits[0]["kind"], "reference");
+    // `cite` finds it too (and would have updated the index itself: it checks freshness).
+    let out = env
+        .cmd()
+        .args([
+            "cite",
+            "--json",
+            "xylophonic heat wraps relieved back spasms",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cite: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cite["references"][0]["id"], "lau2019", "{cite}");
     // The record-only passage the reference had without a snapshot is gone.
     assert!(!passage_ids(&env, "references.json").contains(&"lau2019#record/1".to_string()));
 }

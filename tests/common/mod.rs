@@ -1,127 +1,118 @@
-//! Shared helpers for the integration tests: a corpus copied into a temporary directory and
-//! the `citeseek` command pointed at it.
-
+//! Test harness: runs the real `citeseek` binary against the bundled corpus or a temporary one,
+//! always with a temporary index directory.
 #![allow(dead_code)]
 
 pub mod gen;
+pub mod http;
+pub mod rebuild;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use assert_cmd::Command;
 use serde_json::Value;
+use tempfile::TempDir;
 
-/// A corpus and an index in a temporary directory.
-pub struct Env {
-    pub tmp: tempfile::TempDir,
+/// The bundled corpus in the repository.
+pub fn repo_corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A temporary working area with its own corpus (optionally) and index directories.
+pub struct TestEnv {
+    pub dir: TempDir,
     pub corpus: PathBuf,
     pub index: PathBuf,
 }
 
-impl Env {
-    /// A copy of the repository's sample corpus.
-    pub fn sample() -> Env {
-        let env = Env::empty();
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
-            &env.corpus,
-        );
-        env
+impl TestEnv {
+    /// The bundled corpus (read-only use) with a fresh temporary index.
+    pub fn bundled() -> TestEnv {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let index = dir.path().join("index");
+        TestEnv {
+            corpus: repo_corpus(),
+            index,
+            dir,
+        }
     }
 
-    /// An empty corpus directory (with an empty references.json).
-    pub fn empty() -> Env {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let corpus = tmp.path().join("corpus");
-        let index = tmp.path().join("index");
+    /// A copy of the bundled corpus that the test may change.
+    pub fn copied() -> TestEnv {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let corpus = dir.path().join("corpus");
+        copy_dir(&repo_corpus(), &corpus);
+        let index = dir.path().join("index");
+        TestEnv { corpus, index, dir }
+    }
+
+    /// An empty corpus (guide/ and references/ folders, no references.json).
+    pub fn empty() -> TestEnv {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let corpus = dir.path().join("corpus");
         fs::create_dir_all(corpus.join("guide")).expect("mkdir");
-        fs::write(corpus.join("references.json"), "[]").expect("write");
-        Env { tmp, corpus, index }
+        fs::create_dir_all(corpus.join("references")).expect("mkdir");
+        let index = dir.path().join("index");
+        TestEnv { corpus, index, dir }
     }
 
-    /// `citeseek --corpus … --index …` with colour off.
-    pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("citeseek").expect("binary");
-        cmd.arg("--corpus")
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+        let path = self.corpus.join(rel);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, content).expect("write");
+    }
+
+    /// `citeseek --corpus C --index I <args>`, run in the temporary directory.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_citeseek"));
+        cmd.current_dir(self.dir.path())
+            .env_remove("CITESEEK_CORPUS")
+            .env_remove("CITESEEK_INDEX")
+            .env("NO_COLOR", "1")
+            .arg("--corpus")
             .arg(&self.corpus)
             .arg("--index")
             .arg(&self.index)
-            .arg("--color")
-            .arg("never")
-            .env_remove("CITESEEK_CORPUS")
-            .env_remove("CITESEEK_INDEX");
+            .args(args);
         cmd
     }
 
-    pub fn std_cmd(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("citeseek"));
-        cmd.arg("--corpus")
-            .arg(&self.corpus)
-            .arg("--index")
-            .arg(&self.index)
-            .arg("--color")
-            .arg("never")
-            .env_remove("CITESEEK_CORPUS")
-            .env_remove("CITESEEK_INDEX");
-        cmd
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run citeseek")
     }
 
-    /// Run `ingest --json [extra]`, assert success, return the summary.
-    pub fn ingest(&self, extra: &[&str]) -> Value {
-        let out = self
-            .cmd()
-            .arg("ingest")
-            .arg("--json")
-            .args(extra)
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "ingest failed: {}",
+    /// Run and parse stdout as one JSON object, asserting the exit code.
+    pub fn json(&self, args: &[&str], code: i32) -> Value {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "citeseek {args:?}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).expect("ingest --json prints JSON")
-    }
-
-    /// Run `search --json`, returning (exit code, hits, stderr).
-    pub fn search(&self, args: &[&str]) -> (i32, Vec<Value>, String) {
-        let out = self
-            .cmd()
-            .arg("search")
-            .arg("--json")
-            .args(args)
-            .output()
-            .expect("run");
-        let code = out.status.code().unwrap_or(-1);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        if code == 2 {
-            return (code, Vec::new(), stderr);
-        }
-        let v: Value = serde_json::from_slice(&out.stdout).expect("search --json prints JSON");
-        let hits = v["hits"].as_array().cloned().unwrap_or_default();
-        (code, hits, stderr)
-    }
-
-    /// The index marker as JSON.
-    pub fn marker(&self) -> Value {
-        let text = fs::read_to_string(self.index.join("citeseek-index.json")).expect("marker");
-        serde_json::from_str(&text).expect("marker JSON")
-    }
-
-    pub fn guide(&self, name: &str) -> PathBuf {
-        self.corpus.join("guide").join(name)
-    }
-}
-
-/// Strings of a JSON array.
-pub fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
         })
-        .unwrap_or_default()
+    }
+
+    /// `search QUERY --json [extra…]` with exit 0, returning the hits.
+    pub fn search(&self, query: &str, extra: &[&str]) -> Vec<Value> {
+        let mut args = vec!["search", query, "--json"];
+        args.extend_from_slice(extra);
+        let v = self.json(&args, 0);
+        v["hits"].as_array().cloned().expect("hits array")
+    }
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -135,4 +126,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
             fs::copy(entry.path(), &target).expect("copy");
         }
     }
+}
+
+/// The nearest heading of a hit (`""` before the first heading).
+pub fn nearest_heading(hit: &Value) -> String {
+    hit["section"]
+        .as_array()
+        .and_then(|s| s.last())
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
