@@ -374,3 +374,23 @@ fn moving_the_corpus_rebuilds_everything() {
         .unwrap()
         .contains("the index was built from"));
 }
+
+#[test]
+fn another_schema_version_rebuilds_everything() {
+    let env = Env::sample();
+    env.ingest(&[]);
+    let mut marker = env.marker();
+    marker["schema_version"] = serde_json::json!(0);
+    fs::write(
+        env.index.join("citeseek-index.json"),
+        serde_json::to_vec(&marker).unwrap(),
+    )
+    .unwrap();
+    let report = env.ingest(&[]);
+    assert_eq!(report["mode"], "full");
+    assert!(report["full_reason"]
+        .as_str()
+        .unwrap()
+        .contains("the index has schema 0"));
+    assert_eq!(env.search(&["spasm"]).0, 0);
+}
