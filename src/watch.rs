@@ -43,8 +43,10 @@ pub fn watch<W: Write>(paths: &Paths, out: &mut W, style: OutputStyle) -> Result
         let _ = tx.send(event);
     })
     .with_context(|| format!("cannot watch {}", paths.corpus.display()))?;
+    // Absolute, so event paths compare with the (absolute) index directory.
+    let corpus_abs = std::fs::canonicalize(&paths.corpus).unwrap_or_else(|_| paths.corpus.clone());
     watcher
-        .watch(&paths.corpus, RecursiveMode::Recursive)
+        .watch(&corpus_abs, RecursiveMode::Recursive)
         .with_context(|| format!("cannot watch {}", paths.corpus.display()))?;
     eprintln!(
         "citeseek: watching {} (Ctrl-C to stop)",
