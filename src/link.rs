@@ -3,7 +3,7 @@
 //! sources), finds author–year mentions and quoted titles in text without links, and gives
 //! every passage the citations that back it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -93,22 +93,65 @@ fn strip_www(h: &str) -> &str {
     h.strip_prefix("www.").unwrap_or(h)
 }
 
-/// Give each passage its citations.
-///
-/// A guide passage cites the references it links to; a passage with no citation of its own
-/// inherits those of its section (scope `section`), so a hit on "ice or heat" still shows the
-/// study its section relies on. A reference's own passages cite that reference.
-pub fn link_passages(passages: Vec<Passage>, refs: &ReferenceList) -> Vec<CitedPassage> {
-    let matcher = ReferenceMatcher::new(refs);
-    let citation = |id: &str, scope: Scope| -> Citation {
-        match refs.get(id) {
-            Some(r) => Citation {
-                id: r.id.clone(),
-                label: r.short_label(),
-                url: r.url.clone().or_else(|| r.link()),
-                doi: r.display_doi(),
-                scope,
-            },
+/// Everything needed to link passages to a reference list, built once per ingest: the
+/// identifier matcher, each reference's citation label, and lookup tables that find author–year
+/// mentions and quoted titles in time linear in the text (not in the number of references).
+pub struct Linker<'a> {
+    refs: &'a ReferenceList,
+    matcher: ReferenceMatcher,
+    citations: HashMap<&'a str, Citation>,
+    /// First word of a reference's first-author name → references.
+    by_name: HashMap<&'a str, Vec<usize>>,
+    /// First two normalised words of a title (or main title) → references.
+    by_title: HashMap<String, Vec<usize>>,
+}
+
+impl<'a> Linker<'a> {
+    pub fn new(refs: &'a ReferenceList) -> Linker<'a> {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_title: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut citations = HashMap::new();
+        for (i, r) in refs.refs.iter().enumerate() {
+            citations.insert(
+                r.id.as_str(),
+                Citation {
+                    id: r.id.clone(),
+                    label: r.short_label(),
+                    url: r.url.clone().or_else(|| r.link()),
+                    doi: r.display_doi(),
+                    scope: Scope::Passage,
+                },
+            );
+            if let Some(first) = r.surname().and_then(|n| n.split_whitespace().next()) {
+                by_name.entry(first).or_default().push(i);
+            }
+            let main = r.title.split_once(':').map(|(m, _)| m);
+            for t in std::iter::once(r.title.as_str()).chain(main) {
+                let words: Vec<&str> = t
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                if words.len() >= MIN_TITLE_WORDS {
+                    let key = format!("{} {}", words[0].to_lowercase(), words[1].to_lowercase());
+                    let list = by_title.entry(key).or_default();
+                    if !list.contains(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        Linker {
+            refs,
+            matcher: ReferenceMatcher::new(refs),
+            citations,
+            by_name,
+            by_title,
+        }
+    }
+
+    fn citation(&self, id: &str, scope: Scope) -> Citation {
+        match self.citations.get(id) {
+            Some(c) => Citation { scope, ..c.clone() },
             None => Citation {
                 id: id.to_string(),
                 label: id.to_string(),
@@ -117,68 +160,123 @@ pub fn link_passages(passages: Vec<Passage>, refs: &ReferenceList) -> Vec<CitedP
                 scope,
             },
         }
-    };
+    }
 
-    let mut out: Vec<CitedPassage> = Vec::with_capacity(passages.len());
-    // (doc, section path) -> references cited directly in that section, in first-seen order.
-    let mut by_section: BTreeMap<(String, Vec<String>), Vec<String>> = BTreeMap::new();
-    for p in passages {
-        let mut ids: Vec<String> = Vec::new();
-        let mut unlisted = Vec::new();
-        if p.kind == Kind::Reference {
-            ids.push(p.doc.clone());
-        }
-        let site = p
-            .url
-            .as_deref()
-            .and_then(|u| Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(str::to_string));
-        for link in &p.links {
-            match classify(link, &matcher, site.as_deref()) {
-                LinkClass::Reference(id) if !ids.contains(&id) => ids.push(id),
-                LinkClass::Unlisted if p.kind == Kind::Guide => unlisted.push(link.clone()),
-                _ => {}
+    /// References a text mentions without a link: by first-author name followed by the year
+    /// ("Lau, W. Y., et al. (2019)", "Malanga et al., 2015", "Cleveland Clinic (2022)"), by an
+    /// organisation's full name when the record has no year, or by quoting the title.
+    pub fn mentions(&self, text: &str) -> Vec<String> {
+        let mut candidates: Vec<usize> = Vec::new();
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        for w in &words {
+            if let Some(list) = self.by_name.get(w) {
+                candidates.extend(
+                    list.iter()
+                        .filter(|&&i| author_year_mentioned(text, &self.refs.refs[i])),
+                );
             }
         }
-        if p.kind == Kind::Guide {
-            // Text without links still cites: "Brinjikji, W., et al. (2015)", a quoted title.
-            // A References-section paragraph with a resolving link is about that reference only.
-            let linked = !ids.is_empty();
-            if !(linked && is_references_section(&p.section)) {
-                for id in mentions(&p.text, refs) {
-                    if !ids.contains(&id) {
-                        ids.push(id);
+        if !self.by_title.is_empty() && words.len() >= MIN_TITLE_WORDS {
+            let normalized = normalized_words(text);
+            for pair in words.windows(2) {
+                let key = format!("{} {}", pair[0].to_lowercase(), pair[1].to_lowercase());
+                if let Some(list) = self.by_title.get(&key) {
+                    candidates.extend(
+                        list.iter()
+                            .filter(|&&i| title_mentioned(&normalized, &self.refs.refs[i].title)),
+                    );
+                }
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .map(|i| self.refs.refs[i].id.clone())
+            .collect()
+    }
+
+    /// Give each passage its citations.
+    ///
+    /// A guide passage cites the references it links to; a passage with no citation of its own
+    /// inherits those of its section (scope `section`), so a hit on "ice or heat" still shows
+    /// the study its section relies on. A reference's own passages cite that reference.
+    /// Section citations are computed within `passages`: pass whole documents.
+    pub fn link(&self, passages: Vec<Passage>) -> Vec<CitedPassage> {
+        let mut out: Vec<CitedPassage> = Vec::with_capacity(passages.len());
+        // (doc, section path) -> references cited directly in that section, in first-seen order.
+        let mut by_section: BTreeMap<(String, Vec<String>), Vec<String>> = BTreeMap::new();
+        for p in passages {
+            let mut ids: Vec<String> = Vec::new();
+            let mut unlisted = Vec::new();
+            if p.kind == Kind::Reference {
+                ids.push(p.doc.clone());
+            }
+            let site = p
+                .url
+                .as_deref()
+                .and_then(|u| Url::parse(u).ok())
+                .and_then(|u| u.host_str().map(str::to_string));
+            for link in &p.links {
+                match classify(link, &self.matcher, site.as_deref()) {
+                    LinkClass::Reference(id) if !ids.contains(&id) => ids.push(id),
+                    LinkClass::Unlisted if p.kind == Kind::Guide => unlisted.push(link.clone()),
+                    _ => {}
+                }
+            }
+            if p.kind == Kind::Guide {
+                // Text without links still cites: "Brinjikji, W., et al. (2015)", a quoted
+                // title. A References-section paragraph with a resolving link is about that
+                // reference only.
+                let linked = !ids.is_empty();
+                if !(linked && is_references_section(&p.section)) {
+                    for id in self.mentions(&p.text) {
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                        }
+                    }
+                }
+                let entry = by_section
+                    .entry((p.doc.clone(), p.section.clone()))
+                    .or_default();
+                for id in &ids {
+                    if !entry.contains(id) {
+                        entry.push(id.clone());
                     }
                 }
             }
+            let citations = ids
+                .iter()
+                .map(|id| self.citation(id, Scope::Passage))
+                .collect();
+            out.push(CitedPassage {
+                passage: p,
+                citations,
+                unlisted,
+            });
         }
-        if p.kind == Kind::Guide {
-            let entry = by_section
-                .entry((p.doc.clone(), p.section.clone()))
-                .or_default();
-            for id in &ids {
-                if !entry.contains(id) {
-                    entry.push(id.clone());
-                }
+        for cp in &mut out {
+            if cp.passage.kind != Kind::Guide || !cp.citations.is_empty() {
+                continue;
+            }
+            let key = (cp.passage.doc.clone(), cp.passage.section.clone());
+            if let Some(ids) = by_section.get(&key) {
+                cp.citations = ids
+                    .iter()
+                    .map(|id| self.citation(id, Scope::Section))
+                    .collect();
             }
         }
-        let citations = ids.iter().map(|id| citation(id, Scope::Passage)).collect();
-        out.push(CitedPassage {
-            passage: p,
-            citations,
-            unlisted,
-        });
+        out
     }
-    for cp in &mut out {
-        if cp.passage.kind != Kind::Guide || !cp.citations.is_empty() {
-            continue;
-        }
-        let key = (cp.passage.doc.clone(), cp.passage.section.clone());
-        if let Some(ids) = by_section.get(&key) {
-            cp.citations = ids.iter().map(|id| citation(id, Scope::Section)).collect();
-        }
-    }
-    out
+}
+
+/// Give each passage its citations (see [`Linker::link`]).
+pub fn link_passages(passages: Vec<Passage>, refs: &ReferenceList) -> Vec<CitedPassage> {
+    Linker::new(refs).link(passages)
 }
 
 /// Whether a heading path is (inside) the guide's own reference list.
@@ -218,18 +316,9 @@ const MIN_TITLE_WORDS: usize = 4;
 /// How far after an author's name the year may follow: "Brinjikji, W., et al. (2015)".
 const YEAR_WINDOW_CHARS: usize = 40;
 
-/// References a text mentions without a link: by first-author name followed by the year
-/// ("Lau, W. Y., et al. (2019)", "Malanga et al., 2015", "Cleveland Clinic (2022)"), by an
-/// organisation's full name when the record has no year, or by quoting the title.
+/// References a text mentions without a link (see [`Linker::mentions`]).
 pub fn mentions(text: &str, refs: &ReferenceList) -> Vec<String> {
-    let words = normalized_words(text);
-    let mut out: Vec<String> = Vec::new();
-    for r in &refs.refs {
-        if author_year_mentioned(text, r) || title_mentioned(&words, &r.title) {
-            out.push(r.id.clone());
-        }
-    }
-    out
+    Linker::new(refs).mentions(text)
 }
 
 fn title_mentioned(words: &str, title: &str) -> bool {
