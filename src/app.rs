@@ -186,7 +186,7 @@ pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
         // Nothing to compare with (the index may have been copied without its corpus).
         return Ok(index);
     }
-    let stale = ingest::stale_files(&paths.corpus, &index.marker)
+    let stale = ingest::stale_files(&paths.corpus, &dir, &index.marker)
         .with_context(|| format!("cannot check whether {} changed", paths.corpus.display()))?;
     if stale.is_empty() {
         return Ok(index);

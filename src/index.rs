@@ -4,8 +4,10 @@
 //! Layout of an index directory:
 //! ```text
 //! index/
-//!   citeseek-index.json   marker + manifest: schema version, current generation, corpus, stats
-//!   gen-<millis>-<pid>/   one tantivy index and the references it was built with
+//!   citeseek-index.json   marker: schema version, current generation, corpus, stats
+//!   gen-<millis>-<pid>/   one tantivy index, the references it was built with, its manifest
+//!                         (manifest.json: files, hashes, passage ids) and files.tsv (the
+//!                         sizes and times the freshness check compares)
 //! ```
 //! Every write — a full rebuild or an incremental update — builds a new generation beside the
 //! current one (an incremental update starts from hard links to the current generation's
@@ -43,13 +45,19 @@ use crate::references::ReferenceList;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
 /// Name of the English analyzer in tantivy's tokenizer manager.
 pub const ANALYZER: &str = "citeseek_en";
 /// File in a generation holding the references (CSL-JSON) the index was built with.
 pub const REFERENCES_FILE: &str = "references.json";
+/// File in a generation holding the manifest: every indexed file with its hash and passage ids
+/// (read by ingest only).
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// File in a generation with one line per indexed file, `size<TAB>mtime_ns<TAB>doc<TAB>path`:
+/// all the freshness check before a search reads.
+pub const STAT_FILE: &str = "files.tsv";
 /// Files a fresh checkout may have in `index/` that are not an index.
 const PLACEHOLDERS: &[&str] = &["README.md", ".gitkeep", ".gitignore", LOCK_FILE];
 /// Prefix of the temporary files `write_atomic` renames into place (ours to clean up).
@@ -196,6 +204,26 @@ pub struct FileEntry {
     pub citations: usize,
 }
 
+/// The stat-only view of an indexed file: what the freshness check compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatEntry {
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: u128,
+    pub doc: String,
+}
+
+impl From<&FileEntry> for StatEntry {
+    fn from(f: &FileEntry) -> StatEntry {
+        StatEntry {
+            path: f.path.clone(),
+            size: f.size,
+            mtime_ns: f.mtime_ns,
+            doc: f.doc.clone(),
+        }
+    }
+}
+
 /// The marker file's content: proof the directory is ours, and what it holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Marker {
@@ -206,7 +234,9 @@ pub struct Marker {
     pub corpus: PathBuf,
     pub built_unix_ms: u128,
     pub stats: Stats,
-    #[serde(default)]
+    /// The manifest; kept in the generation ([`MANIFEST_FILE`]) so the marker stays small.
+    /// Empty after [`IndexDir::read_marker`]; [`IndexDir::load_manifest`] fills it.
+    #[serde(skip)]
     pub files: Vec<FileEntry>,
     /// Ids in references.json when the index was built (which snapshot files matter).
     #[serde(default)]
@@ -470,18 +500,14 @@ impl IndexDir {
         text.trim().parse().ok()
     }
 
-    /// Write a complete new index and make it current with an atomic rename of the marker.
+    /// Start a complete new index in a new generation. Passages are added with
+    /// [`FullWrite::add`] (from any number of threads); [`FullWrite::finish`] commits and makes
+    /// it current with an atomic rename of the marker. Dropped unfinished, the generation is
+    /// never used and the next writer removes it.
     ///
     /// With `force`, a directory holding files citeseek did not write (or a damaged index) is
     /// used anyway (foreign files are left alone); without it such a directory is refused.
-    pub fn write_full(
-        &self,
-        lock: &IndexLock,
-        passages: &[CitedPassage],
-        refs: &ReferenceList,
-        marker: Marker,
-        force: bool,
-    ) -> Result<Marker, IndexError> {
+    pub fn begin_full(&self, lock: &IndexLock, force: bool) -> Result<FullWrite, IndexError> {
         match self.read_marker() {
             Ok(_) => {}
             Err(IndexError::Foreign { .. } | IndexError::Corrupt { .. }) if force => {}
@@ -495,19 +521,18 @@ impl IndexDir {
         let (schema, fields) = schema();
         let index = Index::create_in_dir(&dir, schema).map_err(tantivy_err)?;
         register_analyzers(&index);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        let budget = 50_000_000 * threads;
-        let mut writer = index
-            .writer_with_num_threads::<TantivyDocument>(threads, budget)
+        // Indexing threads beside the extraction threads; a budget that keeps peak memory
+        // well under 1 GiB however large the corpus.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+        let writer = index
+            .writer_with_num_threads::<TantivyDocument>(threads, 96_000_000 * threads)
             .map_err(tantivy_err)?;
-        for p in passages {
-            writer
-                .add_document(to_document(&fields, p))
-                .map_err(tantivy_err)?;
-        }
-        writer.commit().map_err(tantivy_err)?;
-        writer.wait_merging_threads().map_err(tantivy_err)?;
-        self.publish(lock, &generation, &dir, refs, marker)
+        Ok(FullWrite {
+            generation,
+            dir,
+            writer,
+            fields,
+        })
     }
 
     /// Make a new generation from the current one: delete the passages of `deletes`, add
@@ -579,12 +604,82 @@ impl IndexDir {
         self.publish(lock, &generation, &dir, refs, marker)
     }
 
-    /// Rewrite only the marker (same generation): new file times after a touch, no index work.
-    pub fn write_marker(&self, _lock: &IndexLock, marker: &Marker) -> Result<(), IndexError> {
-        // Compact: with thousands of files the manifest is megabytes, read on every search.
+    /// Rewrite the manifest and the marker (same generation): new file times after a touch,
+    /// no index work.
+    pub fn write_marker(&self, lock: &IndexLock, marker: &Marker) -> Result<(), IndexError> {
+        let dir = self.path.join(&marker.generation);
+        self.write_manifest(lock, &dir, &marker.files)?;
+        sync_dir(&dir).map_err(|e| self.io(e))?;
         let json = serde_json::to_vec(marker).map_err(|e| self.io(e.into()))?;
         write_atomic(&self.marker_path(), &json).map_err(|e| self.io(e))?;
         sync_dir(&self.path).map_err(|e| self.io(e))
+    }
+
+    /// Write a generation's manifest and its stat lines.
+    fn write_manifest(
+        &self,
+        _lock: &IndexLock,
+        dir: &Path,
+        files: &[FileEntry],
+    ) -> Result<(), IndexError> {
+        let json = serde_json::to_vec(files).map_err(|e| self.io(e.into()))?;
+        write_atomic(&dir.join(MANIFEST_FILE), &json).map_err(|e| self.io(e))?;
+        let mut tsv = String::with_capacity(files.len() * 64);
+        for f in files {
+            // Paths and doc ids never hold tabs or newlines we would need to escape: they come
+            // from file names, which the stat check reads back as they are.
+            if f.path.contains(['\t', '\n']) || f.doc.contains(['\t', '\n']) {
+                continue;
+            }
+            tsv.push_str(&format!(
+                "{}\t{}\t{}\t{}\n",
+                f.size, f.mtime_ns, f.doc, f.path
+            ));
+        }
+        write_atomic(&dir.join(STAT_FILE), tsv.as_bytes()).map_err(|e| self.io(e))
+    }
+
+    /// Fill `marker.files` from its generation's manifest.
+    pub fn load_manifest(&self, marker: &mut Marker) -> Result<(), IndexError> {
+        let path = self.path.join(&marker.generation).join(MANIFEST_FILE);
+        let corrupt = |detail: String| IndexError::Corrupt {
+            dir: self.path.clone(),
+            detail,
+        };
+        let bytes =
+            fs::read(&path).map_err(|e| corrupt(format!("cannot read {}: {e}", path.display())))?;
+        marker.files = serde_json::from_slice(&bytes)
+            .map_err(|e| corrupt(format!("{} is not valid: {e}", path.display())))?;
+        Ok(())
+    }
+
+    /// The stat lines of a generation: what the freshness check compares, without the
+    /// manifest's hashes and passage ids.
+    pub fn stat_entries(&self, generation: &str) -> Result<Vec<StatEntry>, IndexError> {
+        let path = self.path.join(generation).join(STAT_FILE);
+        let text = fs::read_to_string(&path).map_err(|e| IndexError::Corrupt {
+            dir: self.path.clone(),
+            detail: format!("cannot read {}: {e}", path.display()),
+        })?;
+        let mut out = Vec::with_capacity(text.len() / 64);
+        for line in text.lines() {
+            let mut parts = line.splitn(4, '\t');
+            let (Some(size), Some(mtime), Some(doc), Some(p)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let (Ok(size), Ok(mtime_ns)) = (size.parse(), mtime.parse()) else {
+                continue;
+            };
+            out.push(StatEntry {
+                path: p.to_string(),
+                size,
+                mtime_ns,
+                doc: doc.to_string(),
+            });
+        }
+        Ok(out)
     }
 
     /// Create an empty, uniquely named generation directory, after removing the ones killed
@@ -618,6 +713,7 @@ impl IndexDir {
     ) -> Result<Marker, IndexError> {
         write_atomic(&dir.join(REFERENCES_FILE), refs.to_csl_json(&[]).as_bytes())
             .map_err(|e| self.io(e))?;
+        self.write_manifest(lock, dir, &marker.files)?;
         // tantivy syncs every file it writes when it commits, write_atomic syncs the
         // references, and hard-linked files were synced with the generation they came from;
         // what is left is the directory itself (its new names), before the marker points at it.
@@ -629,7 +725,9 @@ impl IndexDir {
         marker.built_unix_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
-        self.write_marker(lock, &marker)?;
+        let json = serde_json::to_vec(&marker).map_err(|e| self.io(e.into()))?;
+        write_atomic(&self.marker_path(), &json).map_err(|e| self.io(e))?;
+        sync_dir(&self.path).map_err(|e| self.io(e))?;
 
         // The new generation is live; older ones of ours can go. Readers that still have one
         // open keep their memory maps on Unix; one that read the old marker retries.
@@ -656,6 +754,44 @@ impl IndexDir {
     }
 }
 
+/// A full write in progress (see [`IndexDir::begin_full`]).
+pub struct FullWrite {
+    generation: String,
+    dir: PathBuf,
+    writer: tantivy::IndexWriter<TantivyDocument>,
+    fields: Fields,
+}
+
+impl FullWrite {
+    /// Add one passage. Safe to call from several threads at once.
+    pub fn add(&self, p: &CitedPassage) -> Result<(), IndexError> {
+        self.writer
+            .add_document(to_document(&self.fields, p))
+            .map(|_| ())
+            .map_err(|source| IndexError::Tantivy {
+                dir: self.dir.clone(),
+                source,
+            })
+    }
+
+    /// Commit everything added and make this generation current.
+    pub fn finish(
+        mut self,
+        index: &IndexDir,
+        lock: &IndexLock,
+        refs: &ReferenceList,
+        marker: Marker,
+    ) -> Result<Marker, IndexError> {
+        let tantivy_err = |source| IndexError::Tantivy {
+            dir: self.dir.clone(),
+            source,
+        };
+        self.writer.commit().map_err(tantivy_err)?;
+        self.writer.wait_merging_threads().map_err(tantivy_err)?;
+        index.publish(lock, &self.generation, &self.dir, refs, marker)
+    }
+}
+
 /// Fill `to` with the files of generation `from`: hard links to tantivy's immutable segment
 /// files, copies of the files that get rewritten (meta.json, .managed.json, references).
 fn copy_generation(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -666,7 +802,11 @@ fn copy_generation(from: &Path, to: &Path) -> std::io::Result<()> {
         }
         let name = entry.file_name();
         let name_str = name.to_string_lossy();
-        if name_str.starts_with(".tantivy-") && name_str.ends_with(".lock") {
+        if (name_str.starts_with(".tantivy-") && name_str.ends_with(".lock"))
+            || name_str == MANIFEST_FILE
+            || name_str == STAT_FILE
+        {
+            // Locks are per index; the manifest files are written anew by `publish`.
             continue;
         }
         let target = to.join(&name);

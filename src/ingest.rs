@@ -2,7 +2,7 @@
 //!
 //! Reads only the corpus and writes only the index directory.
 //!
-//! Incremental by default: the corpus is compared with the manifest kept in the index marker
+//! Incremental by default: the corpus is compared with the manifest kept in the index
 //! (size and modification time first, then the content hash to confirm), only added or changed
 //! files are extracted again, the passages of changed and removed files are deleted, and the
 //! result is committed once into a new generation (see [`crate::index`]). Citations cross files
@@ -21,8 +21,10 @@ use serde_json::Value;
 
 use crate::corpus::{self, Corpus, SourceFile};
 use crate::extract::{self, Format};
-use crate::index::{DocKey, FileEntry, IndexDir, IndexError, IndexLock, Marker, Stats};
-use crate::link::{self, CitedPassage};
+use crate::index::{
+    DocKey, FileEntry, FullWrite, IndexDir, IndexError, IndexLock, Marker, StatEntry, Stats,
+};
+use crate::link::{self, CitedPassage, Linker};
 use crate::passage::{self, DocInfo, Kind, Passage};
 use crate::references::{Reference, ReferenceError, ReferenceList};
 
@@ -164,64 +166,6 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     }
 }
 
-/// Everything extracted from a corpus, ready to index.
-pub struct Extracted {
-    pub passages: Vec<CitedPassage>,
-    pub references: ReferenceList,
-    pub files: Vec<FileEntry>,
-    pub guides: usize,
-    pub warnings: Vec<String>,
-}
-
-/// Extract, split and link a whole corpus.
-pub fn extract_corpus(corpus: &Corpus) -> Result<Extracted, IngestError> {
-    let references = load_references(corpus)?;
-    let mut warnings = Vec::new();
-    let mut files = Vec::new();
-    let mut passages: Vec<Passage> = Vec::new();
-    let mut guides = 0;
-
-    for file in &corpus.guides {
-        match read_file(&corpus.root, &file.path) {
-            Ok((text, mut entry)) => {
-                passages.extend(guide_passages(file, &text));
-                entry.doc = file.doc_id.clone();
-                files.push(entry);
-                guides += 1;
-            }
-            Err((reason, entry)) => {
-                warnings.push(format!("skipped {}: {reason}", file.path.display()));
-                files.extend(entry.map(|e| FileEntry {
-                    doc: file.doc_id.clone(),
-                    ..*e
-                }));
-            }
-        }
-    }
-    if let Some(path) = &corpus.references {
-        if let Ok((_, entry)) = read_file(&corpus.root, path) {
-            files.push(entry);
-        }
-    }
-    for r in &references.refs {
-        let (new, warning, entry) = reference_file_passages(corpus, r);
-        passages.extend(new);
-        warnings.extend(warning);
-        files.extend(entry);
-    }
-
-    let mut cited = link::link_passages(passages, &references);
-    record_passages(&mut files, &cited);
-    cited.shrink_to_fit();
-    Ok(Extracted {
-        passages: cited,
-        references,
-        files,
-        guides,
-        warnings,
-    })
-}
-
 fn load_references(corpus: &Corpus) -> Result<ReferenceList, IngestError> {
     Ok(match &corpus.references {
         Some(path) => ReferenceList::load(path)?,
@@ -359,7 +303,10 @@ fn dry_run(
         Plan::Full { reason, previous } => {
             let reason = reason.unwrap_or_else(|| "--full".to_string());
             let changes = match &previous {
-                Some(m) => confirm(&corpus, m, stat_diff(&corpus, m)),
+                Some(m) => {
+                    let known: Vec<StatEntry> = m.files.iter().map(StatEntry::from).collect();
+                    confirm(&corpus, m, stat_diff(&corpus, &known, &m.reference_ids))
+                }
                 None => Changes {
                     added: current_files(&corpus, None)
                         .into_iter()
@@ -408,7 +355,7 @@ fn plan(
         Err(IndexError::Corrupt { .. } | IndexError::Foreign { .. }) if full => None,
         Err(e) => return Err(e.into()),
     };
-    let Some(marker) = marker else {
+    let Some(mut marker) = marker else {
         let reason = (!full).then(|| "no index yet".to_string());
         return Ok(Plan::Full {
             reason,
@@ -432,7 +379,13 @@ fn plan(
         // An update starts from the current generation, and "up to date" must not be said of
         // a damaged index: it must open.
         index.check_generation(&marker.generation)?;
-        let changes = confirm(corpus, &marker, stat_diff(corpus, &marker));
+        index.load_manifest(&mut marker)?;
+        let known: Vec<StatEntry> = marker.files.iter().map(StatEntry::from).collect();
+        let changes = confirm(
+            corpus,
+            &marker,
+            stat_diff(corpus, &known, &marker.reference_ids),
+        );
         let refs_changed = [&changes.added, &changes.changed, &changes.removed]
             .iter()
             .any(|l| l.iter().any(|p| p == REFERENCES_JSON));
@@ -518,12 +471,11 @@ impl StatDiff {
     }
 }
 
-fn stat_diff(corpus: &Corpus, marker: &Marker) -> StatDiff {
-    let known: BTreeMap<&str, &FileEntry> =
-        marker.files.iter().map(|f| (f.path.as_str(), f)).collect();
+fn stat_diff(corpus: &Corpus, entries: &[StatEntry], reference_ids: &[String]) -> StatDiff {
+    let known: BTreeMap<&str, &StatEntry> = entries.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut seen = BTreeSet::new();
     let mut diff = StatDiff::default();
-    let files = current_files(corpus, Some(&marker.reference_ids));
+    let files = current_files(corpus, Some(reference_ids));
     // Thousands of stat calls: spread them over the cores.
     let stats: Vec<Option<(u64, u128)>> = files.par_iter().map(|f| stat(&f.path)).collect();
     for (f, now) in files.into_iter().zip(stats) {
@@ -542,8 +494,7 @@ fn stat_diff(corpus: &Corpus, marker: &Marker) -> StatDiff {
         }
         seen.insert(f.rel);
     }
-    diff.removed = marker
-        .files
+    diff.removed = entries
         .iter()
         .filter(|f| !seen.contains(&f.path))
         .map(|f| f.path.clone())
@@ -603,7 +554,11 @@ fn refresh_times(corpus: &Corpus, marker: &mut Marker, touched: &[String]) {
 /// Whether the index is current, by stat only: the corpus files that differ from the manifest
 /// (added, changed, removed; a touched file counts), or the corpus directory that differs.
 /// Reads no file content.
-pub fn stale_files(corpus_dir: &Path, marker: &Marker) -> Result<Vec<String>, IngestError> {
+pub fn stale_files(
+    corpus_dir: &Path,
+    index: &IndexDir,
+    marker: &Marker,
+) -> Result<Vec<String>, IngestError> {
     if marker.corpus != canonical(corpus_dir) {
         return Ok(vec![format!(
             "{} (the index was built from {})",
@@ -612,7 +567,8 @@ pub fn stale_files(corpus_dir: &Path, marker: &Marker) -> Result<Vec<String>, In
         )]);
     }
     let corpus = corpus::discover(corpus_dir)?;
-    let diff = stat_diff(&corpus, marker);
+    let entries = index.stat_entries(&marker.generation)?;
+    let diff = stat_diff(&corpus, &entries, &marker.reference_ids);
     if diff.is_empty() {
         return Ok(Vec::new());
     }
@@ -633,12 +589,66 @@ fn full(
     previous: Option<Marker>,
     start: Instant,
 ) -> Result<IngestReport, IngestError> {
-    let ex = extract_corpus(corpus)?;
+    let references = load_references(corpus)?;
+    let linker = Linker::new(&references);
     let changes = match &previous {
-        Some(m) if m.corpus == canonical(&corpus.root) => confirm(corpus, m, stat_diff(corpus, m)),
+        Some(m) if m.corpus == canonical(&corpus.root) => {
+            let known: Vec<StatEntry> = m.files.iter().map(StatEntry::from).collect();
+            confirm(corpus, m, stat_diff(corpus, &known, &m.reference_ids))
+        }
         _ => Changes::default(),
     };
-    let (stats, guides) = stats_of(&ex.files, ex.references.refs.len());
+    // A full rebuild over a damaged index must not be refused for the damage.
+    let force = opts.full || previous.is_none();
+    let write = index.begin_full(lock, force)?;
+
+    // Guides stream through the pipeline in parallel, each file read, extracted, split, linked
+    // and handed to the index writer on its own: memory holds a few documents, not the corpus.
+    let guides: Vec<Result<GuideResult, IndexError>> = corpus
+        .guides
+        .par_iter()
+        .map(|file| index_guide(corpus, file, &linker, &write))
+        .collect();
+    let mut files = Vec::with_capacity(corpus.guides.len() + references.refs.len() + 1);
+    let mut warnings = Vec::new();
+    let mut indexed_guides = 0;
+    let mut added = 0;
+    for g in guides {
+        let g = g?;
+        indexed_guides += usize::from(g.indexed);
+        added += g.entry.as_ref().map_or(0, |e| e.passages.len());
+        files.extend(g.entry);
+        warnings.extend(g.warning);
+    }
+
+    // References: each snapshot's passages, or one from the record; the record passages are
+    // listed under references.json in the manifest.
+    let mut reference_files = Vec::new();
+    if let Some(path) = &corpus.references {
+        if let Ok((_, entry)) = read_file(&corpus.root, path) {
+            reference_files.push(entry);
+        }
+    }
+    let per_reference: Vec<(Vec<Passage>, Option<String>, Option<FileEntry>)> = references
+        .refs
+        .par_iter()
+        .map(|r| reference_file_passages(corpus, r))
+        .collect();
+    let mut passages = Vec::new();
+    for (new, warning, entry) in per_reference {
+        passages.extend(new);
+        warnings.extend(warning);
+        reference_files.extend(entry);
+    }
+    let cited = linker.link(passages);
+    for p in &cited {
+        write.add(p)?;
+    }
+    added += cited.len();
+    record_passages(&mut reference_files, &cited);
+    files.extend(reference_files);
+
+    let (stats, guides) = stats_of(&files, references.refs.len());
     let marker = Marker {
         tool: "citeseek".into(),
         schema_version: crate::index::SCHEMA_VERSION,
@@ -646,24 +656,62 @@ fn full(
         corpus: canonical(&corpus.root),
         built_unix_ms: 0,
         stats: stats.clone(),
-        reference_ids: ex.references.refs.iter().map(|r| r.id.clone()).collect(),
-        files: ex.files,
+        reference_ids: references.refs.iter().map(|r| r.id.clone()).collect(),
+        files,
     };
-    // A full rebuild over a damaged index must not be refused for the damage.
-    let force = opts.full || previous.is_none();
-    index.write_full(lock, &ex.passages, &ex.references, marker, force)?;
+    write.finish(index, lock, &references, marker)?;
     Ok(IngestReport {
         mode: Mode::Full,
         full_reason: reason,
         changes,
-        reextracted: ex.guides + corpus_snapshot_count(&ex.references, corpus),
-        passages_added: ex.passages.len(),
+        reextracted: indexed_guides + corpus_snapshot_count(&references, corpus),
+        passages_added: added,
         passages_removed: previous.map_or(0, |m| m.stats.passages),
         stats,
         guides,
         elapsed: start.elapsed(),
-        warnings: ex.warnings,
+        warnings,
     })
+}
+
+/// What indexing one guide file left for the manifest and the report.
+struct GuideResult {
+    entry: Option<FileEntry>,
+    warning: Option<String>,
+    indexed: bool,
+}
+
+/// Read, extract, split and link one guide, and add its passages to the index.
+fn index_guide(
+    corpus: &Corpus,
+    file: &SourceFile,
+    linker: &Linker,
+    write: &FullWrite,
+) -> Result<GuideResult, IndexError> {
+    match read_file(&corpus.root, &file.path) {
+        Ok((text, mut entry)) => {
+            let cited = linker.link(guide_passages(file, &text));
+            for p in &cited {
+                write.add(p)?;
+            }
+            entry.doc = file.doc_id.clone();
+            entry.citations = cited.iter().map(|p| p.direct_ids().count()).sum();
+            entry.passages = cited.into_iter().map(|p| p.passage.id).collect();
+            Ok(GuideResult {
+                entry: Some(entry),
+                warning: None,
+                indexed: true,
+            })
+        }
+        Err((reason, entry)) => Ok(GuideResult {
+            entry: entry.map(|e| FileEntry {
+                doc: file.doc_id.clone(),
+                ..*e
+            }),
+            warning: Some(format!("skipped {}: {reason}", file.path.display())),
+            indexed: false,
+        }),
+    }
 }
 
 fn corpus_snapshot_count(refs: &ReferenceList, corpus: &Corpus) -> usize {

@@ -21,8 +21,8 @@ fn edit(env: &Env, name: &str, from: &str, to: &str) {
 }
 
 fn passage_ids(env: &Env, path: &str) -> Vec<String> {
-    let marker = env.marker();
-    let files = marker["files"].as_array().unwrap();
+    let manifest = env.manifest();
+    let files = manifest.as_array().unwrap();
     let entry = files.iter().find(|f| f["path"] == path).unwrap();
     strings(&entry["passages"])
 }
@@ -77,7 +77,8 @@ fn deleting_a_file_removes_its_passages() {
     assert_eq!(report["reextracted"], 0);
     assert!(report["passages_removed"].as_u64().unwrap() >= 1);
     assert_eq!(env.search(&["wombatitis"]).0, 1);
-    assert!(!env.marker()["files"]
+    assert!(!env
+        .manifest()
         .as_array()
         .unwrap()
         .iter()

@@ -104,6 +104,17 @@ impl Env {
         serde_json::from_str(&text).expect("marker JSON")
     }
 
+    /// The manifest of the current generation: every indexed file with its passage ids.
+    pub fn manifest(&self) -> Value {
+        let generation = self.marker()["generation"]
+            .as_str()
+            .expect("generation")
+            .to_string();
+        let text = fs::read_to_string(self.index.join(generation).join("manifest.json"))
+            .expect("manifest");
+        serde_json::from_str(&text).expect("manifest JSON")
+    }
+
     pub fn guide(&self, name: &str) -> PathBuf {
         self.corpus.join("guide").join(name)
     }
