@@ -10,9 +10,10 @@
 //! schema) rebuilds everything; a reference snapshot only affects that reference's passages,
 //! and a guide's citations depend only on that guide.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
@@ -969,10 +970,7 @@ fn record_passage(r: &Reference, corpus: &Corpus) -> Option<Passage> {
     let (path, line) = match &corpus.references {
         Some(p) => (
             corpus::rel_path(&corpus.root, p),
-            fs::read_to_string(p)
-                .ok()
-                .and_then(|t| record_line(&t, &r.id))
-                .unwrap_or(1),
+            record_line(&reference_lines(p), &r.id).unwrap_or(1),
         ),
         None => ("references.json".to_string(), 1),
     };
@@ -991,12 +989,49 @@ fn record_passage(r: &Reference, corpus: &Corpus) -> Option<Passage> {
     })
 }
 
+/// The line of each record id in references.json, read once per file version (a corpus with
+/// thousands of references asks for every one of them).
+fn reference_lines(path: &Path) -> std::sync::Arc<HashMap<String, usize>> {
+    type Cache = Mutex<Option<(PathBuf, Option<(u64, u128)>, Arc<HashMap<String, usize>>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(None));
+    let version = stat(path);
+    let mut guard = match cache.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some((p, v, lines)) = guard.as_ref() {
+        if p == path && *v == version {
+            return lines.clone();
+        }
+    }
+    let mut lines = HashMap::new();
+    if let Ok(text) = fs::read_to_string(path) {
+        for (i, line) in text.lines().enumerate() {
+            if let Some(id) = id_on_line(line) {
+                lines.entry(id).or_insert(i + 1);
+            }
+        }
+    }
+    let lines = Arc::new(lines);
+    *guard = Some((path.to_path_buf(), version, lines.clone()));
+    lines
+}
+
+/// The id of a record whose `"id": "…"` member is on this line.
+fn id_on_line(line: &str) -> Option<String> {
+    let at = line.find("\"id\"")?;
+    let rest = line[at + 4..].trim_start().strip_prefix(':')?.trim_start();
+    let mut de = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+    match de.next() {
+        Some(Ok(Value::String(id))) => Some(id),
+        _ => None,
+    }
+}
+
 /// Line of the `"id": "<id>"` member of a record in references.json.
-fn record_line(text: &str, id: &str) -> Option<usize> {
-    let needle = Value::String(id.to_string()).to_string();
-    text.lines()
-        .position(|l| l.contains("\"id\"") && l.contains(&needle))
-        .map(|i| i + 1)
+fn record_line(lines: &HashMap<String, usize>, id: &str) -> Option<usize> {
+    lines.get(id).copied()
 }
 
 /// Seconds since the epoch, for logs.

@@ -102,14 +102,14 @@ pub struct Linker<'a> {
     citations: HashMap<&'a str, Citation>,
     /// First word of a reference's first-author name → references.
     by_name: HashMap<&'a str, Vec<usize>>,
-    /// First two normalised words of a title (or main title) → references.
-    by_title: HashMap<String, Vec<usize>>,
+    /// First four normalised words of a title (or main title) → (reference, normalised title).
+    by_title: HashMap<String, Vec<(usize, String)>>,
 }
 
 impl<'a> Linker<'a> {
     pub fn new(refs: &'a ReferenceList) -> Linker<'a> {
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_title: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_title: HashMap<String, Vec<(usize, String)>> = HashMap::new();
         let mut citations = HashMap::new();
         for (i, r) in refs.refs.iter().enumerate() {
             citations.insert(
@@ -127,15 +127,13 @@ impl<'a> Linker<'a> {
             }
             let main = r.title.split_once(':').map(|(m, _)| m);
             for t in std::iter::once(r.title.as_str()).chain(main) {
-                let words: Vec<&str> = t
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| !w.is_empty())
-                    .collect();
+                let normalized = normalized_words(t);
+                let words: Vec<&str> = normalized.split_whitespace().collect();
                 if words.len() >= MIN_TITLE_WORDS {
-                    let key = format!("{} {}", words[0].to_lowercase(), words[1].to_lowercase());
+                    let key = words[..MIN_TITLE_WORDS].join(" ");
                     let list = by_title.entry(key).or_default();
-                    if !list.contains(&i) {
-                        list.push(i);
+                    if !list.iter().any(|(j, n)| *j == i && *n == normalized) {
+                        list.push((i, normalized));
                     }
                 }
             }
@@ -167,11 +165,7 @@ impl<'a> Linker<'a> {
     /// organisation's full name when the record has no year, or by quoting the title.
     pub fn mentions(&self, text: &str) -> Vec<String> {
         let mut candidates: Vec<usize> = Vec::new();
-        let words: Vec<&str> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .collect();
-        for w in &words {
+        for w in text.split(|c: char| !c.is_alphanumeric()) {
             if let Some(list) = self.by_name.get(w) {
                 candidates.extend(
                     list.iter()
@@ -179,14 +173,18 @@ impl<'a> Linker<'a> {
                 );
             }
         }
-        if !self.by_title.is_empty() && words.len() >= MIN_TITLE_WORDS {
+        if !self.by_title.is_empty() {
+            // " w1 w2 w3 … ": each run of four neighbouring words is a slice of it, so looking
+            // a title's first words up allocates nothing.
             let normalized = normalized_words(text);
-            for pair in words.windows(2) {
-                let key = format!("{} {}", pair[0].to_lowercase(), pair[1].to_lowercase());
-                if let Some(list) = self.by_title.get(&key) {
+            let starts: Vec<usize> = normalized.match_indices(' ').map(|(i, _)| i + 1).collect();
+            for run in starts.windows(MIN_TITLE_WORDS + 1) {
+                let key = &normalized[run[0]..run[MIN_TITLE_WORDS] - 1];
+                if let Some(list) = self.by_title.get(key) {
                     candidates.extend(
                         list.iter()
-                            .filter(|&&i| title_mentioned(&normalized, &self.refs.refs[i].title)),
+                            .filter(|(_, title)| normalized.contains(title.as_str()))
+                            .map(|(i, _)| *i),
                     );
                 }
             }
@@ -319,17 +317,6 @@ const YEAR_WINDOW_CHARS: usize = 40;
 /// References a text mentions without a link (see [`Linker::mentions`]).
 pub fn mentions(text: &str, refs: &ReferenceList) -> Vec<String> {
     Linker::new(refs).mentions(text)
-}
-
-fn title_mentioned(words: &str, title: &str) -> bool {
-    let full = normalized_words(title);
-    let main = title
-        .split_once(':')
-        .map(|(main, _)| normalized_words(main))
-        .unwrap_or_default();
-    [full, main]
-        .iter()
-        .any(|t| t.split_whitespace().count() >= MIN_TITLE_WORDS && words.contains(t.as_str()))
 }
 
 fn author_year_mentioned(text: &str, r: &Reference) -> bool {
