@@ -5,11 +5,17 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
+use std::io::IsTerminal;
+
+use crate::audit;
 use crate::benchmark::{self, EvalRequest};
-use crate::config::{Command, Config, OutputStyle, Paths};
+use crate::cite;
+use crate::config::{Command, Config, FetchOptions, OutputStyle, Paths};
 use crate::eval;
+use crate::fetch::run as fetch_run;
 use crate::index::{IndexDir, IndexError, OpenIndex};
-use crate::ingest::{self, IngestOptions};
+use crate::ingest::{self, IngestOptions, IngestReport, Mode};
+use crate::refs::{Catalog, RefsError};
 use crate::render;
 use crate::search;
 
@@ -23,12 +29,45 @@ pub enum Outcome {
 /// Run a resolved configuration, writing results to `out` and notes to stderr.
 pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
     match &config.command {
-        Command::Ingest(opts) => {
-            run_ingest(&config.paths, opts)?;
+        Command::Ingest(opts, fetch) => {
+            if let Some(fetch) = fetch {
+                // Fetch problems are reported; the ingest goes on with the snapshots there are.
+                let run = fetch_references(&config.paths, fetch)?;
+                render::fetch_report(&mut std::io::stderr(), &run, config.output.color)
+                    .context("cannot write the fetch report")?;
+            }
+            let report = run_ingest(&config.paths, opts)?;
+            render::ingest(out, &report, config.output).context("cannot write the summary")?;
+            Ok(Outcome::Found)
+        }
+        Command::Watch => {
+            crate::watch::watch(&config.paths, out, config.output)?;
+            Ok(Outcome::Found)
+        }
+        Command::Fetch(opts) => {
+            let run = fetch_references(&config.paths, opts)?;
+            if config.output.json {
+                render::fetch_json(out, &run)
+            } else {
+                render::fetch_report(out, &run, config.output.color)
+            }
+            .context("cannot write the fetch report")?;
+            Ok(if run.failed() == 0 {
+                Outcome::Found
+            } else {
+                Outcome::NothingFound
+            })
+        }
+        Command::Add(opts) => {
+            let added = fetch_run::add_reference(&config.paths.corpus, opts)
+                .with_context(|| format!("cannot add {}", render::sanitize(&opts.input)))?;
+            render::added(out, &added, &config.paths.corpus, config.output.json)
+                .context("cannot write the result")?;
+            eprintln!("citeseek: run `citeseek ingest` to index it");
             Ok(Outcome::Found)
         }
         Command::Search(req) => {
-            let index = open_or_build(&config.paths)?;
+            let index = open_fresh(&config.paths)?;
             let hits = search::search(&index, req)?;
             render::search(out, &req.query, &hits, &config.paths.corpus, config.output)
                 .context("cannot write the results")?;
@@ -36,6 +75,68 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
                 Outcome::NothingFound
             } else {
                 Outcome::Found
+            })
+        }
+        Command::Cite(req) => {
+            let index = open_fresh(&config.paths)?;
+            let result = cite::cite(&index, req)?;
+            render::cite(out, &result, &config.paths.corpus, config.output)
+                .context("cannot write the results")?;
+            Ok(if result.references.is_empty() {
+                Outcome::NothingFound
+            } else {
+                Outcome::Found
+            })
+        }
+        Command::Refs(req) => {
+            let index = open_fresh(&config.paths)?;
+            let catalog = Catalog::load(&index)?;
+            if let Some(format) = req.format {
+                let text = catalog.export(&req.ids, format)?;
+                render::export(out, &text).context("cannot write the export")?;
+                return Ok(if text.trim().is_empty() || text.trim() == "[]" {
+                    Outcome::NothingFound
+                } else {
+                    Outcome::Found
+                });
+            }
+            match req.ids.as_slice() {
+                [] => {
+                    render::refs_list(out, &catalog, &config.paths.corpus, config.output)
+                        .context("cannot write the list")?;
+                    Ok(if catalog.references.refs.is_empty() {
+                        Outcome::NothingFound
+                    } else {
+                        Outcome::Found
+                    })
+                }
+                [id] => {
+                    let reference = catalog.reference(id)?;
+                    render::refs_show(
+                        out,
+                        &catalog,
+                        reference,
+                        req.style,
+                        &config.paths.corpus,
+                        config.output,
+                    )
+                    .context("cannot write the reference")?;
+                    Ok(Outcome::Found)
+                }
+                ids => Err(RefsError::TooManyIds(ids.join(" ")).into()),
+            }
+        }
+        Command::Audit => {
+            let index = open_fresh(&config.paths)?;
+            let catalog = Catalog::load(&index)?;
+            let report = audit::audit(&catalog);
+            render::audit(out, &report, &config.paths.corpus, config.output)
+                .context("cannot write the audit")?;
+            // Like grep's exit status: 0 when the audit found nothing, 1 when it found problems.
+            Ok(if report.is_clean() {
+                Outcome::Found
+            } else {
+                Outcome::NothingFound
             })
         }
         Command::Eval(req) => {
@@ -68,7 +169,17 @@ fn run_eval<W: Write>(req: &EvalRequest, style: OutputStyle, out: &mut W) -> Res
     Ok(())
 }
 
-fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<()> {
+fn fetch_references(paths: &Paths, opts: &FetchOptions) -> Result<fetch_run::FetchRun> {
+    let progress = std::io::stderr().is_terminal();
+    let run = fetch_run::fetch_corpus(&paths.corpus, opts, progress)
+        .with_context(|| format!("cannot fetch the references of {}", paths.corpus.display()))?;
+    if run.offline_fallback {
+        eprintln!("citeseek: warning: the network looks down; using the snapshots on disk (pass --offline to skip fetching)");
+    }
+    Ok(run)
+}
+
+fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<IngestReport> {
     let index = IndexDir::new(&paths.index);
     let report = ingest::ingest(&paths.corpus, &index, opts).with_context(|| {
         format!(
@@ -77,11 +188,89 @@ fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<()> {
             paths.index.display()
         )
     })?;
+    report_notes(&report);
+    Ok(report)
+}
+
+/// The warnings and the one-line summary of an ingest, on stderr.
+fn report_notes(report: &IngestReport) {
     for w in &report.warnings {
         eprintln!("citeseek: warning: {}", render::sanitize(w));
     }
-    eprintln!("citeseek: {}", report.summary());
-    Ok(())
+    eprintln!("citeseek: {}", render::sanitize(&report.summary()));
+}
+
+/// Open the index for answering a query (`search`, `cite`, `refs`): built when missing,
+/// brought up to date when the corpus changed since the last ingest.
+///
+/// The freshness check is stat-only (sizes, modification times and directory listings against
+/// the manifest), so an unchanged corpus costs no reading or parsing. When the corpus changed
+/// and the index directory is writable, the index is updated incrementally first; when it is
+/// not writable, or another ingest holds the lock, the answer comes from the index as it is,
+/// with a warning naming the changed files.
+pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
+    let dir = IndexDir::new(&paths.index);
+    let index = open_or_build(paths)?;
+    if !paths.corpus.is_dir() {
+        // Nothing to compare with (the index may have been copied without its corpus).
+        return Ok(index);
+    }
+    let stale = ingest::stale_files(&paths.corpus, &dir, &index.marker)
+        .with_context(|| format!("cannot check whether {} changed", paths.corpus.display()))?;
+    if stale.is_empty() {
+        return Ok(index);
+    }
+    let answer_from_old = |why: String| {
+        eprintln!(
+            "citeseek: warning: the index in {} is out of date ({why}); answering from it as it \
+             is. Changed since the last ingest: {}",
+            paths.index.display(),
+            render::sanitize(&stale.join(", "))
+        );
+    };
+    match dir.try_lock() {
+        Ok(Some(lock)) => {
+            let update =
+                ingest::ingest_locked(&paths.corpus, &dir, &IngestOptions::default(), &lock);
+            drop(lock);
+            match update {
+                Ok(report) => {
+                    if report.mode != Mode::UpToDate {
+                        report_notes(&report);
+                    }
+                    Ok(dir.open()?)
+                }
+                Err(e) => {
+                    // A corpus mid-edit (say, references.json half saved) must not stop
+                    // searching: answer from the index as it is, and say why it is old.
+                    let mut why = format!("updating it failed: {e}");
+                    let mut source = std::error::Error::source(&e);
+                    while let Some(cause) = source {
+                        why.push_str(&format!(": {cause}"));
+                        source = cause.source();
+                    }
+                    answer_from_old(why);
+                    Ok(index)
+                }
+            }
+        }
+        Ok(None) => {
+            let pid = dir
+                .lock_holder()
+                .map(|p| format!(" (pid {p})"))
+                .unwrap_or_default();
+            answer_from_old(format!("another ingest is running{pid}"));
+            Ok(index)
+        }
+        Err(IndexError::NotWritable { .. }) => {
+            answer_from_old(format!(
+                "{} is not writable; run `citeseek ingest` where it is",
+                paths.index.display()
+            ));
+            Ok(index)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Open the index, building it first when there is none yet or when it was built by another

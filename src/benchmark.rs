@@ -2,7 +2,7 @@
 //! through the ranking `search` uses, and score the run with [`crate::eval`]'s metrics.
 //!
 //! Each BEIR document becomes one passage (title → the passage title, text → the body) of kind
-//! `reference`, written by [`IndexDir::write_full`] like a guide index. Queries go through
+//! `reference`, written by [`IndexDir::begin_full`] like a guide index. Queries go through
 //! [`search::build_query`] and [`search::ranked_addresses`], so what is measured is exactly what
 //! `search` ranks; only the stored-document loading and snippets that `search` adds for display
 //! are left out. The index is merged into one segment after it is built, and the query phase
@@ -11,7 +11,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tantivy::schema::Value;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
@@ -309,10 +309,17 @@ fn build_index(dir: &Path, corpus: &Path, docs: &[BeirDoc]) -> Result<OpenIndex,
             citations: 0,
         },
         files: Vec::new(),
+        reference_ids: Vec::new(),
     };
-    index_dir.write_full(&passages, &ReferenceList::default(), marker, false)?;
+    let lock = index_dir.lock(Duration::from_secs(10))?;
+    let write = index_dir.begin_full(&lock, false)?;
+    for p in &passages {
+        write.add(p)?;
+    }
+    write.finish(&index_dir, &lock, &ReferenceList::default(), marker)?;
     let index = index_dir.open()?;
     merge_segments(&index)?;
+    drop(lock);
     Ok(index_dir.open()?)
 }
 

@@ -2,9 +2,12 @@
 //! the environment by `cli`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::benchmark::EvalRequest;
+use crate::cite::CiteRequest;
 use crate::ingest::IngestOptions;
+use crate::refs::RefsRequest;
 use crate::search::SearchRequest;
 
 /// Default corpus directory, relative to the working directory.
@@ -29,13 +32,52 @@ pub struct OutputStyle {
     pub color: bool,
 }
 
+/// How `fetch`, `add` and `ingest --fetch` reach the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchOptions {
+    /// Reference ids to fetch (empty: all).
+    pub ids: Vec<String>,
+    /// Use only the snapshots on disk.
+    pub offline: bool,
+    /// Write fields the fetched pages add into references.json.
+    pub update_metadata: bool,
+    /// Replace snapshots even with pages that look worse.
+    pub force: bool,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    /// Largest response body accepted, in bytes.
+    pub max_size: u64,
+    /// Base URL for DOI content negotiation.
+    pub doi_resolver: String,
+}
+
+/// `citeseek add`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddOptions {
+    /// A landing-page URL or a DOI.
+    pub input: String,
+    pub id: Option<String>,
+    pub fetch: FetchOptions,
+}
+
 /// What to do.
 #[derive(Debug, Clone)]
 pub enum Command {
-    Ingest(IngestOptions),
+    /// Build the index; with fetch options, fetch the references first.
+    Ingest(IngestOptions, Option<FetchOptions>),
+    /// Follow the corpus's edits until interrupted.
+    Watch,
     Search(SearchRequest),
     /// Rank a BEIR data set and score the ranking.
     Eval(EvalRequest),
+    Fetch(FetchOptions),
+    Add(AddOptions),
+    /// Find the references behind a claim.
+    Cite(CiteRequest),
+    /// List, show or export references.
+    Refs(RefsRequest),
+    /// Report uncited claims, unlisted sources, unused references and dangling links.
+    Audit,
 }
 
 /// Everything a run needs.

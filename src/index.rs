@@ -4,18 +4,32 @@
 //! Layout of an index directory:
 //! ```text
 //! index/
-//!   citeseek-index.json   marker + manifest: schema version, current generation, corpus, stats
-//!   gen-<millis>-<pid>/   one tantivy index and the references it was built with
+//!   citeseek-index.json   marker: schema version, current generation, corpus, stats
+//!   gen-<millis>-<pid>/   one tantivy index, the references it was built with, its manifest
+//!                         (manifest.json: files, hashes, passage ids) and files.tsv (the
+//!                         sizes and times the freshness check compares)
 //! ```
-//! A write builds a new generation beside the current one and then replaces the marker with an
-//! atomic rename, so a reader sees the old index or the new one, never a mix.
+//! Every write — a full rebuild or an incremental update — builds a new generation beside the
+//! current one (an incremental update starts from hard links to the current generation's
+//! immutable segment files, then deletes and adds passages in one tantivy commit), syncs it to
+//! disk, and only then replaces the marker with an atomic rename. A reader therefore sees the
+//! old index or the new one, never a mix, and a writer killed at any moment leaves the old
+//! marker pointing at the old, untouched generation.
+//!
+//! Writers hold an exclusive lock on `index/.lock` (which records their pid) for the whole
+//! write, so at most one process writes an index directory; while holding it they remove
+//! generations left behind by killed writers. Readers take no lock: a reader that read the old
+//! marker just before its generation was removed reads the marker again.
 
-use std::fs;
-use std::io::Write;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fs4::fs_std::FileExt;
 
 use serde::{Deserialize, Serialize};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
 };
@@ -23,22 +37,33 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter,
     TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::link::CitedPassage;
+use crate::passage::Kind;
 use crate::references::ReferenceList;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 4;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
 /// Name of the English analyzer in tantivy's tokenizer manager.
 pub const ANALYZER: &str = "citeseek_en";
 /// File in a generation holding the references (CSL-JSON) the index was built with.
 pub const REFERENCES_FILE: &str = "references.json";
+/// File in a generation holding the manifest: every indexed file with its hash and passage ids
+/// (read by ingest only).
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// File in a generation with one line per indexed file, `size<TAB>mtime_ns<TAB>doc<TAB>path`:
+/// all the freshness check before a search reads.
+pub const STAT_FILE: &str = "files.tsv";
 /// Files a fresh checkout may have in `index/` that are not an index.
-const PLACEHOLDERS: &[&str] = &["README.md", ".gitkeep", ".gitignore", ".lock"];
+const PLACEHOLDERS: &[&str] = &["README.md", ".gitkeep", ".gitignore", LOCK_FILE];
+/// Prefix of the temporary files `write_atomic` renames into place (ours to clean up).
+const TMP_PREFIX: &str = ".citeseek-tmp-";
+/// The writers' lock file in the index directory; holds the pid of the writer.
+pub const LOCK_FILE: &str = ".lock";
 
 /// Errors a caller can act on.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +91,18 @@ pub enum IndexError {
     Corrupt { dir: PathBuf, detail: String },
     #[error("cannot write the index in {}: {source}", .dir.display())]
     Io {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "another ingest is running{} on the index in {}: wait for it to finish and try again",
+        .pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+        .dir.display()
+    )]
+    Busy { dir: PathBuf, pid: Option<u32> },
+    #[error("cannot write to the index directory {} ({source}): pass a writable --index directory", .dir.display())]
+    NotWritable {
         dir: PathBuf,
         #[source]
         source: std::io::Error,
@@ -348,6 +385,32 @@ pub struct FileEntry {
     /// BLAKE3 hash of the content.
     pub hash: String,
     pub passages: Vec<String>,
+    /// Document id of the file's passages (guide: file stem; snapshot: reference id).
+    #[serde(default)]
+    pub doc: String,
+    /// Citations its passages make directly (for the stats of incremental updates).
+    #[serde(default)]
+    pub citations: usize,
+}
+
+/// The stat-only view of an indexed file: what the freshness check compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatEntry {
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: u128,
+    pub doc: String,
+}
+
+impl From<&FileEntry> for StatEntry {
+    fn from(f: &FileEntry) -> StatEntry {
+        StatEntry {
+            path: f.path.clone(),
+            size: f.size,
+            mtime_ns: f.mtime_ns,
+            doc: f.doc.clone(),
+        }
+    }
 }
 
 /// The marker file's content: proof the directory is ours, and what it holds.
@@ -360,8 +423,27 @@ pub struct Marker {
     pub corpus: PathBuf,
     pub built_unix_ms: u128,
     pub stats: Stats,
-    #[serde(default)]
+    /// The manifest; kept in the generation ([`MANIFEST_FILE`]) so the marker stays small.
+    /// Empty after [`IndexDir::read_marker`]; [`IndexDir::load_manifest`] fills it.
+    #[serde(skip)]
     pub files: Vec<FileEntry>,
+    /// Ids in references.json when the index was built (which snapshot files matter).
+    #[serde(default)]
+    pub reference_ids: Vec<String>,
+}
+
+/// The exclusive writer lock of an index directory; released when dropped (or when the
+/// process dies, however it dies).
+#[derive(Debug)]
+pub struct IndexLock {
+    _file: File,
+}
+
+/// Passages to delete in an incremental update: every passage of kind `kind` and doc `doc`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocKey {
+    pub kind: Kind,
+    pub doc: String,
 }
 
 /// An index directory on disk.
@@ -445,7 +527,10 @@ impl IndexDir {
             let entry = entry.map_err(|e| self.io(e))?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if !PLACEHOLDERS.contains(&name.as_ref()) && !is_generation_name(&name) {
+            if !PLACEHOLDERS.contains(&name.as_ref())
+                && !is_generation_name(&name)
+                && !name.starts_with(TMP_PREFIX)
+            {
                 return Ok(true);
             }
         }
@@ -453,10 +538,50 @@ impl IndexDir {
     }
 
     /// Open the current generation for searching.
+    ///
+    /// A writer may swap in a new generation and remove the old one between our reading of the
+    /// marker and our opening of its generation; when opening fails and the marker has moved
+    /// on, try again with the new one.
     pub fn open(&self) -> Result<OpenIndex, IndexError> {
-        let marker = self.read_marker()?.ok_or_else(|| IndexError::Missing {
-            dir: self.path.clone(),
+        let mut attempt = 0;
+        loop {
+            let (err, tried) = match self.open_once() {
+                Ok(index) => return Ok(index),
+                Err(e) => e,
+            };
+            let moved = match (&tried, self.read_marker()) {
+                (Some(g), Ok(Some(now))) => &now.generation != g,
+                _ => false,
+            };
+            if !moved || attempt >= 5 {
+                return Err(err);
+            }
+            attempt += 1;
+            std::thread::sleep(Duration::from_millis(10 * attempt));
+        }
+    }
+
+    /// Check that a generation opens and its segments read (before building on it).
+    pub fn check_generation(&self, generation: &str) -> Result<(), IndexError> {
+        self.open_parts(generation).map(|_| ())
+    }
+
+    /// One attempt at [`IndexDir::open`]; a failure says which generation it tried.
+    fn open_once(&self) -> Result<OpenIndex, (IndexError, Option<String>)> {
+        let marker = self.read_marker().map_err(|e| (e, None))?.ok_or_else(|| {
+            (
+                IndexError::Missing {
+                    dir: self.path.clone(),
+                },
+                None,
+            )
         })?;
+        let generation = marker.generation.clone();
+        self.open_generation(marker)
+            .map_err(|e| (e, Some(generation)))
+    }
+
+    fn open_generation(&self, marker: Marker) -> Result<OpenIndex, IndexError> {
         if marker.schema_version != SCHEMA_VERSION {
             return Err(IndexError::SchemaMismatch {
                 dir: self.path.clone(),
@@ -464,16 +589,27 @@ impl IndexDir {
                 expected: SCHEMA_VERSION,
             });
         }
-        if !is_generation_name(&marker.generation) {
+        let (index, reader, fields, generation_dir) = self.open_parts(&marker.generation)?;
+        Ok(OpenIndex {
+            index,
+            reader,
+            fields,
+            marker,
+            generation_dir,
+        })
+    }
+
+    fn open_parts(
+        &self,
+        generation: &str,
+    ) -> Result<(Index, IndexReader, Fields, PathBuf), IndexError> {
+        if !is_generation_name(generation) {
             return Err(IndexError::Corrupt {
                 dir: self.path.clone(),
-                detail: format!(
-                    "{MARKER} names an invalid generation `{}`",
-                    marker.generation
-                ),
+                detail: format!("{MARKER} names an invalid generation `{generation}`"),
             });
         }
-        let generation_dir = self.path.join(&marker.generation);
+        let generation_dir = self.path.join(generation);
         let corrupt = |detail: String| IndexError::Corrupt {
             dir: self.path.clone(),
             detail,
@@ -491,95 +627,404 @@ impl IndexDir {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
-            .map_err(|e| corrupt(format!("cannot read segments: {e}")))?;
-        Ok(OpenIndex {
-            index,
-            reader,
-            fields,
-            marker,
-            generation_dir,
-        })
+            .map_err(|e| {
+                corrupt(format!(
+                    "cannot read the segments in {}: {e}",
+                    generation_dir.display()
+                ))
+            })?;
+        Ok((index, reader, fields, generation_dir))
     }
 
-    /// Write a complete new index and make it current with an atomic rename of the marker.
-    ///
-    /// With `force`, a directory holding files citeseek did not write is used anyway (those
-    /// files are left alone); without it such a directory is refused.
-    pub fn write_full(
-        &self,
-        passages: &[CitedPassage],
-        refs: &ReferenceList,
-        mut marker: Marker,
-        force: bool,
-    ) -> Result<Marker, IndexError> {
-        let previous = match self.read_marker() {
-            Ok(m) => m,
-            Err(IndexError::Foreign { .. }) if force => None,
-            Err(IndexError::Corrupt { .. }) if force => None,
-            Err(e) => return Err(e),
+    /// Take the writers' lock, waiting up to `wait` for another writer to finish.
+    pub fn lock(&self, wait: Duration) -> Result<IndexLock, IndexError> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(lock) = self.try_lock()? {
+                return Ok(lock);
+            }
+            if Instant::now() >= deadline {
+                return Err(IndexError::Busy {
+                    dir: self.path.clone(),
+                    pid: self.lock_holder(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Take the writers' lock if no other process holds it (`Ok(None)` when one does).
+    /// `NotWritable` when the index directory cannot be written at all.
+    pub fn try_lock(&self) -> Result<Option<IndexLock>, IndexError> {
+        let not_writable = |source: std::io::Error| IndexError::NotWritable {
+            dir: self.path.clone(),
+            source,
         };
-        fs::create_dir_all(&self.path).map_err(|e| self.io(e))?;
-        let generation = format!(
-            "gen-{}-{}",
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis()),
-            std::process::id()
-        );
-        let dir = self.path.join(&generation);
-        fs::create_dir_all(&dir).map_err(|e| self.io(e))?;
+        fs::create_dir_all(&self.path).map_err(not_writable)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.path.join(LOCK_FILE))
+            .map_err(not_writable)?;
+        if !file.try_lock_exclusive().map_err(|e| self.io(e))? {
+            return Ok(None);
+        }
+        // Record who holds it, for the "another ingest is running (pid N)" message.
+        let pid = std::process::id().to_string();
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(pid.as_bytes()));
+        Ok(Some(IndexLock { _file: file }))
+    }
+
+    /// The pid recorded by the process holding the lock, if it wrote one.
+    pub fn lock_holder(&self) -> Option<u32> {
+        let mut text = String::new();
+        File::open(self.path.join(LOCK_FILE))
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .ok()?;
+        text.trim().parse().ok()
+    }
+
+    /// Start a complete new index in a new generation. Passages are added with
+    /// [`FullWrite::add`] (from any number of threads); [`FullWrite::finish`] commits and makes
+    /// it current with an atomic rename of the marker. Dropped unfinished, the generation is
+    /// never used and the next writer removes it.
+    ///
+    /// With `force`, a directory holding files citeseek did not write (or a damaged index) is
+    /// used anyway (foreign files are left alone); without it such a directory is refused.
+    pub fn begin_full(&self, lock: &IndexLock, force: bool) -> Result<FullWrite, IndexError> {
+        match self.read_marker() {
+            Ok(_) => {}
+            Err(IndexError::Foreign { .. } | IndexError::Corrupt { .. }) if force => {}
+            Err(e) => return Err(e),
+        }
+        let (generation, dir) = self.new_generation(lock)?;
         let tantivy_err = |source| IndexError::Tantivy {
             dir: dir.clone(),
             source,
         };
-
         let (schema, fields) = schema();
         let index = Index::create_in_dir(&dir, schema).map_err(tantivy_err)?;
         register_analyzers(&index);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        let budget = 50_000_000 * threads;
-        let mut writer = index
-            .writer_with_num_threads::<TantivyDocument>(threads, budget)
+        // Indexing threads beside the extraction threads; a budget that keeps peak memory
+        // well under 1 GiB however large the corpus.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+        let writer = index
+            .writer_with_num_threads::<TantivyDocument>(threads, 96_000_000 * threads)
             .map_err(tantivy_err)?;
-        for p in passages {
+        Ok(FullWrite {
+            generation,
+            dir,
+            writer,
+            fields,
+        })
+    }
+
+    /// Make a new generation from the current one: delete the passages of `deletes`, add
+    /// `adds`, in one tantivy commit, then swap it in like a full write.
+    ///
+    /// The new generation starts as hard links to the current one's segment files (tantivy
+    /// never modifies a segment file, and its own metadata files are copied), so the current
+    /// generation is never written to and readers of it are undisturbed.
+    pub fn write_incremental(
+        &self,
+        lock: &IndexLock,
+        current_generation: &str,
+        deletes: &[DocKey],
+        adds: &[CitedPassage],
+        refs: &ReferenceList,
+        marker: Marker,
+    ) -> Result<Marker, IndexError> {
+        let from = self.path.join(current_generation);
+        let (generation, dir) = self.new_generation(lock)?;
+        copy_generation(&from, &dir).map_err(|e| self.io(e))?;
+        let corrupt = |detail: String| IndexError::Corrupt {
+            dir: self.path.clone(),
+            detail,
+        };
+        let index = Index::open_in_dir(&dir)
+            .map_err(|e| corrupt(format!("cannot open {}: {e}", from.display())))?;
+        register_analyzers(&index);
+        let fields = match schema() {
+            (expected, fields) if index.schema() == expected => fields,
+            _ => {
+                return Err(corrupt(
+                    "the tantivy schema differs from this version's".into(),
+                ))
+            }
+        };
+        let tantivy_err = |source| IndexError::Tantivy {
+            dir: dir.clone(),
+            source,
+        };
+        let mut writer = index
+            .writer_with_num_threads::<TantivyDocument>(1, 15_000_000)
+            .map_err(tantivy_err)?;
+        for key in deletes {
+            let query = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(fields.kind, key.kind.as_str()),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn Query>,
+                ),
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(fields.doc, &key.doc),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ]);
+            writer.delete_query(Box::new(query)).map_err(tantivy_err)?;
+        }
+        for p in adds {
             writer
                 .add_document(to_document(&fields, p))
                 .map_err(tantivy_err)?;
         }
         writer.commit().map_err(tantivy_err)?;
         writer.wait_merging_threads().map_err(tantivy_err)?;
+        self.publish(lock, &generation, &dir, refs, marker)
+    }
 
+    /// Rewrite the manifest and the marker (same generation): new file times after a touch,
+    /// no index work.
+    pub fn write_marker(&self, lock: &IndexLock, marker: &Marker) -> Result<(), IndexError> {
+        let dir = self.path.join(&marker.generation);
+        self.write_manifest(lock, &dir, &marker.files)?;
+        sync_dir(&dir).map_err(|e| self.io(e))?;
+        let json = serde_json::to_vec(marker).map_err(|e| self.io(e.into()))?;
+        write_atomic(&self.marker_path(), &json).map_err(|e| self.io(e))?;
+        sync_dir(&self.path).map_err(|e| self.io(e))
+    }
+
+    /// Write a generation's manifest and its stat lines.
+    fn write_manifest(
+        &self,
+        _lock: &IndexLock,
+        dir: &Path,
+        files: &[FileEntry],
+    ) -> Result<(), IndexError> {
+        let json = serde_json::to_vec(files).map_err(|e| self.io(e.into()))?;
+        write_atomic(&dir.join(MANIFEST_FILE), &json).map_err(|e| self.io(e))?;
+        let mut tsv = String::with_capacity(files.len() * 64);
+        for f in files {
+            // Paths and doc ids never hold tabs or newlines we would need to escape: they come
+            // from file names, which the stat check reads back as they are.
+            if f.path.contains(['\t', '\n']) || f.doc.contains(['\t', '\n']) {
+                continue;
+            }
+            tsv.push_str(&format!(
+                "{}\t{}\t{}\t{}\n",
+                f.size, f.mtime_ns, f.doc, f.path
+            ));
+        }
+        write_atomic(&dir.join(STAT_FILE), tsv.as_bytes()).map_err(|e| self.io(e))
+    }
+
+    /// Fill `marker.files` from its generation's manifest.
+    pub fn load_manifest(&self, marker: &mut Marker) -> Result<(), IndexError> {
+        let path = self.path.join(&marker.generation).join(MANIFEST_FILE);
+        let corrupt = |detail: String| IndexError::Corrupt {
+            dir: self.path.clone(),
+            detail,
+        };
+        let bytes =
+            fs::read(&path).map_err(|e| corrupt(format!("cannot read {}: {e}", path.display())))?;
+        marker.files = serde_json::from_slice(&bytes)
+            .map_err(|e| corrupt(format!("{} is not valid: {e}", path.display())))?;
+        Ok(())
+    }
+
+    /// The stat lines of a generation: what the freshness check compares, without the
+    /// manifest's hashes and passage ids.
+    pub fn stat_entries(&self, generation: &str) -> Result<Vec<StatEntry>, IndexError> {
+        let path = self.path.join(generation).join(STAT_FILE);
+        let text = fs::read_to_string(&path).map_err(|e| IndexError::Corrupt {
+            dir: self.path.clone(),
+            detail: format!("cannot read {}: {e}", path.display()),
+        })?;
+        let mut out = Vec::with_capacity(text.len() / 64);
+        for line in text.lines() {
+            let mut parts = line.splitn(4, '\t');
+            let (Some(size), Some(mtime), Some(doc), Some(p)) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let (Ok(size), Ok(mtime_ns)) = (size.parse(), mtime.parse()) else {
+                continue;
+            };
+            out.push(StatEntry {
+                path: p.to_string(),
+                size,
+                mtime_ns,
+                doc: doc.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Create an empty, uniquely named generation directory, after removing the ones killed
+    /// writers left behind (we hold the lock, so no other process is writing one).
+    fn new_generation(&self, _lock: &IndexLock) -> Result<(String, PathBuf), IndexError> {
+        let current = self.read_marker().ok().flatten().map(|m| m.generation);
+        self.remove_stale_generations(current.as_deref());
+        let mut millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        loop {
+            let generation = format!("gen-{millis}-{}", std::process::id());
+            let dir = self.path.join(&generation);
+            match fs::create_dir(&dir) {
+                Ok(()) => return Ok((generation, dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => millis += 1,
+                Err(e) => return Err(self.io(e)),
+            }
+        }
+    }
+
+    /// Finish a generation: its references, everything synced to disk, then the marker swapped
+    /// in with an atomic rename, and the previous generation removed.
+    fn publish(
+        &self,
+        lock: &IndexLock,
+        generation: &str,
+        dir: &Path,
+        refs: &ReferenceList,
+        mut marker: Marker,
+    ) -> Result<Marker, IndexError> {
         write_atomic(&dir.join(REFERENCES_FILE), refs.to_csl_json(&[]).as_bytes())
             .map_err(|e| self.io(e))?;
+        self.write_manifest(lock, dir, &marker.files)?;
+        // tantivy syncs every file it writes when it commits, write_atomic syncs the
+        // references, and hard-linked files were synced with the generation they came from;
+        // what is left is the directory itself (its new names), before the marker points at it.
+        sync_dir(dir).map_err(|e| self.io(e))?;
 
         marker.tool = "citeseek".into();
         marker.schema_version = SCHEMA_VERSION;
-        marker.generation = generation.clone();
+        marker.generation = generation.to_string();
         marker.built_unix_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
-        let json = serde_json::to_vec_pretty(&marker).map_err(|e| self.io(e.into()))?;
+        let json = serde_json::to_vec(&marker).map_err(|e| self.io(e.into()))?;
         write_atomic(&self.marker_path(), &json).map_err(|e| self.io(e))?;
+        sync_dir(&self.path).map_err(|e| self.io(e))?;
 
         // The new generation is live; older ones of ours can go. Readers that still have one
-        // open keep their memory maps on Unix.
-        let _ = previous;
-        self.remove_stale_generations(&generation);
+        // open keep their memory maps on Unix; one that read the old marker retries.
+        self.remove_stale_generations(Some(generation));
         Ok(marker)
     }
 
     /// Delete generation directories other than `keep` (only `gen-*` entries, which are ours).
-    fn remove_stale_generations(&self, keep: &str) {
+    /// Callers hold the lock, so none of them is being written.
+    fn remove_stale_generations(&self, keep: Option<&str>) {
         let Ok(entries) = fs::read_dir(&self.path) else {
             return;
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if is_generation_name(&name) && name != keep {
+            if is_generation_name(&name) && Some(name.as_ref()) != keep {
                 let _ = fs::remove_dir_all(entry.path());
+            } else if name.starts_with(TMP_PREFIX) {
+                // A marker write that was killed before its rename.
+                let _ = fs::remove_file(entry.path());
             }
         }
+    }
+}
+
+/// A full write in progress (see [`IndexDir::begin_full`]).
+pub struct FullWrite {
+    generation: String,
+    dir: PathBuf,
+    writer: tantivy::IndexWriter<TantivyDocument>,
+    fields: Fields,
+}
+
+impl FullWrite {
+    /// Add one passage. Safe to call from several threads at once.
+    pub fn add(&self, p: &CitedPassage) -> Result<(), IndexError> {
+        self.writer
+            .add_document(to_document(&self.fields, p))
+            .map(|_| ())
+            .map_err(|source| IndexError::Tantivy {
+                dir: self.dir.clone(),
+                source,
+            })
+    }
+
+    /// Commit everything added and make this generation current.
+    pub fn finish(
+        mut self,
+        index: &IndexDir,
+        lock: &IndexLock,
+        refs: &ReferenceList,
+        marker: Marker,
+    ) -> Result<Marker, IndexError> {
+        let tantivy_err = |source| IndexError::Tantivy {
+            dir: self.dir.clone(),
+            source,
+        };
+        self.writer.commit().map_err(tantivy_err)?;
+        self.writer.wait_merging_threads().map_err(tantivy_err)?;
+        index.publish(lock, &self.generation, &self.dir, refs, marker)
+    }
+}
+
+/// Fill `to` with the files of generation `from`: hard links to tantivy's immutable segment
+/// files, copies of the files that get rewritten (meta.json, .managed.json, references).
+fn copy_generation(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        if !entry.file_type()?.is_file() {
+            continue;
+        }
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        if (name_str.starts_with(".tantivy-") && name_str.ends_with(".lock"))
+            || name_str == MANIFEST_FILE
+            || name_str == STAT_FILE
+        {
+            // Locks are per index; the manifest files are written anew by `publish`.
+            continue;
+        }
+        let target = to.join(&name);
+        let rewritten = matches!(
+            name_str.as_ref(),
+            "meta.json" | ".managed.json" | REFERENCES_FILE
+        );
+        if rewritten {
+            // Rewritten (and synced) by the commit or by `publish`.
+            fs::copy(entry.path(), &target)?;
+        } else if fs::hard_link(entry.path(), &target).is_err() {
+            // A filesystem without hard links: a copy, synced like tantivy's own files.
+            fs::copy(entry.path(), &target)?;
+            File::open(&target)?.sync_all()?;
+        }
+    }
+    Ok(())
+}
+
+/// fsync a directory, so the names in it (renames, new files) are on disk.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
     }
 }
 
@@ -622,15 +1067,7 @@ fn to_document(f: &Fields, cp: &CitedPassage) -> TantivyDocument {
     doc
 }
 
-/// Write a file atomically: a temporary file in the same directory, synced, then renamed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+pub use crate::fsutil::write_atomic;
 
 #[cfg(test)]
 mod tests {
@@ -704,6 +1141,25 @@ mod tests {
         assert!(dir.read_marker().unwrap().is_none());
         fs::write(dir.path.join("meta.json"), "{}").unwrap();
         assert!(matches!(dir.read_marker(), Err(IndexError::Foreign { .. })));
+    }
+
+    #[test]
+    fn second_lock_is_refused_and_names_the_holder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = IndexDir::new(tmp.path().join("index"));
+        let held = dir.lock(Duration::from_millis(10)).unwrap();
+        assert!(dir.try_lock().unwrap().is_none());
+        let err = dir.lock(Duration::from_millis(120)).unwrap_err();
+        let pid = std::process::id();
+        assert!(
+            matches!(err, IndexError::Busy { pid: Some(p), .. } if p == pid),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .contains(&format!("another ingest is running (pid {pid})")));
+        drop(held);
+        assert!(dir.try_lock().unwrap().is_some());
     }
 
     #[test]

@@ -1,17 +1,31 @@
 //! The ingest pipeline: corpus files → documents → passages → cited passages → index.
 //!
 //! Reads only the corpus and writes only the index directory.
+//!
+//! Incremental by default: the corpus is compared with the manifest kept in the index
+//! (size and modification time first, then the content hash to confirm), only added or changed
+//! files are extracted again, the passages of changed and removed files are deleted, and the
+//! result is committed once into a new generation (see [`crate::index`]). Citations cross files
+//! only through references.json, so a change to it (or to the corpus directory, or the index
+//! schema) rebuilds everything; a reference snapshot only affects that reference's passages,
+//! and a guide's citations depend only on that guide.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::corpus::{self, Corpus, SourceFile};
 use crate::extract::{self, Format};
-use crate::index::{FileEntry, IndexDir, Marker, Stats};
-use crate::link::{self, CitedPassage};
+use crate::index::{
+    DocKey, FileEntry, FullWrite, IndexDir, IndexError, IndexLock, Marker, StatEntry, Stats,
+};
+use crate::link::{self, CitedPassage, Linker};
 use crate::passage::{self, DocInfo, Kind, Passage};
 use crate::references::{Reference, ReferenceError, ReferenceList};
 
@@ -26,16 +40,69 @@ pub enum IngestError {
     Index(#[from] crate::index::IndexError),
 }
 
+/// How long a second `ingest` waits for a running one before giving up.
+pub const LOCK_WAIT: Duration = Duration::from_millis(2500);
+/// Corpus-relative path of the reference list.
+const REFERENCES_JSON: &str = "references.json";
+
 /// How to ingest.
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
-    /// Rebuild even over a damaged or foreign index directory (leaving foreign files alone).
+    /// Rebuild everything, even over a damaged or foreign index directory (leaving foreign
+    /// files alone).
     pub full: bool,
+    /// Only say what would change; write nothing.
+    pub dry_run: bool,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Everything was extracted and indexed into a new generation.
+    Full,
+    /// Only added, changed and removed files were processed.
+    Incremental,
+    /// Nothing to do.
+    UpToDate,
+    /// Nothing was written (`--dry-run`).
+    DryRun,
+}
+
+/// Corpus files that differ from the manifest, by corpus-relative path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    pub added: Vec<String>,
+    /// Content changed (or, for a guide, its document id changed).
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    /// Modification time changed, content did not: no reindexing.
+    pub touched: Vec<String>,
+}
+
+impl Changes {
+    /// Whether any file needs indexing work.
+    pub fn needs_work(&self) -> bool {
+        !(self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty())
+    }
+
+    /// Number of files that need indexing work.
+    pub fn count(&self) -> usize {
+        self.added.len() + self.changed.len() + self.removed.len()
+    }
 }
 
 /// What an ingest did.
 #[derive(Debug, Clone)]
 pub struct IngestReport {
+    pub mode: Mode,
+    /// Why everything was (or would be) rebuilt, when that was not asked for.
+    pub full_reason: Option<String>,
+    pub changes: Changes,
+    /// Files read and extracted again.
+    pub reextracted: usize,
+    pub passages_added: usize,
+    pub passages_removed: usize,
     pub stats: Stats,
     pub guides: usize,
     pub elapsed: Duration,
@@ -47,16 +114,48 @@ impl IngestReport {
     /// The one-line summary printed after an ingest.
     pub fn summary(&self) -> String {
         let s = &self.stats;
-        format!(
-            "indexed {} {} and {} {}: {} passages, {} citations in {:.2}s",
-            self.guides,
-            plural(self.guides, "guide", "guides"),
-            s.references,
-            plural(s.references, "reference", "references"),
-            s.passages,
-            s.citations,
-            self.elapsed.as_secs_f64()
-        )
+        let ms = self.elapsed.as_millis();
+        match self.mode {
+            Mode::UpToDate => format!(
+                "index up to date ({} passages; checked in {ms} ms)",
+                s.passages
+            ),
+            Mode::DryRun => match &self.full_reason {
+                Some(reason) => format!("would rebuild the whole index ({reason})"),
+                None if self.changes.needs_work() => format!(
+                    "would update {} {}",
+                    self.changes.count(),
+                    plural(self.changes.count(), "file", "files")
+                ),
+                None => "index up to date; nothing would change".to_string(),
+            },
+            Mode::Incremental => format!(
+                "updated the index: {} added, {} changed, {} removed; re-extracted {} {}; \
+                 +{} -{} passages ({} in all) in {ms} ms",
+                self.changes.added.len(),
+                self.changes.changed.len(),
+                self.changes.removed.len(),
+                self.reextracted,
+                plural(self.reextracted, "file", "files"),
+                self.passages_added,
+                self.passages_removed,
+                s.passages,
+            ),
+            Mode::Full => format!(
+                "{}indexed {} {} and {} {}: {} passages, {} citations in {:.2}s",
+                self.full_reason
+                    .as_ref()
+                    .map(|r| format!("full rebuild ({r}): "))
+                    .unwrap_or_default(),
+                self.guides,
+                plural(self.guides, "guide", "guides"),
+                s.references,
+                plural(s.references, "reference", "references"),
+                s.passages,
+                s.citations,
+                self.elapsed.as_secs_f64()
+            ),
+        }
     }
 }
 
@@ -68,143 +167,757 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     }
 }
 
-/// Everything extracted from a corpus, ready to index.
-pub struct Extracted {
-    pub passages: Vec<CitedPassage>,
-    pub references: ReferenceList,
-    pub files: Vec<FileEntry>,
-    pub guides: usize,
-    pub warnings: Vec<String>,
-}
-
-/// Extract, split and link a whole corpus.
-pub fn extract_corpus(corpus: &Corpus) -> Result<Extracted, IngestError> {
-    let references = match &corpus.references {
+fn load_references(corpus: &Corpus) -> Result<ReferenceList, IngestError> {
+    Ok(match &corpus.references {
         Some(path) => ReferenceList::load(path)?,
         None => ReferenceList { refs: Vec::new() },
-    };
-    let mut warnings = Vec::new();
-    let mut files = Vec::new();
-    let mut passages: Vec<Passage> = Vec::new();
-    let mut guides = 0;
-
-    for file in &corpus.guides {
-        match read_source(file) {
-            Ok((text, entry)) => {
-                passages.extend(guide_passages(file, &text));
-                files.push(entry);
-                guides += 1;
-            }
-            Err(reason) => warnings.push(format!("skipped {}: {reason}", file.path.display())),
-        }
-    }
-    if let Some(path) = &corpus.references {
-        if let Ok((_, entry)) = read_file(&corpus.root, path) {
-            files.push(entry);
-        }
-    }
-    for r in &references.refs {
-        match corpus.snapshot(&r.id) {
-            Some(path) => match read_file(&corpus.root, &path) {
-                Ok((text, entry)) => {
-                    passages.extend(reference_passages(r, &entry.path, &text));
-                    files.push(entry);
-                }
-                Err(reason) => {
-                    warnings.push(format!("skipped {}: {reason}", path.display()));
-                    passages.extend(record_passage(r, corpus));
-                }
-            },
-            None => passages.extend(record_passage(r, corpus)),
-        }
-    }
-
-    let mut cited = link::link_passages(passages, &references);
-    // Record each file's passage ids for the manifest.
-    for entry in &mut files {
-        entry.passages = cited
-            .iter()
-            .filter(|p| p.passage.path == entry.path)
-            .map(|p| p.passage.id.clone())
-            .collect();
-    }
-    cited.shrink_to_fit();
-    Ok(Extracted {
-        passages: cited,
-        references,
-        files,
-        guides,
-        warnings,
     })
 }
 
-/// Ingest a corpus into an index directory (a full rebuild, swapped in atomically).
+/// The passages of one reference: its snapshot's, or one made from its record. Also a warning
+/// when the snapshot cannot be read, and the snapshot's manifest entry.
+fn reference_file_passages(
+    corpus: &Corpus,
+    r: &Reference,
+) -> (Vec<Passage>, Option<String>, Option<FileEntry>) {
+    let Some(path) = corpus.snapshot(&r.id) else {
+        return (record_passage(r, corpus).into_iter().collect(), None, None);
+    };
+    match read_file(&corpus.root, &path) {
+        Ok((text, mut entry)) => {
+            entry.doc = r.id.clone();
+            let passages = reference_passages(r, &entry.path, &text);
+            (passages, None, Some(entry))
+        }
+        Err((reason, entry)) => (
+            record_passage(r, corpus).into_iter().collect(),
+            Some(format!("skipped {}: {reason}", path.display())),
+            entry.map(|e| FileEntry {
+                doc: r.id.clone(),
+                ..*e
+            }),
+        ),
+    }
+}
+
+/// Add each passage's id (and direct citations) to the manifest entry of its file.
+fn record_passages(files: &mut [FileEntry], cited: &[CitedPassage]) {
+    let mut by_path: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, f) in files.iter().enumerate() {
+        by_path.insert(f.path.as_str(), i);
+    }
+    let mut updates: Vec<(usize, String, usize)> = Vec::new();
+    for p in cited {
+        if let Some(&i) = by_path.get(p.passage.path.as_str()) {
+            let citations = if p.passage.kind == Kind::Guide {
+                p.direct_ids().count()
+            } else {
+                0
+            };
+            updates.push((i, p.passage.id.clone(), citations));
+        }
+    }
+    for (i, id, citations) in updates {
+        files[i].passages.push(id);
+        files[i].citations += citations;
+    }
+}
+
+/// Stats of an index, from its manifest.
+fn stats_of(files: &[FileEntry], references: usize) -> (Stats, usize) {
+    let guides = files
+        .iter()
+        .filter(|f| f.path.starts_with("guide/"))
+        .count();
+    (
+        Stats {
+            documents: guides + references,
+            passages: files.iter().map(|f| f.passages.len()).sum(),
+            references,
+            citations: files.iter().map(|f| f.citations).sum(),
+        },
+        guides,
+    )
+}
+
+/// Ingest a corpus into an index directory: incrementally when the index can be updated,
+/// fully when asked or when it must be. Takes the index lock (waiting up to [`LOCK_WAIT`]).
 pub fn ingest(
+    corpus_dir: &Path,
+    index: &IndexDir,
+    opts: &IngestOptions,
+) -> Result<IngestReport, IngestError> {
+    if opts.dry_run {
+        return dry_run(corpus_dir, index, opts);
+    }
+    let lock = index.lock(LOCK_WAIT)?;
+    ingest_locked(corpus_dir, index, opts, &lock)
+}
+
+/// [`ingest`] for a caller that already holds the index lock.
+pub fn ingest_locked(
+    corpus_dir: &Path,
+    index: &IndexDir,
+    opts: &IngestOptions,
+    lock: &IndexLock,
+) -> Result<IngestReport, IngestError> {
+    let start = Instant::now();
+    let corpus = corpus::discover(corpus_dir)?;
+    match plan(&corpus, corpus_dir, index, opts.full)? {
+        Plan::Full { reason, previous } => {
+            full(&corpus, index, opts, lock, reason, previous, start)
+        }
+        Plan::Update { marker, changes } => {
+            if changes.needs_work() {
+                return incremental(&corpus, index, lock, marker, changes, start);
+            }
+            let mut marker = marker;
+            if !changes.touched.is_empty() {
+                // Same content, new times: remember them so the next check is stat-only.
+                refresh_times(&corpus, &mut marker, &changes.touched);
+                index.write_marker(lock, &marker)?;
+            }
+            Ok(IngestReport {
+                mode: Mode::UpToDate,
+                full_reason: None,
+                changes,
+                reextracted: 0,
+                passages_added: 0,
+                passages_removed: 0,
+                guides: stats_of(&marker.files, marker.stats.references).1,
+                stats: marker.stats,
+                elapsed: start.elapsed(),
+                warnings: Vec::new(),
+            })
+        }
+    }
+}
+
+fn dry_run(
     corpus_dir: &Path,
     index: &IndexDir,
     opts: &IngestOptions,
 ) -> Result<IngestReport, IngestError> {
     let start = Instant::now();
     let corpus = corpus::discover(corpus_dir)?;
-    let ex = extract_corpus(&corpus)?;
-    let stats = Stats {
-        documents: ex.guides + ex.references.refs.len(),
-        passages: ex.passages.len(),
-        references: ex.references.refs.len(),
-        citations: ex
-            .passages
-            .iter()
-            .filter(|p| p.passage.kind == Kind::Guide)
-            .map(|p| p.direct_ids().count())
-            .sum(),
+    let (full_reason, changes, stats) = match plan(&corpus, corpus_dir, index, opts.full)? {
+        Plan::Full { reason, previous } => {
+            let reason = reason.unwrap_or_else(|| "--full".to_string());
+            let changes = match &previous {
+                Some(m) => {
+                    let known: Vec<StatEntry> = m.files.iter().map(StatEntry::from).collect();
+                    confirm(&corpus, m, stat_diff(&corpus, &known, &m.reference_ids))
+                }
+                None => Changes {
+                    added: current_files(&corpus, None)
+                        .into_iter()
+                        .map(|f| f.rel)
+                        .collect(),
+                    ..Changes::default()
+                },
+            };
+            (Some(reason), changes, previous.map(|m| m.stats))
+        }
+        Plan::Update { marker, changes } => (None, changes, Some(marker.stats)),
     };
+    Ok(IngestReport {
+        mode: Mode::DryRun,
+        full_reason,
+        changes,
+        reextracted: 0,
+        passages_added: 0,
+        passages_removed: 0,
+        stats: stats.unwrap_or_default(),
+        guides: 0,
+        elapsed: start.elapsed(),
+        warnings: Vec::new(),
+    })
+}
+
+/// What an ingest has to do.
+enum Plan {
+    /// Rebuild everything; `reason` when not asked for; the previous marker when readable.
+    Full {
+        reason: Option<String>,
+        previous: Option<Marker>,
+    },
+    /// Update the current index with these changes (maybe none).
+    Update { marker: Marker, changes: Changes },
+}
+
+fn plan(
+    corpus: &Corpus,
+    corpus_dir: &Path,
+    index: &IndexDir,
+    full: bool,
+) -> Result<Plan, IngestError> {
+    let marker = match index.read_marker() {
+        Ok(m) => m,
+        Err(IndexError::Corrupt { .. } | IndexError::Foreign { .. }) if full => None,
+        Err(e) => return Err(e.into()),
+    };
+    let Some(mut marker) = marker else {
+        let reason = (!full).then(|| "no index yet".to_string());
+        return Ok(Plan::Full {
+            reason,
+            previous: None,
+        });
+    };
+    let reason = if full {
+        None
+    } else if marker.schema_version != crate::index::SCHEMA_VERSION {
+        Some(format!(
+            "the index has schema {}, this version uses {}",
+            marker.schema_version,
+            crate::index::SCHEMA_VERSION
+        ))
+    } else if marker.corpus != canonical(corpus_dir) {
+        Some(format!(
+            "the index was built from {}",
+            marker.corpus.display()
+        ))
+    } else {
+        // An update starts from the current generation, and "up to date" must not be said of
+        // a damaged index: it must open.
+        index.check_generation(&marker.generation)?;
+        index.load_manifest(&mut marker)?;
+        let known: Vec<StatEntry> = marker.files.iter().map(StatEntry::from).collect();
+        let changes = confirm(
+            corpus,
+            &marker,
+            stat_diff(corpus, &known, &marker.reference_ids),
+        );
+        let refs_changed = [&changes.added, &changes.changed, &changes.removed]
+            .iter()
+            .any(|l| l.iter().any(|p| p == REFERENCES_JSON));
+        if !refs_changed {
+            return Ok(Plan::Update { marker, changes });
+        }
+        Some("references.json changed".to_string())
+    };
+    Ok(Plan::Full {
+        reason,
+        previous: Some(marker),
+    })
+}
+
+fn canonical(dir: &Path) -> PathBuf {
+    fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// A corpus file that is indexed.
+struct CurrentFile {
+    rel: String,
+    path: PathBuf,
+    /// Document id of its passages (none for references.json).
+    doc: String,
+}
+
+/// The indexed files of a corpus: guides, references.json, and the snapshots of the references
+/// in `reference_ids` (the manifest's list; `None` reads references.json for it).
+fn current_files(corpus: &Corpus, reference_ids: Option<&[String]>) -> Vec<CurrentFile> {
+    let mut out: Vec<CurrentFile> = corpus
+        .guides
+        .iter()
+        .map(|g| CurrentFile {
+            rel: g.rel.clone(),
+            path: g.path.clone(),
+            doc: g.doc_id.clone(),
+        })
+        .collect();
+    if let Some(path) = &corpus.references {
+        out.push(CurrentFile {
+            rel: corpus::rel_path(&corpus.root, path),
+            path: path.clone(),
+            doc: String::new(),
+        });
+    }
+    let loaded;
+    let ids: Vec<&str> = match reference_ids {
+        Some(ids) => ids.iter().map(String::as_str).collect(),
+        None => {
+            loaded = load_references(corpus).unwrap_or(ReferenceList { refs: Vec::new() });
+            loaded.refs.iter().map(|r| r.id.as_str()).collect()
+        }
+    };
+    for id in ids {
+        if let Some(path) = corpus.snapshot(id) {
+            out.push(CurrentFile {
+                rel: corpus::rel_path(&corpus.root, &path),
+                path,
+                doc: id.to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// Stat-only comparison of the corpus with a manifest.
+#[derive(Debug, Default)]
+struct StatDiff {
+    added: Vec<String>,
+    removed: Vec<String>,
+    /// Size or modification time differ: maybe changed.
+    modified: Vec<String>,
+    /// Same file, but its document id changed (a file with the same stem came or went).
+    renamed: Vec<String>,
+}
+
+impl StatDiff {
+    fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.modified.is_empty()
+            && self.renamed.is_empty()
+    }
+}
+
+fn stat_diff(corpus: &Corpus, entries: &[StatEntry], reference_ids: &[String]) -> StatDiff {
+    let known: BTreeMap<&str, &StatEntry> = entries.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut seen = BTreeSet::new();
+    let mut diff = StatDiff::default();
+    let files = current_files(corpus, Some(reference_ids));
+    // Thousands of stat calls: spread them over the cores.
+    let stats: Vec<Option<(u64, u128)>> = files.par_iter().map(|f| stat(&f.path)).collect();
+    for (f, now) in files.into_iter().zip(stats) {
+        let Some(entry) = known.get(f.rel.as_str()) else {
+            diff.added.push(f.rel.clone());
+            seen.insert(f.rel);
+            continue;
+        };
+        match now {
+            Some((size, mtime)) if size == entry.size && mtime == entry.mtime_ns => {
+                if entry.doc != f.doc {
+                    diff.renamed.push(f.rel.clone());
+                }
+            }
+            _ => diff.modified.push(f.rel.clone()),
+        }
+        seen.insert(f.rel);
+    }
+    diff.removed = entries
+        .iter()
+        .filter(|f| !seen.contains(&f.path))
+        .map(|f| f.path.clone())
+        .collect();
+    diff
+}
+
+fn stat(path: &Path) -> Option<(u64, u128)> {
+    let meta = fs::metadata(path).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    Some((meta.len(), mtime))
+}
+
+/// Confirm the stat differences with content hashes.
+fn confirm(corpus: &Corpus, marker: &Marker, diff: StatDiff) -> Changes {
+    let hashes: BTreeMap<&str, &str> = marker
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.hash.as_str()))
+        .collect();
+    let mut changes = Changes {
+        added: diff.added,
+        removed: diff.removed,
+        changed: diff.renamed,
+        touched: Vec::new(),
+    };
+    for rel in diff.modified {
+        let same = fs::read(corpus.root.join(&rel)).ok().is_some_and(|bytes| {
+            hashes.get(rel.as_str()) == Some(&blake3::hash(&bytes).to_hex().as_str())
+        });
+        if same {
+            changes.touched.push(rel);
+        } else {
+            changes.changed.push(rel);
+        }
+    }
+    changes.changed.sort();
+    changes
+}
+
+/// Record the new size and time of files whose content did not change.
+fn refresh_times(corpus: &Corpus, marker: &mut Marker, touched: &[String]) {
+    for f in &mut marker.files {
+        if touched.contains(&f.path) {
+            if let Some((size, mtime)) = stat(&corpus.root.join(&f.path)) {
+                f.size = size;
+                f.mtime_ns = mtime;
+            }
+        }
+    }
+}
+
+/// Whether the index is current, by stat only: the corpus files that differ from the manifest
+/// (added, changed, removed; a touched file counts), or the corpus directory that differs.
+/// Reads no file content.
+pub fn stale_files(
+    corpus_dir: &Path,
+    index: &IndexDir,
+    marker: &Marker,
+) -> Result<Vec<String>, IngestError> {
+    if marker.corpus != canonical(corpus_dir) {
+        return Ok(vec![format!(
+            "{} (the index was built from {})",
+            corpus_dir.display(),
+            marker.corpus.display()
+        )]);
+    }
+    let corpus = corpus::discover(corpus_dir)?;
+    let entries = index.stat_entries(&marker.generation)?;
+    let diff = stat_diff(&corpus, &entries, &marker.reference_ids);
+    if diff.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<String> = Vec::new();
+    out.extend(diff.added.into_iter().map(|p| format!("{p} (added)")));
+    out.extend(diff.modified.into_iter().map(|p| format!("{p} (modified)")));
+    out.extend(diff.renamed.into_iter().map(|p| format!("{p} (renamed)")));
+    out.extend(diff.removed.into_iter().map(|p| format!("{p} (removed)")));
+    Ok(out)
+}
+
+fn full(
+    corpus: &Corpus,
+    index: &IndexDir,
+    opts: &IngestOptions,
+    lock: &IndexLock,
+    reason: Option<String>,
+    previous: Option<Marker>,
+    start: Instant,
+) -> Result<IngestReport, IngestError> {
+    let references = load_references(corpus)?;
+    let linker = Linker::new(&references);
+    let changes = match &previous {
+        Some(m) if m.corpus == canonical(&corpus.root) => {
+            let known: Vec<StatEntry> = m.files.iter().map(StatEntry::from).collect();
+            confirm(corpus, m, stat_diff(corpus, &known, &m.reference_ids))
+        }
+        _ => Changes::default(),
+    };
+    // A full rebuild over a damaged index must not be refused for the damage.
+    let force = opts.full || previous.is_none();
+    let write = index.begin_full(lock, force)?;
+
+    // Guides stream through the pipeline in parallel, each file read, extracted, split, linked
+    // and handed to the index writer on its own: memory holds a few documents, not the corpus.
+    let guides: Vec<Result<GuideResult, IndexError>> = corpus
+        .guides
+        .par_iter()
+        .map(|file| index_guide(corpus, file, &linker, &write))
+        .collect();
+    let mut files = Vec::with_capacity(corpus.guides.len() + references.refs.len() + 1);
+    let mut warnings = Vec::new();
+    let mut indexed_guides = 0;
+    let mut added = 0;
+    for g in guides {
+        let g = g?;
+        indexed_guides += usize::from(g.indexed);
+        added += g.entry.as_ref().map_or(0, |e| e.passages.len());
+        files.extend(g.entry);
+        warnings.extend(g.warning);
+    }
+
+    // References: each snapshot's passages, or one from the record; the record passages are
+    // listed under references.json in the manifest.
+    let mut reference_files = Vec::new();
+    if let Some(path) = &corpus.references {
+        if let Ok((_, entry)) = read_file(&corpus.root, path) {
+            reference_files.push(entry);
+        }
+    }
+    let per_reference: Vec<(Vec<Passage>, Option<String>, Option<FileEntry>)> = references
+        .refs
+        .par_iter()
+        .map(|r| reference_file_passages(corpus, r))
+        .collect();
+    let mut passages = Vec::new();
+    for (new, warning, entry) in per_reference {
+        passages.extend(new);
+        warnings.extend(warning);
+        reference_files.extend(entry);
+    }
+    let cited = linker.link(passages);
+    for p in &cited {
+        write.add(p)?;
+    }
+    added += cited.len();
+    record_passages(&mut reference_files, &cited);
+    files.extend(reference_files);
+
+    let (stats, guides) = stats_of(&files, references.refs.len());
     let marker = Marker {
         tool: "citeseek".into(),
         schema_version: crate::index::SCHEMA_VERSION,
         generation: String::new(),
-        corpus: fs::canonicalize(corpus_dir).unwrap_or_else(|_| corpus_dir.to_path_buf()),
+        corpus: canonical(&corpus.root),
         built_unix_ms: 0,
         stats: stats.clone(),
-        files: ex.files,
+        reference_ids: references.refs.iter().map(|r| r.id.clone()).collect(),
+        files,
     };
-    index.write_full(&ex.passages, &ex.references, marker, opts.full)?;
+    write.finish(index, lock, &references, marker)?;
     Ok(IngestReport {
+        mode: Mode::Full,
+        full_reason: reason,
+        changes,
+        reextracted: indexed_guides + corpus_snapshot_count(&references, corpus),
+        passages_added: added,
+        passages_removed: previous.map_or(0, |m| m.stats.passages),
         stats,
-        guides: ex.guides,
+        guides,
         elapsed: start.elapsed(),
-        warnings: ex.warnings,
+        warnings,
     })
 }
 
-/// Read a guide file as UTF-8, with its manifest entry.
-fn read_source(file: &SourceFile) -> Result<(String, FileEntry), String> {
-    let root_len = file.path.to_string_lossy().len() - file.rel.len();
-    let root = PathBuf::from(&file.path.to_string_lossy()[..root_len]);
-    read_file(&root, &file.path)
+/// What indexing one guide file left for the manifest and the report.
+struct GuideResult {
+    entry: Option<FileEntry>,
+    warning: Option<String>,
+    indexed: bool,
 }
 
-fn read_file(root: &Path, path: &Path) -> Result<(String, FileEntry), String> {
-    let bytes = fs::read(path).map_err(|e| format!("cannot read it ({e})"))?;
-    let meta = fs::metadata(path).map_err(|e| format!("cannot stat it ({e})"))?;
-    let hash = blake3::hash(&bytes).to_hex().to_string();
-    let text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not valid UTF-8 (byte {}); save it as UTF-8",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+/// Read, extract, split and link one guide, and add its passages to the index.
+fn index_guide(
+    corpus: &Corpus,
+    file: &SourceFile,
+    linker: &Linker,
+    write: &FullWrite,
+) -> Result<GuideResult, IndexError> {
+    match read_file(&corpus.root, &file.path) {
+        Ok((text, mut entry)) => {
+            let cited = linker.link(guide_passages(file, &text));
+            for p in &cited {
+                write.add(p)?;
+            }
+            entry.doc = file.doc_id.clone();
+            entry.citations = cited.iter().map(|p| p.direct_ids().count()).sum();
+            entry.passages = cited.into_iter().map(|p| p.passage.id).collect();
+            Ok(GuideResult {
+                entry: Some(entry),
+                warning: None,
+                indexed: true,
+            })
+        }
+        Err((reason, entry)) => Ok(GuideResult {
+            entry: entry.map(|e| FileEntry {
+                doc: file.doc_id.clone(),
+                ..*e
+            }),
+            warning: Some(format!("skipped {}: {reason}", file.path.display())),
+            indexed: false,
+        }),
+    }
+}
+
+fn corpus_snapshot_count(refs: &ReferenceList, corpus: &Corpus) -> usize {
+    refs.refs
+        .iter()
+        .filter(|r| corpus.snapshot(&r.id).is_some())
+        .count()
+}
+
+/// Apply `changes` to the current generation: delete the passages of changed and removed
+/// files, extract changed and added files, commit once into a new generation.
+fn incremental(
+    corpus: &Corpus,
+    index: &IndexDir,
+    lock: &IndexLock,
+    mut current: Marker,
+    changes: Changes,
+    start: Instant,
+) -> Result<IngestReport, IngestError> {
+    let refs = load_references(corpus)?;
+    let mut files: BTreeMap<String, FileEntry> = std::mem::take(&mut current.files)
+        .into_iter()
+        .map(|f| (f.path.clone(), f))
+        .collect();
+    let records_of = corpus
+        .references
+        .as_ref()
+        .map(|p| corpus::rel_path(&corpus.root, p));
+    let mut deletes: Vec<DocKey> = Vec::new();
+    let mut passages: Vec<Passage> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut removed = 0;
+    let mut reextracted = 0;
+
+    for rel in &changes.removed {
+        let Some(old) = files.remove(rel) else {
+            continue;
+        };
+        let kind = kind_of(rel);
+        let doc = old.doc.clone();
+        let key = DocKey {
+            kind,
+            doc: doc.clone(),
+        };
+        removed += forget(&mut files, records_of.as_deref(), &key, Some(old));
+        deletes.push(key);
+        if kind == Kind::Reference {
+            // The reference is still listed (references.json did not change): back to its record.
+            if let Some(r) = refs.get(&doc) {
+                passages.extend(record_passage(r, corpus));
+            }
+        }
+    }
+    for rel in changes.changed.iter().chain(&changes.added) {
+        let old = files.remove(rel);
+        if let Some(old) = old {
+            let key = DocKey {
+                kind: kind_of(rel),
+                doc: old.doc.clone(),
+            };
+            removed += forget(&mut files, records_of.as_deref(), &key, Some(old));
+            deletes.push(key);
+        }
+        reextracted += 1;
+        match kind_of(rel) {
+            Kind::Guide => {
+                let Some(file) = corpus.guides.iter().find(|g| &g.rel == rel) else {
+                    continue;
+                };
+                // Passages a previous, interrupted run may have left under the new id.
+                deletes.push(DocKey {
+                    kind: Kind::Guide,
+                    doc: file.doc_id.clone(),
+                });
+                match read_file(&corpus.root, &file.path) {
+                    Ok((text, mut entry)) => {
+                        passages.extend(guide_passages(file, &text));
+                        entry.doc = file.doc_id.clone();
+                        files.insert(rel.clone(), entry);
+                    }
+                    Err((reason, entry)) => {
+                        warnings.push(format!("skipped {}: {reason}", file.path.display()));
+                        if let Some(e) = entry {
+                            files.insert(
+                                rel.clone(),
+                                FileEntry {
+                                    doc: file.doc_id.clone(),
+                                    ..*e
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            Kind::Reference => {
+                let id = snapshot_id(rel);
+                let Some(r) = refs.get(id) else {
+                    continue;
+                };
+                let key = DocKey {
+                    kind: Kind::Reference,
+                    doc: r.id.clone(),
+                };
+                removed += forget(&mut files, records_of.as_deref(), &key, None);
+                deletes.push(key);
+                let (new, warning, entry) = reference_file_passages(corpus, r);
+                passages.extend(new);
+                warnings.extend(warning);
+                if let Some(e) = entry {
+                    files.insert(rel.clone(), e);
+                }
+            }
+        }
+    }
+    deletes.dedup();
+
+    let cited = link::link_passages(passages, &refs);
+    let mut files: Vec<FileEntry> = files.into_values().collect();
+    let before: usize = files.iter().map(|f| f.passages.len()).sum();
+    record_passages(&mut files, &cited);
+    let added = files.iter().map(|f| f.passages.len()).sum::<usize>() - before;
+    let (stats, guides) = stats_of(&files, refs.refs.len());
+    let from = current.generation.clone();
+    let marker = Marker {
+        stats: stats.clone(),
+        files,
+        ..current
+    };
+    index.write_incremental(lock, &from, &deletes, &cited, &refs, marker)?;
+    Ok(IngestReport {
+        mode: Mode::Incremental,
+        full_reason: None,
+        changes,
+        reextracted,
+        passages_added: added,
+        passages_removed: removed,
+        stats,
+        guides,
+        elapsed: start.elapsed(),
+        warnings,
+    })
+}
+
+/// Forget what a file contributed to the manifest: its passages, and for a reference its
+/// record passage (listed under references.json). Returns how many passages that was.
+fn forget(
+    files: &mut BTreeMap<String, FileEntry>,
+    records_of: Option<&str>,
+    key: &DocKey,
+    old: Option<FileEntry>,
+) -> usize {
+    let mut removed = old.map_or(0, |e| e.passages.len());
+    if key.kind == Kind::Reference {
+        let record = format!("{}#record/1", key.doc);
+        if let Some(entry) = records_of.and_then(|r| files.get_mut(r)) {
+            let before = entry.passages.len();
+            entry.passages.retain(|p| p != &record);
+            removed += before - entry.passages.len();
+        }
+    }
+    removed
+}
+
+/// The kind of passages a corpus file holds, by where it lives.
+fn kind_of(rel: &str) -> Kind {
+    if rel.starts_with("guide/") {
+        Kind::Guide
+    } else {
+        Kind::Reference
+    }
+}
+
+/// `references/<id>.html` → `<id>`.
+fn snapshot_id(rel: &str) -> &str {
+    let name = rel.strip_prefix("references/").unwrap_or(rel);
+    name.strip_suffix(".html").unwrap_or(name)
+}
+
+/// Why a file could not be read, and its manifest entry when its bytes could be.
+type Unread = (String, Option<Box<FileEntry>>);
+
+/// Read a corpus file as UTF-8, with its manifest entry. On failure, the reason and, when
+/// the bytes could be read, the entry (so an undecodable file is not retried until it changes).
+fn read_file(root: &Path, path: &Path) -> Result<(String, FileEntry), Unread> {
+    let bytes = fs::read(path).map_err(|e| (format!("cannot read it ({e})"), None))?;
+    let (size, mtime_ns) = stat(path).ok_or_else(|| ("cannot stat it".to_string(), None))?;
     let entry = FileEntry {
         path: corpus::rel_path(root, path),
-        size: meta.len(),
-        mtime_ns: meta
-            .modified()
-            .ok()
-            .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos()),
-        hash,
+        size,
+        mtime_ns,
+        hash: blake3::hash(&bytes).to_hex().to_string(),
         passages: Vec::new(),
+        doc: String::new(),
+        citations: 0,
     };
-    Ok((text, entry))
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, entry)),
+        Err(e) => Err((
+            format!(
+                "not valid UTF-8 (byte {}); save it as UTF-8",
+                e.utf8_error().valid_up_to()
+            ),
+            Some(Box::new(entry)),
+        )),
+    }
 }
 
 /// Passages of one guide file.
@@ -257,10 +970,7 @@ fn record_passage(r: &Reference, corpus: &Corpus) -> Option<Passage> {
     let (path, line) = match &corpus.references {
         Some(p) => (
             corpus::rel_path(&corpus.root, p),
-            fs::read_to_string(p)
-                .ok()
-                .and_then(|t| record_line(&t, &r.id))
-                .unwrap_or(1),
+            record_line(&reference_lines(p), &r.id).unwrap_or(1),
         ),
         None => ("references.json".to_string(), 1),
     };
@@ -279,12 +989,49 @@ fn record_passage(r: &Reference, corpus: &Corpus) -> Option<Passage> {
     })
 }
 
+/// The line of each record id in references.json, read once per file version (a corpus with
+/// thousands of references asks for every one of them).
+fn reference_lines(path: &Path) -> std::sync::Arc<HashMap<String, usize>> {
+    type Cache = Mutex<Option<(PathBuf, Option<(u64, u128)>, Arc<HashMap<String, usize>>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(None));
+    let version = stat(path);
+    let mut guard = match cache.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some((p, v, lines)) = guard.as_ref() {
+        if p == path && *v == version {
+            return lines.clone();
+        }
+    }
+    let mut lines = HashMap::new();
+    if let Ok(text) = fs::read_to_string(path) {
+        for (i, line) in text.lines().enumerate() {
+            if let Some(id) = id_on_line(line) {
+                lines.entry(id).or_insert(i + 1);
+            }
+        }
+    }
+    let lines = Arc::new(lines);
+    *guard = Some((path.to_path_buf(), version, lines.clone()));
+    lines
+}
+
+/// The id of a record whose `"id": "…"` member is on this line.
+fn id_on_line(line: &str) -> Option<String> {
+    let at = line.find("\"id\"")?;
+    let rest = line[at + 4..].trim_start().strip_prefix(':')?.trim_start();
+    let mut de = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+    match de.next() {
+        Some(Ok(Value::String(id))) => Some(id),
+        _ => None,
+    }
+}
+
 /// Line of the `"id": "<id>"` member of a record in references.json.
-fn record_line(text: &str, id: &str) -> Option<usize> {
-    let needle = Value::String(id.to_string()).to_string();
-    text.lines()
-        .position(|l| l.contains("\"id\"") && l.contains(&needle))
-        .map(|i| i + 1)
+fn record_line(lines: &HashMap<String, usize>, id: &str) -> Option<usize> {
+    lines.get(id).copied()
 }
 
 /// Seconds since the epoch, for logs.

@@ -2,22 +2,31 @@
 //!
 //! Data flows one way: corpus files ([`corpus`]) → documents ([`extract`]) → passages
 //! ([`passage`]) → cited passages ([`link`], with [`references`]) → the tantivy index
-//! ([`index`], driven by [`ingest`]) → hits ([`search`]) → output ([`render`]).
+//! ([`index`], driven by [`ingest`]) → hits ([`search`]), cited references ([`cite`]),
+//! backlinks and exports ([`refs`]) and the citation audit ([`audit`]) → output ([`render`]).
 //! [`benchmark`] runs the same indexing and ranking on a BEIR data set and scores it with
 //! [`eval`]'s metrics.
-//! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it.
+//! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it. [`ingest`] is
+//! incremental (only edited files are processed) and [`watch`] follows the corpus's edits.
 
 pub mod app;
+pub mod audit;
 pub mod benchmark;
+pub mod cite;
 pub mod cli;
 pub mod config;
 pub mod corpus;
 pub mod eval;
 pub mod extract;
+pub mod fetch;
+pub mod fsutil;
 pub mod index;
 pub mod ingest;
 pub mod link;
 pub mod passage;
 pub mod references;
+pub mod refs;
 pub mod render;
+pub mod sanitize;
 pub mod search;
+pub mod watch;

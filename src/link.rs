@@ -1,14 +1,16 @@
 //! Citation linking: resolves each passage's links to references (by DOI, PubMed id, PMC id or
-//! normalised URL) and gives every passage the citations that back it.
+//! normalised URL), classifies the links that do not resolve (related reading or unlisted
+//! sources), finds author–year mentions and quoted titles in text without links, and gives
+//! every passage the citations that back it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::extract::Link;
 use crate::passage::{Kind, Passage};
-use crate::references::{ReferenceList, ReferenceMatcher};
+use crate::references::{Reference, ReferenceList, ReferenceMatcher};
 
 /// How a citation reaches a passage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,22 +93,63 @@ fn strip_www(h: &str) -> &str {
     h.strip_prefix("www.").unwrap_or(h)
 }
 
-/// Give each passage its citations.
-///
-/// A guide passage cites the references it links to; a passage with no citation of its own
-/// inherits those of its section (scope `section`), so a hit on "ice or heat" still shows the
-/// study its section relies on. A reference's own passages cite that reference.
-pub fn link_passages(passages: Vec<Passage>, refs: &ReferenceList) -> Vec<CitedPassage> {
-    let matcher = ReferenceMatcher::new(refs);
-    let citation = |id: &str, scope: Scope| -> Citation {
-        match refs.get(id) {
-            Some(r) => Citation {
-                id: r.id.clone(),
-                label: r.short_label(),
-                url: r.url.clone().or_else(|| r.link()),
-                doi: r.display_doi(),
-                scope,
-            },
+/// Everything needed to link passages to a reference list, built once per ingest: the
+/// identifier matcher, each reference's citation label, and lookup tables that find author–year
+/// mentions and quoted titles in time linear in the text (not in the number of references).
+pub struct Linker<'a> {
+    refs: &'a ReferenceList,
+    matcher: ReferenceMatcher,
+    citations: HashMap<&'a str, Citation>,
+    /// First word of a reference's first-author name → references.
+    by_name: HashMap<&'a str, Vec<usize>>,
+    /// First four normalised words of a title (or main title) → (reference, normalised title).
+    by_title: HashMap<String, Vec<(usize, String)>>,
+}
+
+impl<'a> Linker<'a> {
+    pub fn new(refs: &'a ReferenceList) -> Linker<'a> {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_title: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+        let mut citations = HashMap::new();
+        for (i, r) in refs.refs.iter().enumerate() {
+            citations.insert(
+                r.id.as_str(),
+                Citation {
+                    id: r.id.clone(),
+                    label: r.short_label(),
+                    url: r.url.clone().or_else(|| r.link()),
+                    doi: r.display_doi(),
+                    scope: Scope::Passage,
+                },
+            );
+            if let Some(first) = r.surname().and_then(|n| n.split_whitespace().next()) {
+                by_name.entry(first).or_default().push(i);
+            }
+            let main = r.title.split_once(':').map(|(m, _)| m);
+            for t in std::iter::once(r.title.as_str()).chain(main) {
+                let normalized = normalized_words(t);
+                let words: Vec<&str> = normalized.split_whitespace().collect();
+                if words.len() >= MIN_TITLE_WORDS {
+                    let key = words[..MIN_TITLE_WORDS].join(" ");
+                    let list = by_title.entry(key).or_default();
+                    if !list.iter().any(|(j, n)| *j == i && *n == normalized) {
+                        list.push((i, normalized));
+                    }
+                }
+            }
+        }
+        Linker {
+            refs,
+            matcher: ReferenceMatcher::new(refs),
+            citations,
+            by_name,
+            by_title,
+        }
+    }
+
+    fn citation(&self, id: &str, scope: Scope) -> Citation {
+        match self.citations.get(id) {
+            Some(c) => Citation { scope, ..c.clone() },
             None => Citation {
                 id: id.to_string(),
                 label: id.to_string(),
@@ -115,54 +158,396 @@ pub fn link_passages(passages: Vec<Passage>, refs: &ReferenceList) -> Vec<CitedP
                 scope,
             },
         }
-    };
+    }
 
-    let mut out: Vec<CitedPassage> = Vec::with_capacity(passages.len());
-    // (doc, section path) -> references cited directly in that section, in first-seen order.
-    let mut by_section: BTreeMap<(String, Vec<String>), Vec<String>> = BTreeMap::new();
-    for p in passages {
-        let mut ids: Vec<String> = Vec::new();
-        let mut unlisted = Vec::new();
-        if p.kind == Kind::Reference {
-            ids.push(p.doc.clone());
-        }
-        let site = p
-            .url
-            .as_deref()
-            .and_then(|u| Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(str::to_string));
-        for link in &p.links {
-            match classify(link, &matcher, site.as_deref()) {
-                LinkClass::Reference(id) if !ids.contains(&id) => ids.push(id),
-                LinkClass::Unlisted if p.kind == Kind::Guide => unlisted.push(link.clone()),
-                _ => {}
+    /// References a text mentions without a link: by first-author name followed by the year
+    /// ("Lau, W. Y., et al. (2019)", "Malanga et al., 2015", "Cleveland Clinic (2022)"), by an
+    /// organisation's full name when the record has no year, or by quoting the title.
+    pub fn mentions(&self, text: &str) -> Vec<String> {
+        let mut candidates: Vec<usize> = Vec::new();
+        for w in text.split(|c: char| !c.is_alphanumeric()) {
+            if let Some(list) = self.by_name.get(w) {
+                candidates.extend(
+                    list.iter()
+                        .filter(|&&i| author_year_mentioned(text, &self.refs.refs[i])),
+                );
             }
         }
-        if p.kind == Kind::Guide {
-            let entry = by_section
-                .entry((p.doc.clone(), p.section.clone()))
-                .or_default();
-            for id in &ids {
-                if !entry.contains(id) {
-                    entry.push(id.clone());
+        if !self.by_title.is_empty() {
+            // " w1 w2 w3 … ": each run of four neighbouring words is a slice of it, so looking
+            // a title's first words up allocates nothing.
+            let normalized = normalized_words(text);
+            let starts: Vec<usize> = normalized.match_indices(' ').map(|(i, _)| i + 1).collect();
+            for run in starts.windows(MIN_TITLE_WORDS + 1) {
+                let key = &normalized[run[0]..run[MIN_TITLE_WORDS] - 1];
+                if let Some(list) = self.by_title.get(key) {
+                    candidates.extend(
+                        list.iter()
+                            .filter(|(_, title)| normalized.contains(title.as_str()))
+                            .map(|(i, _)| *i),
+                    );
                 }
             }
         }
-        let citations = ids.iter().map(|id| citation(id, Scope::Passage)).collect();
-        out.push(CitedPassage {
-            passage: p,
-            citations,
-            unlisted,
-        });
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .map(|i| self.refs.refs[i].id.clone())
+            .collect()
     }
-    for cp in &mut out {
-        if cp.passage.kind != Kind::Guide || !cp.citations.is_empty() {
-            continue;
+
+    /// Give each passage its citations.
+    ///
+    /// A guide passage cites the references it links to; a passage with no citation of its own
+    /// inherits those of its section (scope `section`), so a hit on "ice or heat" still shows
+    /// the study its section relies on. A reference's own passages cite that reference.
+    /// Section citations are computed within `passages`: pass whole documents.
+    pub fn link(&self, passages: Vec<Passage>) -> Vec<CitedPassage> {
+        let mut out: Vec<CitedPassage> = Vec::with_capacity(passages.len());
+        // (doc, section path) -> references cited directly in that section, in first-seen order.
+        let mut by_section: BTreeMap<(String, Vec<String>), Vec<String>> = BTreeMap::new();
+        for p in passages {
+            let mut ids: Vec<String> = Vec::new();
+            let mut unlisted = Vec::new();
+            if p.kind == Kind::Reference {
+                ids.push(p.doc.clone());
+            }
+            let site = p
+                .url
+                .as_deref()
+                .and_then(|u| Url::parse(u).ok())
+                .and_then(|u| u.host_str().map(str::to_string));
+            for link in &p.links {
+                match classify(link, &self.matcher, site.as_deref()) {
+                    LinkClass::Reference(id) if !ids.contains(&id) => ids.push(id),
+                    LinkClass::Unlisted if p.kind == Kind::Guide => unlisted.push(link.clone()),
+                    _ => {}
+                }
+            }
+            if p.kind == Kind::Guide {
+                // Text without links still cites: "Brinjikji, W., et al. (2015)", a quoted
+                // title. A References-section paragraph with a resolving link is about that
+                // reference only.
+                let linked = !ids.is_empty();
+                if !(linked && is_references_section(&p.section)) {
+                    for id in self.mentions(&p.text) {
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                        }
+                    }
+                }
+                let entry = by_section
+                    .entry((p.doc.clone(), p.section.clone()))
+                    .or_default();
+                for id in &ids {
+                    if !entry.contains(id) {
+                        entry.push(id.clone());
+                    }
+                }
+            }
+            let citations = ids
+                .iter()
+                .map(|id| self.citation(id, Scope::Passage))
+                .collect();
+            out.push(CitedPassage {
+                passage: p,
+                citations,
+                unlisted,
+            });
         }
-        let key = (cp.passage.doc.clone(), cp.passage.section.clone());
-        if let Some(ids) = by_section.get(&key) {
-            cp.citations = ids.iter().map(|id| citation(id, Scope::Section)).collect();
+        for cp in &mut out {
+            if cp.passage.kind != Kind::Guide || !cp.citations.is_empty() {
+                continue;
+            }
+            let key = (cp.passage.doc.clone(), cp.passage.section.clone());
+            if let Some(ids) = by_section.get(&key) {
+                cp.citations = ids
+                    .iter()
+                    .map(|id| self.citation(id, Scope::Section))
+                    .collect();
+            }
         }
+        out
+    }
+}
+
+/// Give each passage its citations (see [`Linker::link`]).
+pub fn link_passages(passages: Vec<Passage>, refs: &ReferenceList) -> Vec<CitedPassage> {
+    Linker::new(refs).link(passages)
+}
+
+/// Whether a heading path is (inside) the guide's own reference list.
+pub fn is_references_section(section: &[String]) -> bool {
+    section.first().is_some_and(|h| {
+        let h = h.trim().to_lowercase();
+        matches!(
+            h.as_str(),
+            "references"
+                | "sources"
+                | "bibliography"
+                | "works cited"
+                | "citations"
+                | "further reading and references"
+        )
+    })
+}
+
+/// Words of a text, lower-cased and joined by single spaces, with a space on each side, so a
+/// title can be found with `contains`.
+fn normalized_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        out.push_str(&word.to_lowercase());
+        out.push(' ');
     }
     out
+}
+
+/// Fewest words a title (or its main title before a colon) needs to be recognised in text;
+/// shorter titles ("Back Spasms") are too common to be evidence of a citation.
+const MIN_TITLE_WORDS: usize = 4;
+/// How far after an author's name the year may follow: "Brinjikji, W., et al. (2015)".
+const YEAR_WINDOW_CHARS: usize = 40;
+
+/// References a text mentions without a link (see [`Linker::mentions`]).
+pub fn mentions(text: &str, refs: &ReferenceList) -> Vec<String> {
+    Linker::new(refs).mentions(text)
+}
+
+fn author_year_mentioned(text: &str, r: &Reference) -> bool {
+    let Some(name) = r
+        .surname()
+        .map(str::trim)
+        .filter(|n| n.chars().count() >= 2)
+    else {
+        return false;
+    };
+    let organisation = r.authors.first().is_some_and(|a| a.family.is_none());
+    for (start, _) in text.match_indices(name) {
+        let end = start + name.len();
+        let before_ok = text[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let after_ok = text[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric());
+        if !(before_ok && after_ok) {
+            continue;
+        }
+        match r.year {
+            Some(year) => {
+                let window: String = text[end..].chars().take(YEAR_WINDOW_CHARS).collect();
+                if contains_number(&window, &year.to_string()) {
+                    return true;
+                }
+            }
+            // An organisation named in full ("American Osteopathic Association") is specific
+            // enough on its own; a bare surname without a year is not.
+            None if organisation && name.split_whitespace().count() >= 2 => return true,
+            None => {}
+        }
+    }
+    false
+}
+
+/// Whether `number` occurs in `text` as a whole number (not inside a longer one).
+fn contains_number(text: &str, number: &str) -> bool {
+    text.match_indices(number).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + number.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::passage::Passage;
+    use std::path::Path;
+
+    const REFS: &str = r#"[
+      {"id": "brinjikji2015", "type": "article-journal",
+       "title": "Systematic Literature Review of Imaging Features of Spinal Degeneration in Asymptomatic Populations",
+       "author": [{"family": "Brinjikji", "given": "W."}, {"family": "Luetmer", "given": "P. H."}],
+       "issued": {"date-parts": [[2015, 4]]}, "DOI": "10.3174/ajnr.A4173",
+       "URL": "https://www.ajnr.org/content/36/4/811"},
+      {"id": "lau2019", "type": "article-journal",
+       "title": "Water intake after dehydration makes muscles more susceptible to cramp but electrolytes reverse that effect",
+       "author": [{"family": "Lau", "given": "Wing Yin"}], "issued": {"date-parts": [[2019]]},
+       "DOI": "10.1136/bmjsem-2018-000478", "URL": "https://bmjopensem.bmj.com/content/5/1/e000478"},
+      {"id": "clevelandclinic2022", "type": "webpage", "title": "Back Spasms",
+       "author": [{"literal": "Cleveland Clinic"}], "issued": {"date-parts": [[2022]]},
+       "URL": "https://my.clevelandclinic.org/health/diseases/22881-back-spasms"},
+      {"id": "aoa-yoga", "type": "webpage", "title": "The Benefits of Yoga",
+       "author": [{"literal": "American Osteopathic Association"}],
+       "URL": "https://osteopathic.org/what-is-osteopathic-medicine/benefits-of-yoga/"}
+    ]"#;
+
+    fn refs() -> ReferenceList {
+        match ReferenceList::parse(REFS, Path::new("test.json")) {
+            Ok(r) => r,
+            Err(e) => panic!("fixture does not parse: {e}"),
+        }
+    }
+
+    fn link(href: &str) -> Link {
+        Link {
+            text: "anchor".into(),
+            href: href.into(),
+            url: Some(href.into()),
+        }
+    }
+
+    fn guide(section: &str, n: usize, text: &str, links: Vec<Link>) -> Passage {
+        Passage {
+            id: format!("g#{}/{n}", section.to_lowercase()),
+            kind: Kind::Guide,
+            doc: "g".into(),
+            title: "Guide".into(),
+            section: vec![section.into()],
+            text: text.into(),
+            alt: String::new(),
+            path: "guide/g.html".into(),
+            line: n,
+            url: Some("https://example.com/blogs/news/g".into()),
+            links,
+        }
+    }
+
+    #[test]
+    fn classifies_unresolved_links_by_site() {
+        let list = refs();
+        let m = ReferenceMatcher::new(&list);
+        let site = Some("example.com");
+        assert_eq!(
+            classify(&link("http://dx.doi.org/10.3174/AJNR.A4173"), &m, site),
+            LinkClass::Reference("brinjikji2015".into())
+        );
+        assert_eq!(
+            classify(&link("https://www.example.com/blogs/news/other"), &m, site),
+            LinkClass::Related
+        );
+        assert_eq!(
+            classify(&link("https://unknown.org/study"), &m, site),
+            LinkClass::Unlisted
+        );
+        assert_eq!(classify(&link("mailto:a@b.c"), &m, site), LinkClass::Other);
+        let no_url = Link {
+            text: "x".into(),
+            href: "#top".into(),
+            url: None,
+        };
+        assert_eq!(classify(&no_url, &m, site), LinkClass::Other);
+    }
+
+    #[test]
+    fn unlisted_links_are_kept_and_related_reading_is_not_a_citation() {
+        let p = guide(
+            "Tips",
+            1,
+            "Read our guide and a study.",
+            vec![
+                link("https://example.com/blogs/news/muscle-tension"),
+                link("https://journal.example.org/article/42"),
+            ],
+        );
+        let out = link_passages(vec![p], &refs());
+        assert!(out[0].citations.is_empty());
+        assert_eq!(out[0].unlisted.len(), 1);
+        assert_eq!(
+            out[0].unlisted[0].url.as_deref(),
+            Some("https://journal.example.org/article/42")
+        );
+    }
+
+    #[test]
+    fn author_year_mentions_cite_without_links() {
+        let list = refs();
+        assert_eq!(
+            mentions(
+                "Our discussion is based on the landmark study by Brinjikji, W., et al. (2015) in AJNR.",
+                &list
+            ),
+            ["brinjikji2015"]
+        );
+        assert_eq!(mentions("as Lau et al., 2019 showed", &list), ["lau2019"]);
+        assert_eq!(
+            mentions("The Cleveland Clinic (2022) offers an overview.", &list),
+            ["clevelandclinic2022"]
+        );
+        // Wrong year, a name inside another word, a bare surname: no citation.
+        assert!(mentions("Brinjikji (2016) and Laughlin 2019", &list).is_empty());
+        assert!(mentions("Lau said so.", &list).is_empty());
+        assert!(mentions("Brinjikji, 20155", &list).is_empty());
+        // An organisation named in full needs no year when the record has none.
+        assert_eq!(
+            mentions(
+                "Research from the American Osteopathic Association highlights yoga.",
+                &list
+            ),
+            ["aoa-yoga"]
+        );
+    }
+
+    #[test]
+    fn quoted_titles_cite_but_short_titles_do_not() {
+        let list = refs();
+        assert_eq!(
+            mentions(
+                "See \"Water intake after dehydration makes muscles more susceptible to cramp but electrolytes reverse that effect\".",
+                &list
+            ),
+            ["lau2019"]
+        );
+        // "Back Spasms" is a two-word title: far too common to count as a citation.
+        assert!(mentions("Back spasms are common.", &list).is_empty());
+    }
+
+    #[test]
+    fn references_section_paragraphs_link_by_author_and_year() {
+        let passages = vec![
+            guide(
+                "References",
+                1,
+                "Our discussion of spinal degeneration is based on Brinjikji, W., et al. (2015).",
+                Vec::new(),
+            ),
+            guide(
+                "References",
+                2,
+                "Hydration research from Lau, W. Y., et al. (2019): the study (also see Brinjikji, W., et al. (2015)).",
+                vec![link("https://bmjopensem.bmj.com/content/5/1/e000478")],
+            ),
+        ];
+        let out = link_passages(passages, &refs());
+        let ids = |i: usize| out[i].direct_ids().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(ids(0), ["brinjikji2015"]);
+        // A paragraph with a resolving link describes that reference only.
+        assert_eq!(ids(1), ["lau2019"]);
+        assert!(is_references_section(&["References".to_string()]));
+        assert!(!is_references_section(&["Conclusion".to_string()]));
+    }
+
+    #[test]
+    fn body_passages_without_links_inherit_section_citations() {
+        let passages = vec![
+            guide("Heat", 1, "Heat increases blood flow.", Vec::new()),
+            guide(
+                "Heat",
+                2,
+                "Research confirms it.",
+                vec![link("https://doi.org/10.3174/ajnr.a4173")],
+            ),
+        ];
+        let out = link_passages(passages, &refs());
+        assert_eq!(out[0].citations[0].scope, Scope::Section);
+        assert_eq!(out[1].citations[0].scope, Scope::Passage);
+    }
 }

@@ -74,167 +74,165 @@ pub struct DocInfo<'a> {
 
 /// Split a document into passages.
 pub fn split(doc: &Document, info: &DocInfo) -> Vec<Passage> {
-    let mut out = Vec::new();
-    let mut headings: Vec<(u8, String, String, Option<String>)> = Vec::new(); // level, text, slug, anchor
-    let mut slugs_used: HashMap<String, usize> = HashMap::new();
-    let mut counter = 0usize;
-    let mut pending_alt: Vec<String> = Vec::new();
-    let mut section_start = 0usize; // index in `out` of the section's first passage
+    let mut sp = Splitter {
+        doc,
+        info,
+        out: Vec::new(),
+        headings: Vec::new(),
+        slugs_used: HashMap::new(),
+        counter: 0,
+        pending_alt: Vec::new(),
+        section_start: 0,
+    };
     let mut title_seen = false;
-
     let blocks = &doc.blocks;
     let mut i = 0;
     while i < blocks.len() {
         let block = &blocks[i];
         match &block.kind {
             BlockKind::Heading { level, anchor } => {
-                attach_alt(
-                    &mut out,
-                    section_start,
-                    &mut pending_alt,
-                    &headings,
-                    info,
-                    doc,
-                    &mut counter,
-                    block.line,
-                );
+                sp.flush_alt(block.line);
                 if *level == 1 && !title_seen && block.text == doc.title {
                     title_seen = true;
-                    i += 1;
-                    continue;
-                }
-                while headings.last().is_some_and(|(l, ..)| *l >= *level) {
-                    headings.pop();
-                }
-                let base = anchor.clone().unwrap_or_else(|| slugify(&block.text));
-                let base = if base.is_empty() {
-                    "section".to_string()
                 } else {
-                    base
-                };
-                let n = slugs_used.entry(base.clone()).or_insert(0);
-                *n += 1;
-                let slug = if *n == 1 { base } else { format!("{base}-{n}") };
-                headings.push((*level, block.text.clone(), slug, anchor.clone()));
-                counter = 0;
-                section_start = out.len();
+                    sp.heading(*level, &block.text, anchor.as_ref());
+                }
             }
-            BlockKind::Figure => pending_alt.push(block.text.clone()),
+            BlockKind::Figure => {
+                // A figure illustrates the text before it, or the section's first text.
+                sp.pending_alt.push(block.text.clone());
+                if sp.out.len() > sp.section_start {
+                    sp.flush_alt(block.line);
+                }
+            }
             BlockKind::Paragraph | BlockKind::List => {
                 // A paragraph that introduces a list ("…the following:") goes with it.
                 let mut group: Vec<&Block> = vec![block];
                 if block.kind == BlockKind::Paragraph && block.text.ends_with(':') {
-                    if let Some(next) = blocks.get(i + 1) {
-                        if next.kind == BlockKind::List {
-                            group.push(next);
-                            i += 1;
-                        }
+                    if let Some(next) = blocks.get(i + 1).filter(|n| n.kind == BlockKind::List) {
+                        group.push(next);
+                        i += 1;
                     }
                 }
                 for chunk in chunk_group(&group) {
-                    counter += 1;
-                    let mut p = new_passage(info, doc, &headings, counter, chunk.line);
-                    p.text = chunk.text;
-                    p.links = chunk.links;
-                    if !pending_alt.is_empty() && out.len() == section_start {
-                        // A figure before the section's first text illustrates that text.
-                        p.alt = pending_alt.join(" ");
-                        pending_alt.clear();
-                    }
-                    out.push(p);
-                }
-                if !pending_alt.is_empty() {
-                    attach_alt(
-                        &mut out,
-                        section_start,
-                        &mut pending_alt,
-                        &headings,
-                        info,
-                        doc,
-                        &mut counter,
-                        block.line,
-                    );
+                    sp.text(chunk);
                 }
             }
         }
         i += 1;
     }
-    attach_alt(
-        &mut out,
-        section_start,
-        &mut pending_alt,
-        &headings,
-        info,
-        doc,
-        &mut counter,
-        0,
-    );
-    out
+    sp.flush_alt(0);
+    sp.out
 }
 
-/// Attach pending figure alt text to the section's latest passage, or make it a passage of its
-/// own when the section has no text.
-#[allow(clippy::too_many_arguments)]
-fn attach_alt(
-    out: &mut Vec<Passage>,
+/// A heading on the current path: level, text, slug for ids, `id` anchor.
+struct Heading {
+    level: u8,
+    text: String,
+    slug: String,
+    anchor: Option<String>,
+}
+
+/// The state of one document's split.
+struct Splitter<'a> {
+    doc: &'a Document,
+    info: &'a DocInfo<'a>,
+    out: Vec<Passage>,
+    headings: Vec<Heading>,
+    slugs_used: HashMap<String, usize>,
+    /// Passages so far under the current heading (the `<n>` of ids).
+    counter: usize,
+    pending_alt: Vec<String>,
+    /// Index in `out` of the current section's first passage.
     section_start: usize,
-    pending: &mut Vec<String>,
-    headings: &[(u8, String, String, Option<String>)],
-    info: &DocInfo,
-    doc: &Document,
-    counter: &mut usize,
-    line: usize,
-) {
-    if pending.is_empty() {
-        return;
+}
+
+impl Splitter<'_> {
+    fn heading(&mut self, level: u8, text: &str, anchor: Option<&String>) {
+        while self.headings.last().is_some_and(|h| h.level >= level) {
+            self.headings.pop();
+        }
+        let base = anchor.cloned().unwrap_or_else(|| slugify(text));
+        let base = if base.is_empty() {
+            "section".to_string()
+        } else {
+            base
+        };
+        let n = self.slugs_used.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let slug = if *n == 1 { base } else { format!("{base}-{n}") };
+        self.headings.push(Heading {
+            level,
+            text: text.to_string(),
+            slug,
+            anchor: anchor.cloned(),
+        });
+        self.counter = 0;
+        self.section_start = self.out.len();
     }
-    let alt = pending.join(" ");
-    pending.clear();
-    if out.len() > section_start {
-        if let Some(last) = out.last_mut() {
-            if !last.alt.is_empty() {
-                last.alt.push(' ');
-            }
-            last.alt.push_str(&alt);
+
+    fn text(&mut self, chunk: Chunk) {
+        let mut p = self.new_passage(chunk.line);
+        p.text = chunk.text;
+        p.links = chunk.links;
+        if !self.pending_alt.is_empty() && self.out.len() == self.section_start {
+            // A figure before the section's first text illustrates that text.
+            p.alt = self.pending_alt.join(" ");
+            self.pending_alt.clear();
+        }
+        self.out.push(p);
+    }
+
+    /// Attach pending figure alt text to the section's latest passage, or make it a passage of
+    /// its own when the section has no text.
+    fn flush_alt(&mut self, line: usize) {
+        if self.pending_alt.is_empty() {
             return;
         }
-    }
-    *counter += 1;
-    let mut p = new_passage(info, doc, headings, *counter, line.max(1));
-    p.text = alt;
-    out.push(p);
-}
-
-fn new_passage(
-    info: &DocInfo,
-    doc: &Document,
-    headings: &[(u8, String, String, Option<String>)],
-    n: usize,
-    line: usize,
-) -> Passage {
-    let slug = headings.last().map_or("top", |h| h.2.as_str());
-    let url = doc
-        .url
-        .as_ref()
-        .map(|u| match headings.last().and_then(|h| h.3.as_ref()) {
-            Some(anchor) => {
-                let base = u.split('#').next().unwrap_or(u);
-                format!("{base}#{anchor}")
+        let alt = self.pending_alt.join(" ");
+        self.pending_alt.clear();
+        if self.out.len() > self.section_start {
+            if let Some(last) = self.out.last_mut() {
+                if !last.alt.is_empty() {
+                    last.alt.push(' ');
+                }
+                last.alt.push_str(&alt);
+                return;
             }
-            None => u.clone(),
-        });
-    Passage {
-        id: format!("{}#{}/{}", info.id, slug, n),
-        kind: info.kind,
-        doc: info.id.to_string(),
-        title: doc.title.clone(),
-        section: headings.iter().map(|h| h.1.clone()).collect(),
-        text: String::new(),
-        alt: String::new(),
-        path: info.path.to_string(),
-        line,
-        url,
-        links: Vec::new(),
+        }
+        let mut p = self.new_passage(line.max(1));
+        p.text = alt;
+        self.out.push(p);
+    }
+
+    fn new_passage(&mut self, line: usize) -> Passage {
+        self.counter += 1;
+        let nearest = self.headings.last();
+        let slug = nearest.map_or("top", |h| h.slug.as_str());
+        let url = self
+            .doc
+            .url
+            .as_ref()
+            .map(|u| match nearest.and_then(|h| h.anchor.as_ref()) {
+                Some(anchor) => {
+                    let base = u.split('#').next().unwrap_or(u);
+                    format!("{base}#{anchor}")
+                }
+                None => u.clone(),
+            });
+        Passage {
+            id: format!("{}#{}/{}", self.info.id, slug, self.counter),
+            kind: self.info.kind,
+            doc: self.info.id.to_string(),
+            title: self.doc.title.clone(),
+            section: self.headings.iter().map(|h| h.text.clone()).collect(),
+            text: String::new(),
+            alt: String::new(),
+            path: self.info.path.to_string(),
+            line,
+            url,
+            links: Vec::new(),
+        }
     }
 }
 

@@ -361,6 +361,48 @@ impl Reference {
         self.authors.first().and_then(Name::primary)
     }
 
+    /// Multi-word proper names the record itself spells out (organisation authors, container,
+    /// publisher), e.g. "American College of Physicians": sentence case must not lower them.
+    pub fn proper_names(&self) -> Vec<String> {
+        let mut sources: Vec<&str> = self
+            .authors
+            .iter()
+            .filter_map(|a| a.literal.as_deref())
+            .collect();
+        sources.extend(self.container.as_deref());
+        sources.extend(self.publisher.as_deref());
+        let mut out = Vec::new();
+        for s in sources {
+            let words: Vec<&str> = s.split_whitespace().collect();
+            let mut run: Vec<&str> = Vec::new();
+            // Every stretch of a run that starts and ends on a capitalised word and holds two
+            // or more of them: "American College of Physicians" inside a longer name.
+            let mut flush = |run: &mut Vec<&str>| {
+                let capital = |w: &str| !is_connector(w);
+                for i in 0..run.len() {
+                    for j in i + 1..run.len() {
+                        if capital(run[i]) && capital(run[j]) {
+                            out.push(run[i..=j].join(" "));
+                        }
+                    }
+                }
+                run.clear();
+            };
+            for w in words {
+                let capital = w.chars().next().is_some_and(char::is_uppercase);
+                if capital || (!run.is_empty() && is_connector(w)) {
+                    run.push(w);
+                } else {
+                    flush(&mut run);
+                }
+            }
+            flush(&mut run);
+        }
+        out.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        out.dedup();
+        out
+    }
+
     /// The DOI as written in the record (prefix stripped, original case kept), for display.
     pub fn display_doi(&self) -> Option<String> {
         self.csl
@@ -418,7 +460,7 @@ impl Reference {
         let year = self
             .year
             .map_or_else(|| "n.d.".to_string(), |y| y.to_string());
-        let title = sentence_case(&self.title);
+        let title = restore_names(&sentence_case(&self.title), &self.proper_names());
         let mut out = String::new();
         if authors.is_empty() {
             // APA: with no author, the title moves to the author position.
@@ -667,6 +709,30 @@ pub fn sentence_case(title: &str) -> String {
         }
         if word.ends_with([':', '.', '?', '!', '—', '–']) || word == "-" {
             capitalise_next = true;
+        }
+    }
+    out
+}
+
+fn is_connector(w: &str) -> bool {
+    matches!(w, "of" | "the" | "and" | "for" | "&")
+}
+
+/// Put proper names back in their own capitalisation after sentence casing lowered them.
+fn restore_names(title: &str, names: &[String]) -> String {
+    let mut out = title.to_string();
+    for name in names {
+        let lower_out = out.to_lowercase();
+        let lower_name = name.to_lowercase();
+        // Lower-casing keeps byte offsets for the ASCII names this is about; skip others.
+        if lower_out.len() != out.len() || lower_name.len() != name.len() {
+            continue;
+        }
+        let mut from = 0;
+        while let Some(pos) = lower_out[from..].find(&lower_name) {
+            let at = from + pos;
+            out.replace_range(at..at + name.len(), name);
+            from = at + name.len();
         }
     }
     out
@@ -1926,7 +1992,7 @@ mod tests {
         );
         let q = get(&list, "qaseem2017").format(CitationStyle::Apa);
         assert!(
-            q.starts_with("Qaseem, A., Wilt, T. J., McLean, R. M., Forciea, M. A., & Clinical Guidelines Committee of the American College of Physicians. (2017). Noninvasive treatments for acute, subacute, and chronic low back pain: A clinical practice guideline"),
+            q.starts_with("Qaseem, A., Wilt, T. J., McLean, R. M., Forciea, M. A., & Clinical Guidelines Committee of the American College of Physicians. (2017). Noninvasive treatments for acute, subacute, and chronic low back pain: A clinical practice guideline from the American College of Physicians."),
             "{q}"
         );
         assert!(

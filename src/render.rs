@@ -6,10 +6,16 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::audit::AuditReport;
 use crate::benchmark::EvalReport;
+use crate::cite::{CiteResult, Evidence};
 use crate::config::OutputStyle;
-use crate::link::{Citation, Scope};
-use crate::search::Hit;
+use crate::fetch::run::{Added, FetchRun};
+use crate::fetch::{Outcome as FetchOutcome, SnapshotDecision};
+use crate::link::{is_references_section, Citation, CitedPassage, Scope};
+use crate::references::{CitationStyle, Reference};
+use crate::refs::{Catalog, UnlistedSource};
+use crate::search::{truncate_chars, Hit};
 
 const BOLD: &str = "\x1b[1m";
 const DIM: &str = "\x1b[2m";
@@ -59,6 +65,9 @@ pub struct HitOut {
     pub section: Vec<String>,
     pub source: SourceOut,
     pub text: String,
+    /// Alt text of the section's images attached to this passage (searched, not shown).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub alt: String,
     pub snippet: String,
     pub highlights: Vec<[usize; 2]>,
     pub citations: Vec<CitationOut>,
@@ -88,6 +97,7 @@ impl HitOut {
                 url: p.url.clone(),
             },
             text: p.text.clone(),
+            alt: p.alt.clone(),
             snippet: hit.snippet.clone(),
             highlights: hit.highlights.iter().map(|&(a, b)| [a, b]).collect(),
             citations: hit
@@ -109,38 +119,7 @@ pub fn display_path(corpus: &Path, rel: &str) -> String {
 
 /// Remove control characters and escape sequences so corpus text cannot drive the terminal.
 pub fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // Skip an escape sequence: ESC [ … final byte, ESC ] … BEL/ST, or ESC + one char.
-            match chars.peek() {
-                Some('[') => {
-                    chars.next();
-                    for n in chars.by_ref() {
-                        if ('@'..='~').contains(&n) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    chars.next();
-                    while let Some(n) = chars.next() {
-                        if n == '\x07' || (n == '\x1b' && chars.peek() == Some(&'\\')) {
-                            chars.next_if_eq(&'\\');
-                            break;
-                        }
-                    }
-                }
-                _ => {
-                    chars.next();
-                }
-            }
-        } else if c == '\n' || c == '\t' || !c.is_control() {
-            out.push(c);
-        }
-    }
-    out
+    crate::sanitize::sanitize_terminal(s)
 }
 
 /// Write search results.
@@ -244,6 +223,892 @@ pub fn highlight(snippet: &str, ranges: &[[usize; 2]], color: bool) -> String {
         out.push_str(RESET);
     }
     out
+}
+
+/// One reference in `citeseek fetch --json`.
+#[derive(Debug, Serialize)]
+pub struct FetchRowOut {
+    pub id: String,
+    pub url: Option<String>,
+    /// `fetched`, `kept` (fetched but the snapshot was kept), `unchanged`, `failed` or `skipped`.
+    pub result: &'static str,
+    pub detail: String,
+    pub found: Vec<String>,
+    pub missing: Vec<String>,
+    pub differs: Vec<DiffOut>,
+    pub updated: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DiffOut {
+    pub field: String,
+    pub record: String,
+    pub page: String,
+}
+
+/// `citeseek fetch --json`.
+#[derive(Debug, Serialize)]
+pub struct FetchOut {
+    pub references: Vec<FetchRowOut>,
+    pub fetched: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub offline: bool,
+}
+
+impl FetchOut {
+    pub fn new(run: &FetchRun) -> FetchOut {
+        let mut out = FetchOut {
+            references: Vec::new(),
+            fetched: 0,
+            unchanged: 0,
+            failed: 0,
+            skipped: 0,
+            offline: run.offline_fallback,
+        };
+        for row in &run.rows {
+            let (result, detail) = match &row.outcome {
+                FetchOutcome::Fetched { decision, .. } => match decision {
+                    SnapshotDecision::Written { bytes } => {
+                        ("fetched", format!("snapshot written ({bytes} bytes)"))
+                    }
+                    SnapshotDecision::Unchanged => {
+                        ("unchanged", "page identical to the snapshot".to_string())
+                    }
+                    SnapshotDecision::KeptExisting { reason } => {
+                        ("kept", format!("previous snapshot kept: {reason}"))
+                    }
+                },
+                FetchOutcome::Unchanged => ("unchanged", "304 Not Modified".to_string()),
+                FetchOutcome::Failed { error } => ("failed", error.to_string()),
+                FetchOutcome::Skipped { reason } => ("skipped", reason.clone()),
+            };
+            match result {
+                "fetched" | "kept" => out.fetched += 1,
+                "unchanged" => out.unchanged += 1,
+                "failed" => out.failed += 1,
+                _ => out.skipped += 1,
+            }
+            let cmp = row.comparison.clone().unwrap_or_default();
+            out.references.push(FetchRowOut {
+                id: row.id.clone(),
+                url: row.url.clone(),
+                result,
+                detail: sanitize(&detail),
+                found: cmp.found,
+                missing: cmp.missing,
+                differs: cmp
+                    .differs
+                    .into_iter()
+                    .map(|(field, record, page)| DiffOut {
+                        field,
+                        record: sanitize(&record),
+                        page: sanitize(&page),
+                    })
+                    .collect(),
+                updated: row.updated.clone(),
+            });
+        }
+        out
+    }
+}
+
+/// `citeseek fetch --json`.
+pub fn fetch_json<W: Write>(w: &mut W, run: &FetchRun) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, &FetchOut::new(run))?;
+    writeln!(w)
+}
+
+/// The table printed after fetching: one row per reference, then the totals.
+pub fn fetch_report<W: Write>(w: &mut W, run: &FetchRun, color: bool) -> io::Result<()> {
+    let (b, d, r) = if color {
+        (BOLD, DIM, RESET)
+    } else {
+        ("", "", "")
+    };
+    let out = FetchOut::new(run);
+    let width = out
+        .references
+        .iter()
+        .map(|x| x.id.chars().count())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    writeln!(w, "{b}{:<width$}  {:<9}  detail{r}", "id", "result")?;
+    for row in &out.references {
+        writeln!(
+            w,
+            "{:<width$}  {:<9}  {}",
+            sanitize(&row.id),
+            row.result,
+            row.detail
+        )?;
+        if !row.found.is_empty() {
+            writeln!(
+                w,
+                "{:<width$}  {:<9}  {d}page gives: {}{r}",
+                "",
+                "",
+                row.found.join(", ")
+            )?;
+        }
+        if !row.updated.is_empty() {
+            writeln!(
+                w,
+                "{:<width$}  {:<9}  added to references.json: {}",
+                "",
+                "",
+                row.updated.join(", ")
+            )?;
+        } else if !row.missing.is_empty() {
+            writeln!(
+                w,
+                "{:<width$}  {:<9}  missing in references.json: {} (--update-metadata adds them)",
+                "",
+                "",
+                row.missing.join(", ")
+            )?;
+        }
+        for diff in &row.differs {
+            writeln!(
+                w,
+                "{:<width$}  {:<9}  differs: {}: references.json {:?}, page {:?}",
+                "", "", diff.field, diff.record, diff.page
+            )?;
+        }
+    }
+    writeln!(
+        w,
+        "fetched {}, unchanged {}, failed {}, skipped {}",
+        out.fetched, out.unchanged, out.failed, out.skipped
+    )
+}
+
+/// The result of `citeseek add`.
+pub fn added<W: Write>(w: &mut W, added: &Added, corpus: &Path, json: bool) -> io::Result<()> {
+    if json {
+        serde_json::to_writer(&mut *w, &added.record)?;
+        return writeln!(w);
+    }
+    writeln!(
+        w,
+        "added {} (metadata from the {})",
+        sanitize(&added.id),
+        added.source
+    )?;
+    writeln!(w, "  {}", sanitize(&added.citation))?;
+    match &added.snapshot {
+        Some((path, decision)) => {
+            let rel = path.strip_prefix(corpus).map_or_else(
+                |_| path.display().to_string(),
+                |p| display_path(corpus, &p.to_string_lossy()),
+            );
+            let what = match decision {
+                SnapshotDecision::Written { bytes } => format!("written ({bytes} bytes)"),
+                SnapshotDecision::Unchanged => "unchanged".to_string(),
+                SnapshotDecision::KeptExisting { reason } => format!("kept: {}", sanitize(reason)),
+            };
+            writeln!(w, "  snapshot {rel} {what}")
+        }
+        None => writeln!(w, "  no snapshot (the page had no usable text)"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// cite
+// ---------------------------------------------------------------------------
+
+/// One piece of evidence for a cited reference.
+#[derive(Debug, Serialize)]
+pub struct EvidenceOut {
+    pub passage_id: String,
+    /// `guide` or `reference`.
+    pub kind: &'static str,
+    /// `claim` (guide passage making the claim), `description` (References section) or
+    /// `source` (the reference's own text).
+    pub role: &'static str,
+    pub doc: String,
+    pub title: String,
+    pub section: Vec<String>,
+    pub text: String,
+    pub snippet: String,
+    pub highlights: Vec<[usize; 2]>,
+    pub score: f32,
+    pub source: SourceOut,
+}
+
+/// One reference in `cite --json`.
+#[derive(Debug, Serialize)]
+pub struct CitedReferenceOut {
+    pub rank: usize,
+    pub id: String,
+    pub score: f32,
+    pub label: String,
+    pub citation: String,
+    pub url: Option<String>,
+    pub doi: Option<String>,
+    pub evidence: Vec<EvidenceOut>,
+}
+
+/// `citeseek cite --json`.
+#[derive(Debug, Serialize)]
+pub struct CiteOut {
+    pub claim: String,
+    pub references: Vec<CitedReferenceOut>,
+}
+
+fn round3(x: f32) -> f32 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn source_out(p: &CitedPassage, corpus: &Path) -> SourceOut {
+    SourceOut {
+        path: display_path(corpus, &p.passage.path),
+        line: p.passage.line,
+        url: p.passage.url.clone(),
+    }
+}
+
+fn reference_url(r: &Reference) -> Option<String> {
+    r.url.clone().or_else(|| r.link())
+}
+
+impl EvidenceOut {
+    fn new(e: &Evidence, corpus: &Path) -> EvidenceOut {
+        let p = &e.passage.passage;
+        EvidenceOut {
+            passage_id: p.id.clone(),
+            kind: p.kind.as_str(),
+            role: e.role.as_str(),
+            doc: p.doc.clone(),
+            title: p.title.clone(),
+            section: p.section.clone(),
+            text: p.text.clone(),
+            snippet: e.snippet.clone(),
+            highlights: e.highlights.iter().map(|&(a, b)| [a, b]).collect(),
+            score: round3(e.score),
+            source: source_out(&e.passage, corpus),
+        }
+    }
+}
+
+/// Write the references behind a claim.
+pub fn cite<W: Write>(
+    w: &mut W,
+    result: &CiteResult,
+    corpus: &Path,
+    style: OutputStyle,
+) -> io::Result<()> {
+    let out = CiteOut {
+        claim: result.claim.clone(),
+        references: result
+            .references
+            .iter()
+            .map(|r| CitedReferenceOut {
+                rank: r.rank,
+                id: r.reference.id.clone(),
+                score: round3(r.score),
+                label: r.reference.short_label(),
+                citation: r.citation.clone(),
+                url: reference_url(&r.reference),
+                doi: r.reference.display_doi(),
+                evidence: r
+                    .evidence
+                    .iter()
+                    .map(|e| EvidenceOut::new(e, corpus))
+                    .collect(),
+            })
+            .collect(),
+    };
+    if style.json {
+        serde_json::to_writer(&mut *w, &out)?;
+        return writeln!(w);
+    }
+    if out.references.is_empty() {
+        return writeln!(
+            w,
+            "no reference in the corpus supports this claim: {:?}",
+            sanitize(&out.claim)
+        );
+    }
+    let (b, d, c, r) = colors(style.color);
+    for cr in &out.references {
+        writeln!(w, "{b}{}.{r} {}", cr.rank, sanitize(&cr.citation))?;
+        let mut ids = format!("{} · score {:.2}", cr.id, cr.score);
+        if let Some(doi) = &cr.doi {
+            ids.push_str(&format!(" · doi:{doi}"));
+        }
+        if let Some(url) = &cr.url {
+            ids.push_str(&format!(" · {url}"));
+        }
+        writeln!(w, "   {d}{}{r}", sanitize(&ids))?;
+        for e in &cr.evidence {
+            let what = match e.role {
+                "claim" => "guide",
+                "description" => "listed",
+                _ => "source",
+            };
+            let mut heading: Vec<&str> = Vec::new();
+            heading.extend(e.section.iter().map(String::as_str));
+            writeln!(
+                w,
+                "   {c}{what:<7}{r}{d}{}:{}{r} {}",
+                sanitize(&e.source.path),
+                e.source.line,
+                sanitize(&heading.join(" › "))
+            )?;
+            writeln!(
+                w,
+                "           {}",
+                highlight(&e.snippet, &e.highlights, style.color)
+            )?;
+        }
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+fn colors(color: bool) -> (&'static str, &'static str, &'static str, &'static str) {
+    if color {
+        (BOLD, DIM, CYAN, RESET)
+    } else {
+        ("", "", "", "")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// refs
+// ---------------------------------------------------------------------------
+
+/// A guide passage that cites a reference (or an unlisted source).
+#[derive(Debug, Serialize)]
+pub struct BacklinkOut {
+    pub passage_id: String,
+    pub doc: String,
+    pub title: String,
+    pub section: Vec<String>,
+    /// The passage is in the guide's References section (it describes the reference).
+    pub references_section: bool,
+    pub text: String,
+    pub source: SourceOut,
+}
+
+impl BacklinkOut {
+    fn new(p: &CitedPassage, corpus: &Path) -> BacklinkOut {
+        BacklinkOut {
+            passage_id: p.passage.id.clone(),
+            doc: p.passage.doc.clone(),
+            title: p.passage.title.clone(),
+            section: p.passage.section.clone(),
+            references_section: is_references_section(&p.passage.section),
+            text: p.passage.text.clone(),
+            source: source_out(p, corpus),
+        }
+    }
+}
+
+/// One row of `refs --json`.
+#[derive(Debug, Serialize)]
+pub struct RefRowOut {
+    pub id: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub year: Option<i32>,
+    /// Guide passages (outside the References section) citing it.
+    pub cited_by: usize,
+    /// Listed in the guide's References section.
+    pub listed: bool,
+    /// Its page snapshot is in the corpus.
+    pub snapshot: bool,
+    pub url: Option<String>,
+    pub doi: Option<String>,
+}
+
+/// An unlisted source in `refs --json` and `audit --json`.
+#[derive(Debug, Serialize)]
+pub struct UnlistedOut {
+    pub url: String,
+    pub texts: Vec<String>,
+    pub cited_by: usize,
+    pub passages: Vec<BacklinkOut>,
+}
+
+impl UnlistedOut {
+    fn new(u: &UnlistedSource, corpus: &Path) -> UnlistedOut {
+        UnlistedOut {
+            url: u.url.clone(),
+            texts: u.texts.clone(),
+            cited_by: u.passages.len(),
+            passages: u
+                .passages
+                .iter()
+                .map(|p| BacklinkOut::new(p, corpus))
+                .collect(),
+        }
+    }
+}
+
+/// `citeseek refs --json`.
+#[derive(Debug, Serialize)]
+pub struct RefsListOut {
+    pub references: Vec<RefRowOut>,
+    pub unlisted: Vec<UnlistedOut>,
+}
+
+/// `citeseek refs ID --json`.
+#[derive(Debug, Serialize)]
+pub struct RefShowOut {
+    pub id: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub year: Option<i32>,
+    pub citation: String,
+    pub url: Option<String>,
+    pub doi: Option<String>,
+    pub snapshot: bool,
+    pub backlinks: Vec<BacklinkOut>,
+}
+
+/// Write the reference list, unlisted sources last.
+pub fn refs_list<W: Write>(
+    w: &mut W,
+    catalog: &Catalog,
+    corpus: &Path,
+    style: OutputStyle,
+) -> io::Result<()> {
+    let out = RefsListOut {
+        references: catalog
+            .entries()
+            .iter()
+            .map(|e| RefRowOut {
+                id: e.reference.id.clone(),
+                label: e.reference.short_label(),
+                kind: e.reference.kind.clone(),
+                year: e.reference.year,
+                cited_by: e.citing,
+                listed: e.described,
+                snapshot: e.snapshot,
+                url: reference_url(e.reference),
+                doi: e.reference.display_doi(),
+            })
+            .collect(),
+        unlisted: catalog
+            .unlisted()
+            .iter()
+            .map(|u| UnlistedOut::new(u, corpus))
+            .collect(),
+    };
+    if style.json {
+        serde_json::to_writer(&mut *w, &out)?;
+        return writeln!(w);
+    }
+    let (b, d, _, r) = colors(style.color);
+    let id_width = out.references.iter().map(|x| x.id.len()).max().unwrap_or(2);
+    for row in &out.references {
+        let mut notes = Vec::new();
+        if !row.listed {
+            notes.push("not in the References section");
+        }
+        if !row.snapshot {
+            notes.push("no snapshot");
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("  {d}({}){r}", notes.join(", "))
+        };
+        writeln!(
+            w,
+            "{b}{:<id_width$}{r}  {:<28} {:<15} {:>4}  cited by {}{}",
+            sanitize(&row.id),
+            sanitize(&truncate_chars(&row.label, 28)),
+            sanitize(&row.kind),
+            row.year
+                .map_or_else(|| "n.d.".to_string(), |y| y.to_string()),
+            plural(row.cited_by, "passage", "passages"),
+            notes
+        )?;
+    }
+    for u in &out.unlisted {
+        writeln!(
+            w,
+            "{b}unlisted{r}  {}  \"{}\"  cited by {}",
+            sanitize(&u.url),
+            sanitize(&u.texts.join("\", \"")),
+            plural(u.cited_by, "passage", "passages")
+        )?;
+    }
+    Ok(())
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Write one reference with its full citation and every guide passage citing it.
+pub fn refs_show<W: Write>(
+    w: &mut W,
+    catalog: &Catalog,
+    reference: &Reference,
+    citation_style: CitationStyle,
+    corpus: &Path,
+    style: OutputStyle,
+) -> io::Result<()> {
+    let out = RefShowOut {
+        id: reference.id.clone(),
+        label: reference.short_label(),
+        kind: reference.kind.clone(),
+        year: reference.year,
+        citation: reference.format(citation_style),
+        url: reference_url(reference),
+        doi: reference.display_doi(),
+        snapshot: catalog.has_snapshot(&reference.id),
+        backlinks: catalog
+            .backlinks(&reference.id)
+            .iter()
+            .map(|p| BacklinkOut::new(p, corpus))
+            .collect(),
+    };
+    if style.json {
+        serde_json::to_writer(&mut *w, &out)?;
+        return writeln!(w);
+    }
+    let (b, d, c, r) = colors(style.color);
+    writeln!(w, "{b}{}{r}", sanitize(&out.citation))?;
+    if let Some(doi) = &out.doi {
+        writeln!(w, "{d}doi:{r} {}", sanitize(doi))?;
+    }
+    if let Some(url) = &out.url {
+        writeln!(w, "{d}url:{r} {}", sanitize(url))?;
+    }
+    writeln!(
+        w,
+        "\ncited by {}:",
+        plural(out.backlinks.len(), "guide passage", "guide passages")
+    )?;
+    for bl in &out.backlinks {
+        let mut heading = vec![bl.title.as_str()];
+        heading.extend(bl.section.iter().map(String::as_str));
+        writeln!(
+            w,
+            "  {d}{}:{}{r} {c}{}{r}",
+            sanitize(&bl.source.path),
+            bl.source.line,
+            sanitize(&heading.join(" › "))
+        )?;
+        writeln!(w, "    {}", sanitize(&truncate_chars(&bl.text, 160)))?;
+    }
+    Ok(())
+}
+
+/// Write an export (BibTeX, CSL-JSON or RIS) as is, ending with a newline.
+pub fn export<W: Write>(w: &mut W, text: &str) -> io::Result<()> {
+    w.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// audit
+// ---------------------------------------------------------------------------
+
+/// An uncited claim in `audit --json`.
+#[derive(Debug, Serialize)]
+pub struct UncitedClaimOut {
+    pub passage_id: String,
+    pub section: Vec<String>,
+    pub sentence: String,
+    pub reasons: Vec<&'static str>,
+    /// References cited elsewhere in the same section.
+    pub section_cites: Vec<String>,
+    pub source: SourceOut,
+}
+
+/// A reference in the unused or dangling lists.
+#[derive(Debug, Serialize)]
+pub struct AuditRefOut {
+    pub id: String,
+    pub label: String,
+    /// Listed in the guide's References section (unused references).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed: Option<bool>,
+    /// Guide passages citing it (dangling links).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cited_by: Option<usize>,
+}
+
+/// Counts per kind of finding.
+#[derive(Debug, Serialize)]
+pub struct AuditSummaryOut {
+    pub uncited_claims: usize,
+    pub unlisted_sources: usize,
+    pub unused_references: usize,
+    pub dangling_links: usize,
+}
+
+/// `citeseek audit --json`.
+#[derive(Debug, Serialize)]
+pub struct AuditOut {
+    pub clean: bool,
+    pub summary: AuditSummaryOut,
+    pub uncited_claims: Vec<UncitedClaimOut>,
+    pub unlisted_sources: Vec<UnlistedOut>,
+    pub unused_references: Vec<AuditRefOut>,
+    pub dangling_links: Vec<AuditRefOut>,
+}
+
+/// Write the audit report.
+pub fn audit<W: Write>(
+    w: &mut W,
+    report: &AuditReport,
+    corpus: &Path,
+    style: OutputStyle,
+) -> io::Result<()> {
+    let out = AuditOut {
+        clean: report.is_clean(),
+        summary: AuditSummaryOut {
+            uncited_claims: report.uncited.len(),
+            unlisted_sources: report.unlisted.len(),
+            unused_references: report.unused.len(),
+            dangling_links: report.dangling.len(),
+        },
+        uncited_claims: report
+            .uncited
+            .iter()
+            .map(|u| UncitedClaimOut {
+                passage_id: u.passage.passage.id.clone(),
+                section: u.passage.passage.section.clone(),
+                sentence: u.sentence.clone(),
+                reasons: u.reasons.clone(),
+                section_cites: u.section_cites.clone(),
+                source: source_out(u.passage, corpus),
+            })
+            .collect(),
+        unlisted_sources: report
+            .unlisted
+            .iter()
+            .map(|u| UnlistedOut::new(u, corpus))
+            .collect(),
+        unused_references: report
+            .unused
+            .iter()
+            .map(|u| AuditRefOut {
+                id: u.reference.id.clone(),
+                label: u.reference.short_label(),
+                listed: Some(u.described),
+                cited_by: None,
+            })
+            .collect(),
+        dangling_links: report
+            .dangling
+            .iter()
+            .map(|x| AuditRefOut {
+                id: x.reference.id.clone(),
+                label: x.reference.short_label(),
+                listed: None,
+                cited_by: Some(x.citing),
+            })
+            .collect(),
+    };
+    if style.json {
+        serde_json::to_writer(&mut *w, &out)?;
+        return writeln!(w);
+    }
+    let (b, d, c, r) = colors(style.color);
+    if out.clean {
+        return writeln!(
+            w,
+            "audit: clean — every claim is cited and every reference is used"
+        );
+    }
+    let s = &out.summary;
+    writeln!(
+        w,
+        "{b}audit:{r} {} uncited claims, {} unlisted sources, {} unused references, {} dangling links\n",
+        s.uncited_claims, s.unlisted_sources, s.unused_references, s.dangling_links
+    )?;
+    if !out.uncited_claims.is_empty() {
+        writeln!(w, "{b}Uncited claims{r}")?;
+        for u in &out.uncited_claims {
+            let hint = if u.section_cites.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " {d}(its section cites {}){r}",
+                    sanitize(&u.section_cites.join(", "))
+                )
+            };
+            writeln!(
+                w,
+                "  {d}{}:{}{r} {c}[{}]{r}{hint}",
+                sanitize(&u.source.path),
+                u.source.line,
+                u.reasons.join(", ")
+            )?;
+            writeln!(w, "    {}", sanitize(&u.sentence))?;
+        }
+        writeln!(w)?;
+    }
+    if !out.unlisted_sources.is_empty() {
+        writeln!(
+            w,
+            "{b}Unlisted sources{r} (cited but missing from references.json)"
+        )?;
+        for u in &out.unlisted_sources {
+            writeln!(
+                w,
+                "  {}  \"{}\"",
+                sanitize(&u.url),
+                sanitize(&u.texts.join("\", \""))
+            )?;
+            for p in &u.passages {
+                writeln!(
+                    w,
+                    "    {d}{}:{}{r}",
+                    sanitize(&p.source.path),
+                    p.source.line
+                )?;
+            }
+        }
+        writeln!(w)?;
+    }
+    if !out.unused_references.is_empty() {
+        writeln!(w, "{b}Unused references{r} (no guide passage cites them)")?;
+        for u in &out.unused_references {
+            let listed = if u.listed == Some(true) {
+                " (only in the References section)"
+            } else {
+                ""
+            };
+            writeln!(w, "  {}  {}{listed}", sanitize(&u.id), sanitize(&u.label))?;
+        }
+        writeln!(w)?;
+    }
+    if !out.dangling_links.is_empty() {
+        writeln!(w, "{b}Dangling links{r} (no page snapshot in the corpus)")?;
+        for x in &out.dangling_links {
+            writeln!(
+                w,
+                "  {}  {}  cited by {}",
+                sanitize(&x.id),
+                sanitize(&x.label),
+                plural(x.cited_by.unwrap_or(0), "passage", "passages")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+// ---- ingest and watch (rebuilding after edits) ----
+
+/// `citeseek ingest --json` (and `--dry-run --json`): what an ingest did or would do.
+#[derive(Debug, Serialize)]
+pub struct IngestOut {
+    /// `full`, `incremental`, `up-to-date` or `dry-run`.
+    pub mode: crate::ingest::Mode,
+    /// Why everything was (or would be) rebuilt, when that was not asked for.
+    pub full_reason: Option<String>,
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    /// Same content, new modification time: not reindexed.
+    pub touched: Vec<String>,
+    /// Files read and extracted again.
+    pub reextracted: usize,
+    pub passages_added: usize,
+    pub passages_removed: usize,
+    /// Passages in the index afterwards.
+    pub passages: usize,
+    pub elapsed_ms: u128,
+    pub warnings: Vec<String>,
+}
+
+impl IngestOut {
+    pub fn new(r: &crate::ingest::IngestReport) -> IngestOut {
+        IngestOut {
+            mode: r.mode,
+            full_reason: r.full_reason.clone(),
+            added: r.changes.added.clone(),
+            changed: r.changes.changed.clone(),
+            removed: r.changes.removed.clone(),
+            touched: r.changes.touched.clone(),
+            reextracted: r.reextracted,
+            passages_added: r.passages_added,
+            passages_removed: r.passages_removed,
+            passages: r.stats.passages,
+            elapsed_ms: r.elapsed.as_millis(),
+            warnings: r.warnings.clone(),
+        }
+    }
+}
+
+/// Write what an ingest did: JSON with `--json`; for `--dry-run` the list of files that would
+/// be reindexed; otherwise nothing (the summary goes to stderr).
+pub fn ingest<W: Write>(
+    w: &mut W,
+    report: &crate::ingest::IngestReport,
+    style: OutputStyle,
+) -> io::Result<()> {
+    if style.json {
+        serde_json::to_writer(&mut *w, &IngestOut::new(report))?;
+        return writeln!(w);
+    }
+    if report.mode != crate::ingest::Mode::DryRun {
+        return Ok(());
+    }
+    let c = &report.changes;
+    for (what, list) in [
+        ("added", &c.added),
+        ("changed", &c.changed),
+        ("removed", &c.removed),
+        ("touched", &c.touched),
+    ] {
+        for path in list {
+            writeln!(w, "{what:<8} {}", sanitize(path))?;
+        }
+    }
+    Ok(())
+}
+
+/// One line per `watch` update: time, files, passages added/removed, milliseconds.
+pub fn watch_update<W: Write>(
+    w: &mut W,
+    report: &crate::ingest::IngestReport,
+    style: OutputStyle,
+) -> io::Result<()> {
+    if style.json {
+        serde_json::to_writer(&mut *w, &IngestOut::new(report))?;
+        writeln!(w)?;
+        return w.flush();
+    }
+    let c = &report.changes;
+    let mut files: Vec<String> = Vec::new();
+    files.extend(c.added.iter().map(|p| format!("+{}", sanitize(p))));
+    files.extend(c.changed.iter().map(|p| format!("~{}", sanitize(p))));
+    files.extend(c.removed.iter().map(|p| format!("-{}", sanitize(p))));
+    let what = match report.mode {
+        crate::ingest::Mode::Full => format!(
+            "rebuilt ({})",
+            report.full_reason.as_deref().unwrap_or("full")
+        ),
+        _ => "updated".to_string(),
+    };
+    writeln!(
+        w,
+        "{what}: {} {} [{}], +{} -{} passages, {} ms",
+        c.count(),
+        if c.count() == 1 { "file" } else { "files" },
+        files.join(" "),
+        report.passages_added,
+        report.passages_removed,
+        report.elapsed.as_millis()
+    )?;
+    w.flush()
 }
 
 /// `citeseek eval --json`: the contract keys, then extras.
@@ -355,7 +1220,7 @@ mod tests {
     fn sanitize_strips_escapes_and_controls() {
         assert_eq!(sanitize("a\x1b[31mred\x1b[0m b"), "ared b");
         assert_eq!(sanitize("x\x1b]0;title\x07y"), "xy");
-        assert_eq!(sanitize("c\r\x08d\u{9b}e"), "cde");
+        assert_eq!(sanitize("c\r\x08d\u{9b}1me"), "cde");
         assert_eq!(sanitize("line\nnext"), "line\nnext");
     }
 

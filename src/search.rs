@@ -30,7 +30,7 @@ const PHRASE_BOOST: f32 = 1.5;
 /// Extra weight for passages that mention both sides of "a vs b".
 const COMPARE_BOOST: f32 = 2.0;
 /// References are evidence: their passages rank below guide passages that match as well.
-const REFERENCE_FACTOR: f32 = 0.75;
+const REFERENCE_FACTOR: f32 = 0.6;
 /// The coverage factor of a passage with none of the query's terms (it has all: 1.0); in
 /// between, it grows with the share of the query's IDF mass the passage has.
 const COVERAGE_FLOOR: f32 = 0.3;
@@ -763,21 +763,58 @@ pub fn ranked_candidates(
     Ok(out)
 }
 
-/// A snippet of the passage text with character-offset highlights; the start of the text when
-/// no term matched the body (the match was in a heading).
+/// A snippet of the passage text with character-offset highlights.
+///
+/// A passage that fits in [`SNIPPET_CHARS`] is shown whole; a longer one shows the best
+/// fragment widened to whole words, with `…` where text was cut. When no term matched the body
+/// (the match was in a heading), the snippet is the start of the text.
 pub fn make_snippet(generator: &SnippetGenerator, text: &str) -> (String, Vec<(usize, usize)>) {
     let snippet = generator.snippet(text);
-    let fragment = snippet.fragment();
-    if fragment.trim().is_empty() {
+    let range = snippet.fragment_range();
+    if snippet.fragment().trim().is_empty() || range.end > text.len() {
         return (truncate_chars(text, SNIPPET_CHARS), Vec::new());
     }
-    let to_chars = |byte: usize| fragment.get(..byte).map_or(0, |s| s.chars().count());
+    let (start, end) = if text.chars().count() <= SNIPPET_CHARS {
+        (0, text.len())
+    } else {
+        widen_to_words(text, range.start, range.end)
+    };
+    let prefix = if start > 0 { "…" } else { "" };
+    let suffix = if end < text.len() { "…" } else { "" };
+    let body = &text[start..end];
+    let shown = format!("{prefix}{}{suffix}", body);
+    let base = prefix.chars().count();
+    let to_chars = |byte: usize| base + text.get(start..byte).map_or(0, |s| s.chars().count());
     let highlights = snippet
         .highlighted()
         .iter()
-        .map(|r| (to_chars(r.start), to_chars(r.end)))
+        .map(|r| (range.start + r.start, range.start + r.end))
+        .filter(|&(a, b)| a >= start && b <= end)
+        .map(|(a, b)| (to_chars(a), to_chars(b)))
         .collect();
-    (fragment.to_string(), highlights)
+    (shown, highlights)
+}
+
+/// Widen a byte range of `text` so it starts and ends on word boundaries, ending at the close
+/// of a sentence when one is near.
+fn widen_to_words(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    while start > 0 && !text[..start].ends_with(char::is_whitespace) {
+        start = text[..start]
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i);
+    }
+    let rest = &text[end..];
+    let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    end += word_end;
+    if let Some(stop) = text[end..]
+        .char_indices()
+        .take(40)
+        .find(|&(_, c)| matches!(c, '.' | '!' | '?'))
+    {
+        end += stop.0 + 1;
+    }
+    (start, end)
 }
 
 /// The first `max` characters of `text`, cut at a word boundary, with an ellipsis when cut.
@@ -887,8 +924,15 @@ mod tests {
             built_unix_ms: 0,
             stats: Stats::default(),
             files: Vec::new(),
+            reference_ids: Vec::new(),
         };
-        dir.write_full(&cited, &Default::default(), marker, false)
+        let lock = dir.lock(std::time::Duration::from_secs(10)).unwrap();
+        let write = dir.begin_full(&lock, false).unwrap();
+        for p in &cited {
+            write.add(p).unwrap();
+        }
+        write
+            .finish(&dir, &lock, &Default::default(), marker)
             .unwrap();
         let open = dir.open().unwrap();
         (tmp, open)

@@ -1,0 +1,122 @@
+//! `citeseek watch`: follow the corpus's edits, one incremental update per burst of changes.
+//!
+//! File events (the `notify` crate) are debounced: after the first event, more events are
+//! collected until the corpus has been quiet for [`QUIET`], so an editor's save burst (write a
+//! temporary file, rename it over the original, touch it) is one update. Ctrl-C exits cleanly.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use notify::{RecursiveMode, Watcher};
+
+use crate::config::{OutputStyle, Paths};
+use crate::index::IndexDir;
+use crate::ingest::{self, IngestOptions, Mode};
+use crate::render;
+
+/// How long the corpus must be quiet before an update runs.
+pub const QUIET: Duration = Duration::from_millis(250);
+/// How often the loop checks for Ctrl-C while waiting for events.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Update the index now, then after every burst of corpus changes, until Ctrl-C.
+pub fn watch<W: Write>(paths: &Paths, out: &mut W, style: OutputStyle) -> Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    let index = IndexDir::new(&paths.index);
+    let index_abs = std::fs::canonicalize(&paths.index).ok();
+
+    // Catch up with edits made while nobody was watching.
+    update(paths, &index, out, style, true)?;
+
+    let (tx, rx) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let _ = tx.send(event);
+    })
+    .with_context(|| format!("cannot watch {}", paths.corpus.display()))?;
+    // Absolute, so event paths compare with the (absolute) index directory.
+    let corpus_abs = std::fs::canonicalize(&paths.corpus).unwrap_or_else(|_| paths.corpus.clone());
+    watcher
+        .watch(&corpus_abs, RecursiveMode::Recursive)
+        .with_context(|| format!("cannot watch {}", paths.corpus.display()))?;
+    eprintln!(
+        "citeseek: watching {} (Ctrl-C to stop)",
+        paths.corpus.display()
+    );
+
+    let relevant = |event: &notify::Result<notify::Event>| match event {
+        // An index inside the corpus must not trigger itself.
+        Ok(e) => e.paths.iter().any(|p| !is_inside(p, index_abs.as_deref())),
+        Err(_) => true,
+    };
+    while !stop.load(Ordering::SeqCst) {
+        match rx.recv_timeout(TICK) {
+            Ok(event) if relevant(&event) => {}
+            Ok(_) | Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        // Debounce: wait until nothing relevant happened for QUIET.
+        let mut quiet_since = Instant::now();
+        while quiet_since.elapsed() < QUIET && !stop.load(Ordering::SeqCst) {
+            match rx.recv_timeout(TICK.min(QUIET)) {
+                Ok(event) if relevant(&event) => quiet_since = Instant::now(),
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        update(paths, &index, out, style, false)?;
+    }
+    eprintln!("citeseek: stopped watching");
+    Ok(())
+}
+
+/// One incremental update; an error (a half-saved file, the lock held by an `ingest`) is
+/// reported and the watch goes on.
+fn update<W: Write>(
+    paths: &Paths,
+    index: &IndexDir,
+    out: &mut W,
+    style: OutputStyle,
+    first: bool,
+) -> Result<()> {
+    match ingest::ingest(&paths.corpus, index, &IngestOptions::default()) {
+        Ok(report) => {
+            for w in &report.warnings {
+                eprintln!("citeseek: warning: {}", render::sanitize(w));
+            }
+            if report.mode == Mode::UpToDate {
+                if first {
+                    eprintln!("citeseek: {}", report.summary());
+                }
+                return Ok(());
+            }
+            render::watch_update(out, &report, style).context("cannot write the update line")
+        }
+        Err(e) => {
+            let mut msg = format!("citeseek: warning: update failed: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                msg.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            eprintln!("{}", render::sanitize(&msg));
+            Ok(())
+        }
+    }
+}
+
+fn is_inside(path: &Path, dir: Option<&Path>) -> bool {
+    dir.is_some_and(|d| path.starts_with(d))
+}
