@@ -67,7 +67,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             Ok(Outcome::Found)
         }
         Command::Search(req) => {
-            let index = open_fresh(&config.paths)?;
+            let index = open_index(config)?;
             let hits = search::search(&index, req)?;
             render::search(out, &req.query, &hits, &config.paths.corpus, config.output)
                 .context("cannot write the results")?;
@@ -78,7 +78,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             })
         }
         Command::Cite(req) => {
-            let index = open_fresh(&config.paths)?;
+            let index = open_index(config)?;
             let result = cite::cite(&index, req)?;
             render::cite(out, &result, &config.paths.corpus, config.output)
                 .context("cannot write the results")?;
@@ -89,7 +89,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             })
         }
         Command::Refs(req) => {
-            let index = open_fresh(&config.paths)?;
+            let index = open_index(config)?;
             let catalog = Catalog::load(&index)?;
             if let Some(format) = req.format {
                 let text = catalog.export(&req.ids, format)?;
@@ -127,7 +127,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             }
         }
         Command::Audit => {
-            let index = open_fresh(&config.paths)?;
+            let index = open_index(config)?;
             let catalog = Catalog::load(&index)?;
             let report = audit::audit(&catalog);
             render::audit(out, &report, &config.paths.corpus, config.output)
@@ -207,7 +207,16 @@ fn report_notes(report: &IngestReport) {
 /// the manifest), so an unchanged corpus costs no reading or parsing. When the corpus changed
 /// and the index directory is writable, the index is updated incrementally first; when it is
 /// not writable, or another ingest holds the lock, the answer comes from the index as it is,
-/// with a warning naming the changed files.
+/// with a warning naming the changed files. With `--no-refresh` the check is skipped.
+pub fn open_index(config: &Config) -> Result<OpenIndex> {
+    if config.refresh {
+        open_fresh(&config.paths)
+    } else {
+        open_or_build(&config.paths)
+    }
+}
+
+/// [`open_index`] with the freshness check.
 pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
     let dir = IndexDir::new(&paths.index);
     let index = open_or_build(paths)?;

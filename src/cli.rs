@@ -33,6 +33,11 @@ pub struct Cli {
     /// When to use colour and bold: auto (terminal without NO_COLOR), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Answer from the index as it is, without checking the corpus for changes first (for
+    /// pipelines that run `ingest` themselves, and for very large corpora where the check
+    /// stats every file).
+    #[arg(long, global = true, env = "CITESEEK_NO_REFRESH", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_refresh: bool,
     #[command(subcommand)]
     pub command: CliCommand,
 }
@@ -404,6 +409,7 @@ impl Cli {
             paths,
             output: OutputStyle { json, color },
             command,
+            refresh: !self.no_refresh,
         }
     }
 }

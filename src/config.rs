@@ -86,4 +86,7 @@ pub struct Config {
     pub paths: Paths,
     pub output: OutputStyle,
     pub command: Command,
+    /// Check before answering whether the corpus changed since the last ingest (and update
+    /// the index when it did). Off with `--no-refresh`, for pipelines that ingest themselves.
+    pub refresh: bool,
 }

@@ -442,3 +442,28 @@ fn help_and_version_exit_zero() {
     env.cmd(&["--version"]).assert().success();
     env.cmd(&["search"]).assert().code(2);
 }
+
+#[test]
+fn no_refresh_answers_from_the_index_as_it_is() {
+    let env = TestEnv::copied();
+    env.cmd(&["ingest"]).assert().success();
+    let guide = env.corpus.join("guide/back-spasm-relief.html");
+    let text = fs::read_to_string(&guide).unwrap();
+    fs::write(
+        &guide,
+        text.replace("The trick is timing.", "The trick is zanzibar timing."),
+    )
+    .unwrap();
+    // Without the check, the edit is not seen and nothing is written.
+    let marker = fs::read(env.index.join("citeseek-index.json")).unwrap();
+    env.cmd(&["--no-refresh", "search", "zanzibar"])
+        .assert()
+        .code(1);
+    assert_eq!(
+        fs::read(env.index.join("citeseek-index.json")).unwrap(),
+        marker
+    );
+    // The default check brings the index up to date first.
+    let hits = env.search("zanzibar", &[]);
+    assert_eq!(nearest_heading(&hits[0]), "Using Hot and Cold Therapy");
+}
