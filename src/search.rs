@@ -545,26 +545,48 @@ pub fn ranked_addresses(
     let keep_at_most = limit.saturating_mul(2).max(64);
     let mut threshold = f32::NEG_INFINITY;
     let mut out: Vec<(f32, DocAddress)> = Vec::with_capacity(keep_at_most);
+    // Per-passage arrays are reused from query to query (a fresh million-entry allocation per
+    // query costs more in page faults than the scoring itself).
+    let mut scratch = SCRATCH.with(|c| c.take());
     for (ord, segment) in segments.iter().enumerate() {
         let max_doc = segment.max_doc() as usize;
         if max_doc == 0 {
             continue;
         }
-        let mut score = vec![0f32; max_doc];
+        let Scratch {
+            score,
+            cover,
+            covered,
+            matched,
+            clause_score,
+            allowed,
+            hit,
+            reference,
+        } = &mut scratch;
+        let score = zeroed(score, max_doc, 0f32);
         // Coverage: which query terms each passage has (bits), and their IDF sum.
-        let (mut cover, mut covered) = if use_coverage {
-            (vec![0u64; max_doc * words], vec![0f32; max_doc])
+        let (cover, covered) = if use_coverage {
+            (
+                zeroed(cover, max_doc * words, 0u64),
+                zeroed(covered, max_doc, 0f32),
+            )
         } else {
-            (Vec::new(), Vec::new())
+            (zeroed(cover, 0, 0u64), zeroed(covered, 0, 0f32))
         };
-        let mut matched: Vec<Vec<bool>> = tracked
-            .iter()
-            .map(|&t| if t { vec![false; max_doc] } else { Vec::new() })
+        matched.resize_with(tracked.len().max(matched.len()), Vec::new);
+        clause_score.resize_with(compared.len().max(clause_score.len()), Vec::new);
+        let matched: Vec<&mut [bool]> = matched
+            .iter_mut()
+            .zip(&tracked)
+            .map(|(v, &t)| zeroed(v, if t { max_doc } else { 0 }, false))
             .collect();
-        let mut clause_score: Vec<Vec<f32>> = compared
-            .iter()
-            .map(|&t| if t { vec![0f32; max_doc] } else { Vec::new() })
+        let mut matched = matched;
+        let clause_score: Vec<&mut [f32]> = clause_score
+            .iter_mut()
+            .zip(&compared)
+            .map(|(v, &t)| zeroed(v, if t { max_doc } else { 0 }, 0f32))
             .collect();
+        let mut clause_score = clause_score;
 
         for (j, token) in tokens.iter().enumerate() {
             let cover_bit = token.cover_bit.filter(|_| use_coverage);
@@ -636,21 +658,17 @@ pub fn ranked_addresses(
         let restricted = !filter_weights.is_empty()
             || plan.clauses.iter().any(|c| c.occur != Occurrence::Should)
             || segment.alive_bitset().is_some();
-        let mut allowed = if restricted {
-            vec![true; max_doc]
-        } else {
-            Vec::new()
-        };
+        let allowed = zeroed(allowed, if restricted { max_doc } else { 0 }, true);
         for weight in &filter_weights {
-            let mut hit = vec![false; max_doc];
+            let hit = zeroed(hit, max_doc, false);
             let mut scorer = weight.scorer(segment, 1.0)?;
             let mut doc = scorer.doc();
             while doc != TERMINATED {
                 hit[doc as usize] = true;
                 doc = scorer.advance();
             }
-            for (a, h) in allowed.iter_mut().zip(hit) {
-                *a &= h;
+            for (a, h) in allowed.iter_mut().zip(hit.iter()) {
+                *a &= *h;
             }
         }
         for (c, clause) in plan.clauses.iter().enumerate() {
@@ -659,7 +677,7 @@ pub fn ranked_addresses(
                 Occurrence::MustNot => false,
                 Occurrence::Should => continue,
             };
-            for (a, &m) in allowed.iter_mut().zip(&matched[c]) {
+            for (a, &m) in allowed.iter_mut().zip(matched[c].iter()) {
                 *a &= m == required;
             }
         }
@@ -681,9 +699,9 @@ pub fn ranked_addresses(
         } else {
             1.0
         };
-        let mut reference = Vec::new();
-        if let (Some(info), true) = (info, references > 0 && references < max_doc) {
-            reference = vec![false; max_doc];
+        let mixed = references > 0 && references < max_doc;
+        let reference = zeroed(reference, if mixed { max_doc } else { 0 }, false);
+        if let (Some(info), true) = (info, mixed) {
             let mut postings = kinds
                 .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)
                 .map_err(tantivy::TantivyError::from)?;
@@ -719,12 +737,37 @@ pub fn ranked_addresses(
             }
         }
     }
+    SCRATCH.with(|c| c.replace(scratch));
     if out.len() > limit {
         out.select_nth_unstable_by(limit - 1, order);
         out.truncate(limit);
     }
     out.sort_by(order);
     Ok(out)
+}
+
+/// Per-passage arrays of [`ranked_addresses`], kept between queries on the same thread.
+#[derive(Default)]
+struct Scratch {
+    score: Vec<f32>,
+    cover: Vec<u64>,
+    covered: Vec<f32>,
+    matched: Vec<Vec<bool>>,
+    clause_score: Vec<Vec<f32>>,
+    allowed: Vec<bool>,
+    hit: Vec<bool>,
+    reference: Vec<bool>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// `v` as `n` copies of `value`, reusing its allocation.
+fn zeroed<T: Copy>(v: &mut Vec<T>, n: usize, value: T) -> &mut [T] {
+    v.clear();
+    v.resize(n, value);
+    v.as_mut_slice()
 }
 
 /// A distinct analysed token of a query, as the scorer uses it.
