@@ -219,13 +219,29 @@ pub fn open_index(config: &Config) -> Result<OpenIndex> {
 /// [`open_index`] with the freshness check.
 pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
     let dir = IndexDir::new(&paths.index);
-    let index = open_or_build(paths)?;
+    let mut index = open_or_build(paths)?;
     if !paths.corpus.is_dir() {
         // Nothing to compare with (the index may have been copied without its corpus).
         return Ok(index);
     }
-    let stale = ingest::stale_files(&paths.corpus, &dir, &index.marker)
-        .with_context(|| format!("cannot check whether {} changed", paths.corpus.display()))?;
+    let mut attempt = 0;
+    let stale = loop {
+        match ingest::stale_files(&paths.corpus, &dir, &index.marker) {
+            Ok(stale) => break stale,
+            // A writer swapped in a new generation (and removed ours) after we opened it:
+            // open the new one and compare with that.
+            Err(_) if attempt < 5 && generation_moved(&dir, &index) => {
+                attempt += 1;
+                index = dir.open()?;
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "cannot check whether {} changed",
+                    paths.corpus.display()
+                )))
+            }
+        }
+    };
     if stale.is_empty() {
         return Ok(index);
     }
@@ -280,6 +296,11 @@ pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether the index directory's current generation is no longer the one `index` opened.
+fn generation_moved(dir: &IndexDir, index: &OpenIndex) -> bool {
+    matches!(dir.read_marker(), Ok(Some(m)) if m.generation != index.marker.generation)
 }
 
 /// Open the index, building it first when there is none yet or when it was built by another

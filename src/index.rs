@@ -459,13 +459,16 @@ pub struct OpenIndex {
     pub fields: Fields,
     pub marker: Marker,
     pub generation_dir: PathBuf,
+    /// The generation's references (CSL-JSON text), read when it was opened: a writer may
+    /// remove the generation's directory while this reader still uses it.
+    references_json: String,
 }
 
 impl OpenIndex {
     /// The references the index was built with.
     pub fn references(&self) -> Result<ReferenceList, IndexError> {
         let path = self.generation_dir.join(REFERENCES_FILE);
-        ReferenceList::load(&path).map_err(|e| IndexError::Corrupt {
+        ReferenceList::parse(&self.references_json, &path).map_err(|e| IndexError::Corrupt {
             dir: self.generation_dir.clone(),
             detail: e.to_string(),
         })
@@ -590,12 +593,18 @@ impl IndexDir {
             });
         }
         let (index, reader, fields, generation_dir) = self.open_parts(&marker.generation)?;
+        let path = generation_dir.join(REFERENCES_FILE);
+        let references_json = fs::read_to_string(&path).map_err(|e| IndexError::Corrupt {
+            dir: self.path.clone(),
+            detail: format!("cannot read {}: {e}", path.display()),
+        })?;
         Ok(OpenIndex {
             index,
             reader,
             fields,
             marker,
             generation_dir,
+            references_json,
         })
     }
 
