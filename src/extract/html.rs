@@ -72,7 +72,9 @@ const BLOCK_TAGS: &[&str] = &[
 /// Extract an HTML page. `base_url` is where the page lives (used to resolve relative links
 /// when the page names no canonical URL); the document's own URL is its canonical URL.
 pub fn extract(source: &str, base_url: Option<&str>) -> Document {
-    let html = Html::parse_document(source);
+    // A hostile page nested thousands of levels deep would make the parser (and our walk)
+    // run for minutes or overflow the stack: nesting past MAX_DEPTH is cut.
+    let html = Html::parse_document(depth_guard(source));
     let lines = element_lines(&html, source);
 
     let base = base_url.and_then(|u| Url::parse(u).ok());
@@ -542,6 +544,95 @@ fn alt_text(img: &ElementRef) -> Option<String> {
     e.attr("alt").map(clean_text).filter(|s| !s.is_empty())
 }
 
+/// Deepest element nesting the HTML parser is let see.
+const MAX_DEPTH: usize = 512;
+
+/// Elements that never hold children or are closed implicitly by the parser.
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "param", "keygen", "p", "li", "td", "th", "tr", "dd", "dt", "option", "optgroup",
+    "thead", "tbody", "tfoot", "colgroup", "rb", "rt", "rp", "frame", "basefont", "bgsound",
+    "image",
+];
+
+/// Cuts `html` where element nesting (approximated with a stack of open tags) passes
+/// [`MAX_DEPTH`]. The HTML parser is quadratic in nesting depth, so a hostile page of a
+/// million nested `<div>`s would otherwise hang it; real pages nest a few dozen levels.
+pub fn depth_guard(html: &str) -> &str {
+    let b = html.as_bytes();
+    let lower_at = |i: usize, pat: &[u8]| {
+        b.get(i..i + pat.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(pat))
+    };
+    let find_from = |from: usize, pat: &[u8]| -> Option<usize> {
+        (from..b.len().saturating_sub(pat.len() - 1)).find(|&j| lower_at(j, pat))
+    };
+    let mut stack: Vec<&[u8]> = Vec::new();
+    let mut i = 0;
+    while let Some(off) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+        i += off;
+        if lower_at(i, b"<!--") {
+            match find_from(i + 4, b"-->") {
+                Some(end) => i = end + 3,
+                None => return html,
+            }
+            continue;
+        }
+        let closing = b.get(i + 1) == Some(&b'/');
+        let name_start = i + 1 + usize::from(closing);
+        let name_len = b
+            .get(name_start..)
+            .map(|r| r.iter().take_while(|c| c.is_ascii_alphanumeric()).count())
+            .unwrap_or(0);
+        if name_len == 0 {
+            i += 1;
+            continue;
+        }
+        let name = &b[name_start..name_start + name_len];
+        let tag_end = match b
+            .get(name_start..)
+            .and_then(|r| r.iter().position(|&c| c == b'>'))
+        {
+            Some(p) => name_start + p,
+            None => return html,
+        };
+        let lname = name.to_ascii_lowercase();
+        if closing {
+            if let Some(pos) = stack.iter().rposition(|s| s.eq_ignore_ascii_case(name)) {
+                stack.truncate(pos);
+            }
+            i = tag_end + 1;
+            continue;
+        }
+        if lname == b"plaintext" {
+            return html;
+        }
+        if matches!(
+            lname.as_slice(),
+            b"script" | b"style" | b"textarea" | b"title" | b"xmp" | b"noembed" | b"noframes"
+        ) {
+            let mut close = b"</".to_vec();
+            close.extend_from_slice(&lname);
+            match find_from(tag_end + 1, &close) {
+                Some(end) => i = end + close.len(),
+                None => return html,
+            }
+            continue;
+        }
+        let self_closing = tag_end > 0 && b[tag_end - 1] == b'/';
+        let nests = !NOT_NESTING.iter().any(|n| n.as_bytes() == lname.as_slice());
+        if nests && !self_closing {
+            stack.push(name);
+            if stack.len() > MAX_DEPTH {
+                // `i` is at a '<', an ASCII byte, so it is a char boundary.
+                return html.get(..i).unwrap_or("");
+            }
+        }
+        i = tag_end + 1;
+    }
+    html
+}
+
 /// Map every element to the 1-based line of its start tag in `source`.
 ///
 /// html5ever does not report positions through scraper, so the start tags are scanned in
@@ -761,6 +852,19 @@ mod tests {
         ] {
             let _ = extract(src, Some("not a url"));
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_not_a_stack_overflow() {
+        // Test threads have small stacks: 20,000 nested elements must neither overflow them
+        // nor take long.
+        let deep = format!("<body>{}deep text{}</body>", "<div>".repeat(20_000), "</div>".repeat(20_000));
+        let start = std::time::Instant::now();
+        let doc = extract(&deep, None);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        assert!(doc.blocks.len() <= 1);
+        let nested_p = format!("<article><p>kept</p>{}x{}</article>", "<span>".repeat(5_000), "</span>".repeat(5_000));
+        assert_eq!(extract(&nested_p, None).blocks[0].text, "kept");
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub struct PageMeta {
 /// `<link rel=canonical>`. Main text comes from `<article>`, else `<main>`, else `<body>`.
 /// Never panics, whatever the input.
 pub fn parse_meta(html: &str) -> PageMeta {
-    let doc = Html::parse_document(depth_guard(html));
+    let doc = Html::parse_document(crate::extract::html::depth_guard(html));
     let tags = MetaTags::collect(&doc);
 
     let title = tags
@@ -147,94 +147,8 @@ pub fn parse_meta(html: &str) -> PageMeta {
     }
 }
 
-/// Deepest element nesting [`parse_meta`] lets the HTML parser see.
-const MAX_DEPTH: usize = 512;
 
-/// Elements that never hold children or are closed implicitly by the parser.
-const NOT_NESTING: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
-    "wbr", "param", "keygen", "p", "li", "td", "th", "tr", "dd", "dt", "option", "optgroup",
-    "thead", "tbody", "tfoot", "colgroup", "rb", "rt", "rp", "frame", "basefont", "bgsound",
-    "image",
-];
 
-/// Cuts `html` where element nesting (approximated with a stack of open tags) passes
-/// [`MAX_DEPTH`]. The HTML parser is quadratic in nesting depth, so a hostile page of a
-/// million nested `<div>`s would otherwise hang it; real pages nest a few dozen levels.
-fn depth_guard(html: &str) -> &str {
-    let b = html.as_bytes();
-    let lower_at = |i: usize, pat: &[u8]| {
-        b.get(i..i + pat.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(pat))
-    };
-    let find_from = |from: usize, pat: &[u8]| -> Option<usize> {
-        (from..b.len().saturating_sub(pat.len() - 1)).find(|&j| lower_at(j, pat))
-    };
-    let mut stack: Vec<&[u8]> = Vec::new();
-    let mut i = 0;
-    while let Some(off) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
-        i += off;
-        if lower_at(i, b"<!--") {
-            match find_from(i + 4, b"-->") {
-                Some(end) => i = end + 3,
-                None => return html,
-            }
-            continue;
-        }
-        let closing = b.get(i + 1) == Some(&b'/');
-        let name_start = i + 1 + usize::from(closing);
-        let name_len = b
-            .get(name_start..)
-            .map(|r| r.iter().take_while(|c| c.is_ascii_alphanumeric()).count())
-            .unwrap_or(0);
-        if name_len == 0 {
-            i += 1;
-            continue;
-        }
-        let name = &b[name_start..name_start + name_len];
-        let tag_end = match b
-            .get(name_start..)
-            .and_then(|r| r.iter().position(|&c| c == b'>'))
-        {
-            Some(p) => name_start + p,
-            None => return html,
-        };
-        let lname = name.to_ascii_lowercase();
-        if closing {
-            if let Some(pos) = stack.iter().rposition(|s| s.eq_ignore_ascii_case(name)) {
-                stack.truncate(pos);
-            }
-            i = tag_end + 1;
-            continue;
-        }
-        if lname == b"plaintext" {
-            return html;
-        }
-        if matches!(
-            lname.as_slice(),
-            b"script" | b"style" | b"textarea" | b"title" | b"xmp" | b"noembed" | b"noframes"
-        ) {
-            let mut close = b"</".to_vec();
-            close.extend_from_slice(&lname);
-            match find_from(tag_end + 1, &close) {
-                Some(end) => i = end + close.len(),
-                None => return html,
-            }
-            continue;
-        }
-        let self_closing = tag_end > 0 && b[tag_end - 1] == b'/';
-        let nests = !NOT_NESTING.iter().any(|n| n.as_bytes() == lname.as_slice());
-        if nests && !self_closing {
-            stack.push(name);
-            if stack.len() > MAX_DEPTH {
-                // `i` is at a '<', an ASCII byte, so it is a char boundary.
-                return html.get(..i).unwrap_or("");
-            }
-        }
-        i = tag_end + 1;
-    }
-    html
-}
 
 /// Titles that mark an interstitial or error page rather than a work.
 const JUNK_TITLES: &[&str] = &[
@@ -966,7 +880,7 @@ mod tests {
         let start = std::time::Instant::now();
         let _ = parse_meta(&tricky);
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
-        assert_eq!(depth_guard(MALANGA), MALANGA);
+        assert_eq!(crate::extract::html::depth_guard(MALANGA), MALANGA);
         for s in [
             "<meta name=citation_title>",
             "<meta content=x>",
