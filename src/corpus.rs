@@ -47,6 +47,8 @@ pub struct Corpus {
     pub references: Option<PathBuf>,
     /// `<root>/references/`
     pub snapshots: PathBuf,
+    /// Entries of `guide/` that could not be read (dangling links, link loops), as warnings.
+    pub skipped: Vec<String>,
 }
 
 impl Corpus {
@@ -67,19 +69,29 @@ pub fn discover(root: &Path) -> Result<Corpus, CorpusError> {
     }
     let guide_dir = root.join("guide");
     let mut guides = Vec::new();
+    let mut skipped = Vec::new();
     if guide_dir.is_dir() {
         for entry in walkdir::WalkDir::new(&guide_dir)
             .follow_links(true)
             .sort_by_file_name()
         {
-            let entry = entry.map_err(|e| CorpusError::Io {
-                path: e
-                    .path()
-                    .map_or_else(|| guide_dir.clone(), Path::to_path_buf),
-                source: e
-                    .into_io_error()
-                    .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
-            })?;
+            // A dangling link or a link loop is reported and skipped, like an unreadable file.
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let path = e
+                        .path()
+                        .map_or_else(|| guide_dir.clone(), Path::to_path_buf);
+                    let reason = if e.loop_ancestor().is_some() {
+                        "a link loop".to_string()
+                    } else {
+                        e.io_error()
+                            .map_or_else(|| e.to_string(), ToString::to_string)
+                    };
+                    skipped.push(format!("skipped {}: {reason}", path.display()));
+                    continue;
+                }
+            };
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -106,6 +118,7 @@ pub fn discover(root: &Path) -> Result<Corpus, CorpusError> {
         guides,
         references: refs.is_file().then_some(refs),
         snapshots: root.join("references"),
+        skipped,
     })
 }
 
@@ -118,25 +131,43 @@ pub fn rel_path(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// File stems are the ids; stems used twice fall back to the path below `guide/`.
+/// Document ids from each file's own path: the path below `guide/` without its extension
+/// (`back-spasm-relief`, `sub/a`). Two files that would get the same id (`a.html` and `a.md`)
+/// both keep their extension (`a.html`, `a.md`), so ids never collide.
 fn assign_doc_ids(files: &mut [SourceFile]) {
-    let stem = |f: &SourceFile| {
-        f.path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+    let stripped = |f: &SourceFile| {
+        let rel = f.rel.strip_prefix("guide/").unwrap_or(&f.rel).to_string();
+        match rel.rsplit_once('.') {
+            Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => stem.to_string(),
+            _ => rel,
+        }
     };
     let mut counts: HashMap<String, usize> = HashMap::new();
     for f in files.iter() {
-        *counts.entry(stem(f)).or_default() += 1;
+        *counts.entry(stripped(f)).or_default() += 1;
     }
     for f in files.iter_mut() {
-        let s = stem(f);
-        f.doc_id = if counts.get(&s).copied().unwrap_or(0) > 1 {
-            let rel = f.rel.strip_prefix("guide/").unwrap_or(&f.rel);
-            rel.rsplit_once('.').map_or(rel, |(a, _)| a).to_string()
+        let id = stripped(f);
+        f.doc_id = if counts.get(&id).copied().unwrap_or(0) > 1 {
+            f.rel.strip_prefix("guide/").unwrap_or(&f.rel).to_string()
         } else {
-            s
+            id
         };
+    }
+}
+
+impl Corpus {
+    /// Give guides whose id is also a reference id (`guide/malanga2015.html` beside the
+    /// reference `malanga2015`) their path as id, `guide/malanga2015`, so passage ids of a
+    /// guide and of a reference never collide.
+    pub fn reserve_ids<S: AsRef<str>>(&mut self, reference_ids: &[S]) {
+        let taken: std::collections::HashSet<&str> =
+            reference_ids.iter().map(AsRef::as_ref).collect();
+        for g in &mut self.guides {
+            if taken.contains(g.doc_id.as_str()) {
+                g.doc_id = format!("guide/{}", g.doc_id);
+            }
+        }
     }
 }
 
@@ -171,6 +202,26 @@ mod tests {
             ]
         );
         assert!(c.references.is_some());
+        // Same stem in one folder: both keep their extension; the nested file is unaffected.
+        fs::write(root.join("guide/a.md"), "a").unwrap();
+        let mut c = discover(root).unwrap();
+        let got: Vec<_> = c.guides.iter().map(|g| g.doc_id.as_str()).collect();
+        assert_eq!(got, ["a.html", "a.md", "b", "sub/a"]);
+        c.reserve_ids(&["b"]);
+        assert_eq!(c.guides[2].doc_id, "guide/b");
+    }
+
+    #[test]
+    fn dangling_links_are_skipped_with_a_warning() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::create_dir_all(root.join("guide")).unwrap();
+        fs::write(root.join("guide/ok.md"), "# ok").unwrap();
+        std::os::unix::fs::symlink(root.join("nowhere"), root.join("guide/broken.md")).unwrap();
+        std::os::unix::fs::symlink(root.join("guide"), root.join("guide/loop")).unwrap();
+        let c = discover(root).unwrap();
+        assert_eq!(c.guides.len(), 1);
+        assert_eq!(c.skipped.len(), 2, "{:?}", c.skipped);
     }
 
     #[test]

@@ -167,6 +167,11 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     }
 }
 
+/// The ids of a reference list.
+fn reference_ids(refs: &ReferenceList) -> Vec<String> {
+    refs.refs.iter().map(|r| r.id.clone()).collect()
+}
+
 fn load_references(corpus: &Corpus) -> Result<ReferenceList, IngestError> {
     Ok(match &corpus.references {
         Some(path) => ReferenceList::load(path)?,
@@ -414,8 +419,19 @@ struct CurrentFile {
 }
 
 /// The indexed files of a corpus: guides, references.json, and the snapshots of the references
-/// in `reference_ids` (the manifest's list; `None` reads references.json for it).
-fn current_files(corpus: &Corpus, reference_ids: Option<&[String]>) -> Vec<CurrentFile> {
+/// in `known_ids` (the manifest's list; `None` reads references.json for it).
+fn current_files(corpus: &Corpus, known_ids: Option<&[String]>) -> Vec<CurrentFile> {
+    let loaded;
+    let ids: Vec<String> = match known_ids {
+        Some(ids) => ids.to_vec(),
+        None => {
+            loaded = load_references(corpus).unwrap_or(ReferenceList { refs: Vec::new() });
+            reference_ids(&loaded)
+        }
+    };
+    let mut reserved = corpus.clone();
+    reserved.reserve_ids(&ids);
+    let corpus = &reserved;
     let mut out: Vec<CurrentFile> = corpus
         .guides
         .iter()
@@ -432,15 +448,7 @@ fn current_files(corpus: &Corpus, reference_ids: Option<&[String]>) -> Vec<Curre
             doc: String::new(),
         });
     }
-    let loaded;
-    let ids: Vec<&str> = match reference_ids {
-        Some(ids) => ids.iter().map(String::as_str).collect(),
-        None => {
-            loaded = load_references(corpus).unwrap_or(ReferenceList { refs: Vec::new() });
-            loaded.refs.iter().map(|r| r.id.as_str()).collect()
-        }
-    };
-    for id in ids {
+    for id in &ids {
         if let Some(path) = corpus.snapshot(id) {
             out.push(CurrentFile {
                 rel: corpus::rel_path(&corpus.root, &path),
@@ -591,6 +599,9 @@ fn full(
     start: Instant,
 ) -> Result<IngestReport, IngestError> {
     let references = load_references(corpus)?;
+    let mut corpus = corpus.clone();
+    corpus.reserve_ids(&reference_ids(&references));
+    let corpus = &corpus;
     let linker = Linker::new(&references);
     let changes = match &previous {
         Some(m) if m.corpus == canonical(&corpus.root) => {
@@ -611,7 +622,7 @@ fn full(
         .map(|file| index_guide(corpus, file, &linker, &write))
         .collect();
     let mut files = Vec::with_capacity(corpus.guides.len() + references.refs.len() + 1);
-    let mut warnings = Vec::new();
+    let mut warnings = corpus.skipped.clone();
     let mut indexed_guides = 0;
     let mut added = 0;
     for g in guides {
@@ -733,6 +744,9 @@ fn incremental(
     start: Instant,
 ) -> Result<IngestReport, IngestError> {
     let refs = load_references(corpus)?;
+    let mut corpus = corpus.clone();
+    corpus.reserve_ids(&reference_ids(&refs));
+    let corpus = &corpus;
     let mut files: BTreeMap<String, FileEntry> = std::mem::take(&mut current.files)
         .into_iter()
         .map(|f| (f.path.clone(), f))
@@ -743,7 +757,7 @@ fn incremental(
         .map(|p| corpus::rel_path(&corpus.root, p));
     let mut deletes: Vec<DocKey> = Vec::new();
     let mut passages: Vec<Passage> = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = corpus.skipped.clone();
     let mut removed = 0;
     let mut reextracted = 0;
 

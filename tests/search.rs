@@ -467,3 +467,30 @@ fn no_refresh_answers_from_the_index_as_it_is() {
     let hits = env.search("zanzibar", &[]);
     assert_eq!(nearest_heading(&hits[0]), "Using Hot and Cold Therapy");
 }
+
+#[test]
+fn a_guide_named_like_a_reference_keeps_its_own_passage_ids() {
+    let env = TestEnv::copied();
+    env.write(
+        "guide/malanga2015.md",
+        "# Notes\n\n## Summary\n\nHeat wraps help, my notes say.\n",
+    );
+    let hits = env.search("heat wraps", &["--limit", "50"]);
+    let ids: Vec<&str> = hits
+        .iter()
+        .map(|h| h["passage_id"].as_str().unwrap())
+        .collect();
+    let unique: std::collections::HashSet<&&str> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    assert!(
+        ids.iter()
+            .any(|i| i.starts_with("guide/malanga2015#summary/")),
+        "{ids:?}"
+    );
+    assert!(ids.iter().any(|i| i.starts_with("malanga2015#")), "{ids:?}");
+    // Searching again finds the index up to date (the renamed id is stable).
+    env.cmd(&["search", "heat wraps"])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+}

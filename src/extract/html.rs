@@ -858,12 +858,20 @@ mod tests {
     fn deep_nesting_is_cut_not_a_stack_overflow() {
         // Test threads have small stacks: 20,000 nested elements must neither overflow them
         // nor take long.
-        let deep = format!("<body>{}deep text{}</body>", "<div>".repeat(20_000), "</div>".repeat(20_000));
+        let deep = format!(
+            "<body>{}deep text{}</body>",
+            "<div>".repeat(20_000),
+            "</div>".repeat(20_000)
+        );
         let start = std::time::Instant::now();
         let doc = extract(&deep, None);
         assert!(start.elapsed() < std::time::Duration::from_secs(10));
         assert!(doc.blocks.len() <= 1);
-        let nested_p = format!("<article><p>kept</p>{}x{}</article>", "<span>".repeat(5_000), "</span>".repeat(5_000));
+        let nested_p = format!(
+            "<article><p>kept</p>{}x{}</article>",
+            "<span>".repeat(5_000),
+            "</span>".repeat(5_000)
+        );
         assert_eq!(extract(&nested_p, None).blocks[0].text, "kept");
     }
 

@@ -147,9 +147,6 @@ pub fn parse_meta(html: &str) -> PageMeta {
     }
 }
 
-
-
-
 /// Titles that mark an interstitial or error page rather than a work.
 const JUNK_TITLES: &[&str] = &[
     "just a moment",
