@@ -93,7 +93,11 @@ pub fn split(doc: &Document, info: &DocInfo) -> Vec<Passage> {
             BlockKind::Heading { level, anchor } => {
                 sp.flush_alt(block.line);
                 if *level == 1 && !title_seen && block.text == doc.title {
+                    // The title starts the document's heading hierarchy afresh.
                     title_seen = true;
+                    sp.headings.clear();
+                    sp.counter = sp.out.iter().filter(|p| p.section.is_empty()).count();
+                    sp.section_start = sp.out.len();
                 } else {
                     sp.heading(*level, &block.text, anchor.as_ref());
                 }
@@ -428,6 +432,16 @@ mod tests {
         assert_eq!(ps[0].alt, "cat-cow pose");
         assert_eq!(ps[1].text, "lonely figure");
         assert_eq!(ps[1].section, ["T"]);
+    }
+
+    #[test]
+    fn the_title_starts_the_heading_path_afresh() {
+        let ps = split_html(
+            "<article><h2>Kicker</h2><p>Before.</p><h1>Title</h1><p>After.</p></article>",
+        );
+        assert_eq!(ps[0].section, ["Kicker"]);
+        assert_eq!(ps[1].section, Vec::<String>::new());
+        assert_eq!(ps[1].id, "g#top/1");
     }
 
     #[test]

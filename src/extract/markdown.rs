@@ -13,6 +13,8 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
     opts.insert(Options::ENABLE_TABLES);
     opts.insert(Options::ENABLE_HEADING_ATTRIBUTES);
     opts.insert(Options::ENABLE_STRIKETHROUGH);
+    opts.insert(Options::ENABLE_YAML_STYLE_METADATA_BLOCKS);
+    opts.insert(Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS);
     let parser = Parser::new_ext(source, opts).into_offset_iter();
 
     let mut blocks: Vec<Block> = Vec::new();
@@ -39,8 +41,22 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
         }
     }
 
+    let mut in_metadata = false;
     for (event, range) in parser {
         let line = line_of(source, range.start);
+        // Front matter (`---` YAML or `+++` TOML) is metadata, not text.
+        match event {
+            Event::Start(Tag::MetadataBlock(_)) => {
+                in_metadata = true;
+                continue;
+            }
+            Event::End(TagEnd::MetadataBlock(_)) => {
+                in_metadata = false;
+                continue;
+            }
+            _ if in_metadata => continue,
+            _ => {}
+        }
         if image_depth > 0 {
             match event {
                 Event::Text(t) | Event::Code(t) => alt.push_str(&t),
@@ -278,6 +294,18 @@ mod tests {
             .blocks
             .iter()
             .any(|b| b.kind == BlockKind::Figure && b.text == "a person stretching"));
+    }
+
+    #[test]
+    fn front_matter_is_not_text() {
+        let doc = extract(
+            "---\ntitle: Front\ntags: [a]\n---\n\n# Guide\n\nBody.\n",
+            None,
+        );
+        assert_eq!(doc.title, "Guide");
+        let texts: Vec<_> = doc.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(texts, ["Guide", "Body."]);
+        assert_eq!(doc.blocks[1].line, 8);
     }
 
     #[test]
