@@ -261,33 +261,42 @@ fn chunk_group(group: &[&Block]) -> Vec<Chunk> {
     }
     // Units: sentences of paragraphs, items of lists.
     // Units: sentences of paragraphs (joined by spaces), items of lists (one per line).
-    let mut units: Vec<(String, char)> = Vec::new();
+    let mut units: Vec<(String, char, usize)> = Vec::new();
     for b in group {
         match b.kind {
-            BlockKind::List => units.extend(b.text.lines().map(|l| (l.to_string(), '\n'))),
+            BlockKind::List => units.extend(
+                b.text
+                    .lines()
+                    .enumerate()
+                    .map(|(i, l)| (l.to_string(), '\n', b.line_of_item(i))),
+            ),
             _ => units.extend(
                 b.text
                     .split_sentence_bounds()
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .map(|s| (s.to_string(), ' ')),
+                    .map(|s| (s.to_string(), ' ', b.line)),
             ),
         }
     }
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut current = String::new();
+    let mut current_line = line;
     let mut words = 0;
-    for (unit, sep) in units {
+    for (unit, sep, unit_line) in units {
         let w = word_count(&unit);
         if words > 0 && words + w > MAX_WORDS {
             chunks.push(Chunk {
                 text: std::mem::take(&mut current),
-                line,
+                line: current_line,
                 links: Vec::new(),
             });
             words = 0;
         }
-        if !current.is_empty() {
+        if current.is_empty() {
+            // A chunk starts where its first item (or its paragraph) starts.
+            current_line = unit_line;
+        } else {
             current.push(sep);
         }
         current.push_str(&unit);
@@ -296,7 +305,7 @@ fn chunk_group(group: &[&Block]) -> Vec<Chunk> {
     if !current.is_empty() {
         chunks.push(Chunk {
             text: current,
-            line,
+            line: current_line,
             links: Vec::new(),
         });
     }
@@ -424,6 +433,24 @@ mod tests {
         assert!(with_link[0].text.contains("the study"));
         assert_eq!(ps[0].id, "g#top/1");
         assert_eq!(ps[1].id, "g#top/2");
+    }
+
+    #[test]
+    fn chunks_of_a_long_list_start_at_their_own_item_line() {
+        let items: String = (1..=60)
+            .map(|i| format!("<li>item {i} has exactly five words</li>\n"))
+            .collect();
+        let ps = split_html(&format!("<h1>G</h1>\n<ul>\n{items}</ul>"));
+        assert!(ps.len() >= 2);
+        assert_eq!(ps[0].line, 3);
+        let first_item: usize = ps[1]
+            .text
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(ps[1].line, 2 + first_item);
     }
 
     #[test]

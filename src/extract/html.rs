@@ -357,12 +357,18 @@ impl Walker<'_> {
 
     fn list(&mut self, el: ElementRef) {
         let line = self.line(el);
-        let mut items = Vec::new();
+        let mut items: Vec<(String, usize)> = Vec::new();
         let mut links = Vec::new();
         let mut figures = Vec::new();
         self.list_items(el, 0, &mut items, &mut links, &mut figures);
         if !items.is_empty() {
-            let mut block = Block::new(BlockKind::List, items.join("\n"), line);
+            let text = items
+                .iter()
+                .map(|(t, _)| t.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let mut block = Block::new(BlockKind::List, text, line);
+            block.item_lines = items.iter().map(|(_, l)| *l).collect();
             block.links = links;
             self.blocks.push(block);
         }
@@ -373,7 +379,7 @@ impl Walker<'_> {
         &mut self,
         list: ElementRef,
         depth: usize,
-        items: &mut Vec<String>,
+        items: &mut Vec<(String, usize)>,
         links: &mut Vec<Link>,
         figures: &mut Vec<String>,
     ) {
@@ -381,6 +387,7 @@ impl Walker<'_> {
             if is_dropped(&li) {
                 continue;
             }
+            let item_line = self.line(li);
             let mut inline = Inline::default();
             let mut nested = Vec::new();
             for child in li.children() {
@@ -403,7 +410,7 @@ impl Walker<'_> {
             }
             let text = clean_text(&inline.text);
             if !text.is_empty() {
-                items.push(format!("{}{}", "  ".repeat(depth), text));
+                items.push((format!("{}{}", "  ".repeat(depth), text), item_line));
             }
             links.append(&mut inline.links);
             figures.append(&mut inline.figures);

@@ -42,6 +42,7 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
     }
 
     let mut in_metadata = false;
+    let mut item_line = 1usize;
     for (event, range) in parser {
         let line = line_of(source, range.start);
         // Front matter (`---` YAML or `+++` TOML) is metadata, not text.
@@ -114,14 +115,17 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
                 if list_depth == 0 {
                     list = Some(Block::new(BlockKind::List, String::new(), line));
                 } else {
-                    flush_item(&mut list, &mut item, list_depth);
+                    flush_item(&mut list, &mut item, list_depth, item_line);
                 }
                 list_depth += 1;
             }
-            Event::Start(Tag::Item) => flush_item(&mut list, &mut item, list_depth),
-            Event::End(TagEnd::Item) => flush_item(&mut list, &mut item, list_depth),
+            Event::Start(Tag::Item) => {
+                flush_item(&mut list, &mut item, list_depth, item_line);
+                item_line = line;
+            }
+            Event::End(TagEnd::Item) => flush_item(&mut list, &mut item, list_depth, item_line),
             Event::End(TagEnd::List(_)) => {
-                flush_item(&mut list, &mut item, list_depth);
+                flush_item(&mut list, &mut item, list_depth, item_line);
                 list_depth = list_depth.saturating_sub(1);
                 if list_depth == 0 {
                     if let Some(b) = list.take() {
@@ -205,7 +209,7 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
     }
 }
 
-fn flush_item(list: &mut Option<Block>, item: &mut String, depth: usize) {
+fn flush_item(list: &mut Option<Block>, item: &mut String, depth: usize, line: usize) {
     let text = clean_text(item);
     item.clear();
     if text.is_empty() {
@@ -217,6 +221,7 @@ fn flush_item(list: &mut Option<Block>, item: &mut String, depth: usize) {
         }
         l.text.push_str(&"  ".repeat(depth.saturating_sub(1)));
         l.text.push_str(&text);
+        l.item_lines.push(line);
     }
 }
 

@@ -64,6 +64,8 @@ pub struct Block {
     /// 1-based line of the block's start in the source file.
     pub line: usize,
     pub links: Vec<Link>,
+    /// For a list: the 1-based source line of each line of `text` (each item).
+    pub item_lines: Vec<usize>,
 }
 
 impl Block {
@@ -73,7 +75,13 @@ impl Block {
             text,
             line,
             links: Vec::new(),
+            item_lines: Vec::new(),
         }
+    }
+
+    /// The source line of line `i` of the text (a list item), or the block's line.
+    pub fn line_of_item(&self, i: usize) -> usize {
+        self.item_lines.get(i).copied().unwrap_or(self.line)
     }
 }
 

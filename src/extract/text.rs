@@ -54,7 +54,10 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
         if text.is_empty() {
             continue;
         }
-        let mut block = Block::new(kind, text, *line);
+        let mut block = Block::new(kind.clone(), text, *line);
+        if kind == BlockKind::List {
+            block.item_lines = (0..lines.len()).map(|i| line + i).collect();
+        }
         block.links = bare_links(&joined, base.as_ref());
         blocks.push(block);
     }
