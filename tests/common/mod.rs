@@ -124,6 +124,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
             copy_dir(&entry.path(), &target);
         } else {
             fs::copy(entry.path(), &target).expect("copy");
+            // The copy is the test's to change, whatever the checkout's permissions.
+            let mut perms = fs::metadata(&target).expect("metadata").permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            fs::set_permissions(&target, perms).expect("chmod");
         }
     }
 }
