@@ -15,6 +15,7 @@ use crate::eval;
 use crate::fetch::run as fetch_run;
 use crate::index::{IndexDir, IndexError, OpenIndex};
 use crate::ingest::{self, IngestOptions, IngestReport, Mode};
+use crate::passage::Kind;
 use crate::refs::{Catalog, RefsError};
 use crate::render;
 use crate::search;
@@ -62,12 +63,24 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             let added = fetch_run::add_reference(&config.paths.corpus, opts)
                 .with_context(|| format!("cannot add {}", render::sanitize(&opts.input)))?;
             render::added(out, &added, &config.paths.corpus, config.output.json)
+                .and_then(|()| out.flush())
                 .context("cannot write the result")?;
             eprintln!("citeseek: run `citeseek ingest` to index it");
             Ok(Outcome::Found)
         }
         Command::Search(req) => {
             let index = open_index(config)?;
+            if let Some(id) = &req.cites {
+                // A typo in --cites must not look like "nothing cites it".
+                let known = &index.marker.reference_ids;
+                if !known.iter().any(|k| k == id) {
+                    return Err(RefsError::UnknownId {
+                        id: id.clone(),
+                        known: known.join(", "),
+                    }
+                    .into());
+                }
+            }
             let hits = search::search(&index, req)?;
             render::search(out, &req.query, &hits, &config.paths.corpus, config.output)
                 .context("cannot write the results")?;
@@ -104,7 +117,14 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
                 [] => {
                     render::refs_list(out, &catalog, &config.paths.corpus, config.output)
                         .context("cannot write the list")?;
-                    Ok(if catalog.references.refs.is_empty() {
+                    if catalog.references.refs.is_empty() {
+                        eprintln!(
+                            "citeseek: no references in {}",
+                            config.paths.corpus.join("references.json").display()
+                        );
+                    }
+                    let unlisted = catalog.unlisted().len();
+                    Ok(if catalog.references.refs.is_empty() && unlisted == 0 {
                         Outcome::NothingFound
                     } else {
                         Outcome::Found
@@ -129,6 +149,18 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         Command::Audit => {
             let index = open_index(config)?;
             let catalog = Catalog::load(&index)?;
+            if !catalog
+                .passages
+                .iter()
+                .any(|p| p.passage.kind == Kind::Guide)
+            {
+                // A publishing gate pointed at the wrong directory must not pass as clean.
+                anyhow::bail!(
+                    "there is no guide to audit: {} has no guide files under guide/ (pass \
+                     --corpus DIR with the guides to check)",
+                    config.paths.corpus.display()
+                );
+            }
             let report = audit::audit(&catalog);
             render::audit(out, &report, &config.paths.corpus, config.output)
                 .context("cannot write the audit")?;
@@ -147,6 +179,14 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
 }
 
 fn run_eval<W: Write>(req: &EvalRequest, style: OutputStyle, out: &mut W) -> Result<()> {
+    // The run file is created first, so a bad path fails before the whole evaluation runs.
+    let run_file = match &req.run {
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create the run file {}", path.display()))?,
+        ),
+        None => None,
+    };
     let report = benchmark::evaluate(req).context("cannot run the evaluation")?;
     for w in &report.warnings {
         eprintln!(
@@ -154,9 +194,7 @@ fn run_eval<W: Write>(req: &EvalRequest, style: OutputStyle, out: &mut W) -> Res
             render::sanitize(&w.to_string())
         );
     }
-    if let Some(path) = &req.run {
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("cannot create the run file {}", path.display()))?;
+    if let (Some(path), Some(file)) = (&req.run, run_file) {
         eval::write_trec_run(
             std::io::BufWriter::new(file),
             &report.run,

@@ -80,8 +80,9 @@ pub enum CiteError {
     )]
     EmptyClaim,
     #[error(
-        "the claim has only very common words ({0}), which are not indexed: give the claim \
-         itself, e.g. citeseek cite \"heat increases blood flow\""
+        "the claim has no searchable word ({0}): very common words, single letters, \
+         punctuation and emoji are not indexed; give the claim itself, e.g. citeseek cite \
+         \"heat increases blood flow\""
     )]
     OnlyCommonWords(String),
     #[error(transparent)]

@@ -623,6 +623,18 @@ fn full(
         .collect();
     let mut files = Vec::with_capacity(corpus.guides.len() + references.refs.len() + 1);
     let mut warnings = corpus.skipped.clone();
+    if corpus.guides.is_empty() {
+        warnings.push(format!(
+            "no guide files (.html, .md, .txt) under {}",
+            corpus.root.join("guide").display()
+        ));
+    }
+    if corpus.references.is_none() {
+        warnings.push(format!(
+            "no references.json in {}: nothing can be cited",
+            corpus.root.display()
+        ));
+    }
     let mut indexed_guides = 0;
     let mut added = 0;
     for g in guides {

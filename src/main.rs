@@ -35,7 +35,11 @@ fn main() -> ExitCode {
         Err(e) => {
             let mut msg = format!("citeseek: error: {e}");
             for cause in e.chain().skip(1) {
-                msg.push_str(&format!("\n  caused by: {cause}"));
+                // Messages that already quote their cause are not followed by it again.
+                let cause = cause.to_string();
+                if !msg.contains(&cause) {
+                    msg.push_str(&format!("\n  caused by: {cause}"));
+                }
             }
             eprintln!("{}", citeseek::render::sanitize(&msg));
             ExitCode::from(2)

@@ -47,7 +47,8 @@ pub enum QueryError {
     )]
     Empty,
     #[error(
-        "the query has only very common words ({0}), which are not indexed: add a more specific word"
+        "the query has no searchable word ({0}): very common words, single letters, \
+         punctuation and emoji are not indexed; add a more specific word"
     )]
     OnlyStopWords(String),
     #[error("the query only excludes words: add a word to search for besides the -exclusions")]
@@ -339,7 +340,7 @@ pub fn build_query(f: &Fields, req: &SearchRequest) -> Result<BuiltQuery, QueryE
     }
     if !plan.clauses.iter().any(|c| c.occur != Occurrence::MustNot) {
         return Err(if !dropped.is_empty() {
-            QueryError::OnlyStopWords(dropped.join(" "))
+            QueryError::OnlyStopWords(truncate_chars(&dropped.join(" "), 60))
         } else {
             QueryError::OnlyExclusions
         });

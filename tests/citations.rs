@@ -202,7 +202,7 @@ fn cite_json_contract_and_human_output() {
     env.cmd(&["cite", "the of and"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("only very common words"));
+        .stderr(predicate::str::contains("no searchable word"));
 }
 
 #[test]

@@ -212,7 +212,7 @@ fn empty_and_stop_word_queries_get_helpful_messages() {
     env.cmd(&["search", "the and of"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("common words"));
+        .stderr(predicate::str::contains("no searchable word"));
     env.cmd(&["search", "-e"]).assert().code(2);
 }
 
@@ -493,4 +493,28 @@ fn a_guide_named_like_a_reference_keeps_its_own_passage_ids() {
         .assert()
         .success()
         .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn unknown_cites_id_is_an_error_not_an_empty_result() {
+    let env = TestEnv::bundled();
+    env.cmd(&["search", "ice", "--cites", "nosuch2099"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("nosuch2099").and(predicate::str::contains("malanga2015")),
+        );
+}
+
+#[test]
+fn audit_of_a_corpus_without_guides_is_an_error() {
+    let env = TestEnv::empty();
+    env.cmd(&["audit"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no guide to audit"));
+    env.cmd(&["ingest"]).assert().success().stderr(
+        predicate::str::contains("no guide files")
+            .and(predicate::str::contains("no references.json")),
+    );
 }
