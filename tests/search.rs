@@ -513,7 +513,7 @@ fn audit_of_a_corpus_without_guides_is_an_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no guide to audit"));
-    env.cmd(&["ingest"]).assert().success().stderr(
+    env.cmd(&["ingest", "--full"]).assert().success().stderr(
         predicate::str::contains("no guide files")
             .and(predicate::str::contains("no references.json")),
     );
