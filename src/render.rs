@@ -806,6 +806,8 @@ pub fn refs_show<W: Write>(
 
 /// Write an export (BibTeX, CSL-JSON or RIS) as is, ending with a newline.
 pub fn export<W: Write>(w: &mut W, text: &str) -> io::Result<()> {
+    // Records come from references.json and fetched pages: no escape sequence gets through.
+    let text = sanitize(text);
     w.write_all(text.as_bytes())?;
     if !text.ends_with('\n') {
         writeln!(w)?;
