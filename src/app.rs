@@ -65,7 +65,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             render::added(out, &added, &config.paths.corpus, config.output.json)
                 .and_then(|()| out.flush())
                 .context("cannot write the result")?;
-            eprintln!("citeseek: run `citeseek ingest` to index it");
+            render::note("run `citeseek ingest` to index it");
             Ok(Outcome::Found)
         }
         Command::Search(req) => {
@@ -118,10 +118,10 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
                     render::refs_list(out, &catalog, &config.paths.corpus, config.output)
                         .context("cannot write the list")?;
                     if catalog.references.refs.is_empty() {
-                        eprintln!(
-                            "citeseek: no references in {}",
+                        render::note(&format!(
+                            "no references in {}",
                             config.paths.corpus.join("references.json").display()
-                        );
+                        ));
                     }
                     let unlisted = catalog.unlisted().len();
                     Ok(if catalog.references.refs.is_empty() && unlisted == 0 {
@@ -189,10 +189,7 @@ fn run_eval<W: Write>(req: &EvalRequest, style: OutputStyle, out: &mut W) -> Res
     };
     let report = benchmark::evaluate(req).context("cannot run the evaluation")?;
     for w in &report.warnings {
-        eprintln!(
-            "citeseek: warning: {}: line skipped",
-            render::sanitize(&w.to_string())
-        );
+        render::warning(&format!("{w}: line skipped"));
     }
     if let (Some(path), Some(file)) = (&req.run, run_file) {
         eval::write_trec_run(
@@ -212,7 +209,9 @@ fn fetch_references(paths: &Paths, opts: &FetchOptions) -> Result<fetch_run::Fet
     let run = fetch_run::fetch_corpus(&paths.corpus, opts, progress)
         .with_context(|| format!("cannot fetch the references of {}", paths.corpus.display()))?;
     if run.offline_fallback {
-        eprintln!("citeseek: warning: the network looks down; using the snapshots on disk (pass --offline to skip fetching)");
+        render::warning(
+            "the network looks down; using the snapshots on disk (pass --offline to skip fetching)",
+        );
     }
     Ok(run)
 }
@@ -233,9 +232,9 @@ fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<IngestReport> {
 /// The warnings and the one-line summary of an ingest, on stderr.
 fn report_notes(report: &IngestReport) {
     for w in &report.warnings {
-        eprintln!("citeseek: warning: {}", render::sanitize(w));
+        render::warning(w);
     }
-    eprintln!("citeseek: {}", render::sanitize(&report.summary()));
+    render::note(&report.summary());
 }
 
 /// Open the index for answering a query (`search`, `cite`, `refs`): built when missing,
@@ -284,12 +283,12 @@ pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
         return Ok(index);
     }
     let answer_from_old = |why: String| {
-        eprintln!(
-            "citeseek: warning: the index in {} is out of date ({why}); answering from it as it \
-             is. Changed since the last ingest: {}",
+        render::warning(&format!(
+            "the index in {} is out of date ({why}); answering from it as it is. Changed since \
+             the last ingest: {}",
             paths.index.display(),
-            render::sanitize(&stale.join(", "))
-        );
+            stale.join(", ")
+        ));
     };
     match dir.try_lock() {
         Ok(Some(lock)) => {
@@ -347,15 +346,17 @@ pub fn open_or_build(paths: &Paths) -> Result<OpenIndex> {
     let dir = IndexDir::new(&paths.index);
     match dir.open() {
         Ok(index) => return Ok(index),
-        Err(IndexError::Missing { .. }) => eprintln!(
-            "citeseek: no index in {} yet; building it from {}",
+        Err(IndexError::Missing { .. }) => render::note(&format!(
+            "no index in {} yet; building it from {}",
             paths.index.display(),
             paths.corpus.display()
-        ),
-        Err(IndexError::SchemaMismatch { found, expected, .. }) => eprintln!(
-            "citeseek: the index in {} has schema {found}, this version uses {expected}; rebuilding it",
+        )),
+        Err(IndexError::SchemaMismatch {
+            found, expected, ..
+        }) => render::note(&format!(
+            "the index in {} has schema {found}, this version uses {expected}; rebuilding it",
             paths.index.display()
-        ),
+        )),
         Err(e) => return Err(e.into()),
     }
     run_ingest(paths, &IngestOptions::default())?;

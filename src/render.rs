@@ -117,6 +117,16 @@ pub fn display_path(corpus: &Path, rel: &str) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_string()
 }
 
+/// A note on stderr (progress, what happened), sanitised like all output.
+pub fn note(msg: &str) {
+    eprintln!("citeseek: {}", sanitize(msg));
+}
+
+/// A warning on stderr.
+pub fn warning(msg: &str) {
+    eprintln!("citeseek: warning: {}", sanitize(msg));
+}
+
 /// Remove control characters and escape sequences so corpus text cannot drive the terminal.
 pub fn sanitize(s: &str) -> String {
     crate::sanitize::sanitize_terminal(s)

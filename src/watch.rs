@@ -48,10 +48,10 @@ pub fn watch<W: Write>(paths: &Paths, out: &mut W, style: OutputStyle) -> Result
     watcher
         .watch(&corpus_abs, RecursiveMode::Recursive)
         .with_context(|| format!("cannot watch {}", paths.corpus.display()))?;
-    eprintln!(
-        "citeseek: watching {} (Ctrl-C to stop)",
+    render::note(&format!(
+        "watching {} (Ctrl-C to stop)",
         paths.corpus.display()
-    );
+    ));
 
     let relevant = |event: &notify::Result<notify::Event>| match event {
         // An index inside the corpus must not trigger itself.
@@ -78,7 +78,7 @@ pub fn watch<W: Write>(paths: &Paths, out: &mut W, style: OutputStyle) -> Result
         }
         update(paths, &index, out, style, false)?;
     }
-    eprintln!("citeseek: stopped watching");
+    render::note("stopped watching");
     Ok(())
 }
 
@@ -94,24 +94,24 @@ fn update<W: Write>(
     match ingest::ingest(&paths.corpus, index, &IngestOptions::default()) {
         Ok(report) => {
             for w in &report.warnings {
-                eprintln!("citeseek: warning: {}", render::sanitize(w));
+                render::warning(w);
             }
             if report.mode == Mode::UpToDate {
                 if first {
-                    eprintln!("citeseek: {}", report.summary());
+                    render::note(&report.summary());
                 }
                 return Ok(());
             }
             render::watch_update(out, &report, style).context("cannot write the update line")
         }
         Err(e) => {
-            let mut msg = format!("citeseek: warning: update failed: {e}");
+            let mut msg = format!("update failed: {e}");
             let mut source = std::error::Error::source(&e);
             while let Some(cause) = source {
                 msg.push_str(&format!(": {cause}"));
                 source = cause.source();
             }
-            eprintln!("{}", render::sanitize(&msg));
+            render::warning(&msg);
             Ok(())
         }
     }
