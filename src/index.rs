@@ -156,6 +156,18 @@ pub fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// Index settings: the stored passages (JSON, much of it repeated from passage to passage:
+/// titles, heading paths, URLs, citation labels) compress with zstd in 64 KiB blocks.
+pub fn index_settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_compression: tantivy::store::Compressor::Zstd(tantivy::store::ZstdCompressor {
+            compression_level: Some(3),
+        }),
+        docstore_blocksize: 256 * 1024,
+        ..tantivy::IndexSettings::default()
+    }
+}
+
 /// The English analyzer: words of two or more characters (Greek letters spelled out),
 /// lower-cased, accents folded, English stop words dropped, stemmed (Snowball English).
 ///
@@ -372,6 +384,9 @@ pub struct Stats {
     pub passages: usize,
     pub references: usize,
     pub citations: usize,
+    /// Bytes of passage text extracted from the corpus (what the index is measured against).
+    #[serde(default)]
+    pub text_bytes: u64,
 }
 
 /// One indexed source file (the manifest incremental ingest compares against).
@@ -391,6 +406,9 @@ pub struct FileEntry {
     /// Citations its passages make directly (for the stats of incremental updates).
     #[serde(default)]
     pub citations: usize,
+    /// Bytes of text in its passages.
+    #[serde(default)]
+    pub text_bytes: u64,
 }
 
 /// The stat-only view of an indexed file: what the freshness check compares.
@@ -717,7 +735,11 @@ impl IndexDir {
             source,
         };
         let (schema, fields) = schema();
-        let index = Index::create_in_dir(&dir, schema).map_err(tantivy_err)?;
+        let index = Index::builder()
+            .schema(schema)
+            .settings(index_settings())
+            .create_in_dir(&dir)
+            .map_err(tantivy_err)?;
         register_analyzers(&index);
         // Indexing threads beside the extraction threads; a budget that keeps peak memory
         // well under 1 GiB however large the corpus.

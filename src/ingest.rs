@@ -211,7 +211,7 @@ fn record_passages(files: &mut [FileEntry], cited: &[CitedPassage]) {
     for (i, f) in files.iter().enumerate() {
         by_path.insert(f.path.as_str(), i);
     }
-    let mut updates: Vec<(usize, String, usize)> = Vec::new();
+    let mut updates: Vec<(usize, String, usize, usize)> = Vec::new();
     for p in cited {
         if let Some(&i) = by_path.get(p.passage.path.as_str()) {
             let citations = if p.passage.kind == Kind::Guide {
@@ -219,12 +219,13 @@ fn record_passages(files: &mut [FileEntry], cited: &[CitedPassage]) {
             } else {
                 0
             };
-            updates.push((i, p.passage.id.clone(), citations));
+            updates.push((i, p.passage.id.clone(), citations, p.passage.text.len()));
         }
     }
-    for (i, id, citations) in updates {
+    for (i, id, citations, bytes) in updates {
         files[i].passages.push(id);
         files[i].citations += citations;
+        files[i].text_bytes += bytes as u64;
     }
 }
 
@@ -240,6 +241,7 @@ fn stats_of(files: &[FileEntry], references: usize) -> (Stats, usize) {
             passages: files.iter().map(|f| f.passages.len()).sum(),
             references,
             citations: files.iter().map(|f| f.citations).sum(),
+            text_bytes: files.iter().map(|f| f.text_bytes).sum(),
         },
         guides,
     )
@@ -720,6 +722,7 @@ fn index_guide(
             }
             entry.doc = file.doc_id.clone();
             entry.citations = cited.iter().map(|p| p.direct_ids().count()).sum();
+            entry.text_bytes = cited.iter().map(|p| p.passage.text.len() as u64).sum();
             entry.passages = cited.into_iter().map(|p| p.passage.id).collect();
             Ok(GuideResult {
                 entry: Some(entry),
@@ -933,6 +936,7 @@ fn read_file(root: &Path, path: &Path) -> Result<(String, FileEntry), Unread> {
         passages: Vec::new(),
         doc: String::new(),
         citations: 0,
+        text_bytes: 0,
     };
     match String::from_utf8(bytes) {
         Ok(text) => Ok((text, entry)),
