@@ -387,13 +387,23 @@ fn plan(
         // An update starts from the current generation, and "up to date" must not be said of
         // a damaged index: it must open.
         index.check_generation(&marker.generation)?;
+        // Stat-only first: an unchanged corpus needs neither the manifest nor any hashing.
+        let diff = index
+            .stat_entries(&marker.generation)
+            .ok()
+            .map(|entries| stat_diff(corpus, &entries, &marker.reference_ids));
+        if diff.as_ref().is_some_and(StatDiff::is_empty) {
+            return Ok(Plan::Update {
+                marker,
+                changes: Changes::default(),
+            });
+        }
         index.load_manifest(&mut marker)?;
-        let known: Vec<StatEntry> = marker.files.iter().map(StatEntry::from).collect();
-        let changes = confirm(
-            corpus,
-            &marker,
-            stat_diff(corpus, &known, &marker.reference_ids),
-        );
+        let diff = diff.unwrap_or_else(|| {
+            let known: Vec<StatEntry> = marker.files.iter().map(StatEntry::from).collect();
+            stat_diff(corpus, &known, &marker.reference_ids)
+        });
+        let changes = confirm(corpus, &marker, diff);
         let refs_changed = [&changes.added, &changes.changed, &changes.removed]
             .iter()
             .any(|l| l.iter().any(|p| p == REFERENCES_JSON));
