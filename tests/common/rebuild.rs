@@ -18,7 +18,7 @@ impl Env {
     /// A copy of the repository's sample corpus.
     pub fn sample() -> Env {
         let env = Env::empty();
-        copy_dir(
+        super::copy_dir(
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
             &env.corpus,
         );
@@ -129,17 +129,4 @@ pub fn strings(v: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
