@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use scraper::{ElementRef, Html, Node, Selector};
+use scraper::{Html, Selector};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -143,7 +143,7 @@ pub fn parse_meta(html: &str) -> PageMeta {
         publisher: tags.first(&["citation_publisher", "dc.publisher", "dcterms.publisher"]),
         url,
         abstract_text,
-        main_text: main_text(&doc),
+        main_text: main_text(html),
     }
 }
 
@@ -541,10 +541,6 @@ enum Sel {
     Title,
     Canonical,
     Abstract,
-    Article,
-    Main,
-    RoleMain,
-    Body,
 }
 
 fn selector(which: Sel) -> &'static Selector {
@@ -555,10 +551,6 @@ fn selector(which: Sel) -> &'static Selector {
             "title",
             "link[rel~=canonical]",
             "#abstract, .abstract, #Abstract, .Abstract",
-            "article",
-            "main",
-            "[role=main]",
-            "body",
         ]
         .iter()
         // Constant selectors: parsing cannot fail at run time.
@@ -592,106 +584,20 @@ fn canonical_link(doc: &Html) -> Option<String> {
 
 fn abstract_element(doc: &Html) -> Option<String> {
     doc.select(selector(Sel::Abstract))
-        .map(|e| paragraphs(e).join(" "))
+        .map(|e| clean_line(&e.text().collect::<Vec<_>>().join(" ")))
         .map(|t| t.strip_prefix("Abstract ").map(str::to_string).unwrap_or(t))
         .find(|t| !t.is_empty())
 }
 
-/// Elements whose content is page chrome or code, never main text.
-const SKIP: &[&str] = &[
-    "nav", "header", "footer", "aside", "script", "style", "noscript", "template", "svg", "iframe",
-    "form", "button", "select", "head", "object", "canvas", "dialog",
-];
-
-/// Elements that start a new paragraph.
-const BLOCK: &[&str] = &[
-    "p",
-    "div",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "blockquote",
-    "pre",
-    "section",
-    "article",
-    "main",
-    "table",
-    "tr",
-    "td",
-    "th",
-    "dd",
-    "dt",
-    "dl",
-    "figure",
-    "figcaption",
-    "caption",
-    "address",
-    "details",
-    "summary",
-    "body",
-];
-
-fn main_text(doc: &Html) -> Vec<String> {
-    let root = [Sel::Article, Sel::Main, Sel::RoleMain, Sel::Body]
-        .iter()
-        .find_map(|s| doc.select(selector(*s)).next());
-    paragraphs(root.unwrap_or_else(|| doc.root_element()))
-}
-
-/// Text of `el` split into paragraphs at block elements, skipping chrome. Iterative (explicit
-/// stack), so deeply nested input cannot overflow the call stack.
-fn paragraphs(el: ElementRef<'_>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut buf = String::new();
-    let mut stack = vec![(*el, false)];
-    while let Some((node, opened)) = stack.pop() {
-        match node.value() {
-            Node::Text(t) => buf.push_str(t),
-            Node::Element(e) if !opened => {
-                let name = e.name();
-                if SKIP.contains(&name) || e.attr("hidden").is_some() {
-                    continue;
-                }
-                if BLOCK.contains(&name) {
-                    flush(&mut buf, &mut out);
-                } else if name == "br" {
-                    buf.push(' ');
-                }
-                stack.push((node, true));
-                stack.extend(node.children().rev().map(|c| (c, false)));
-            }
-            Node::Element(e) => {
-                if BLOCK.contains(&e.name()) {
-                    flush(&mut buf, &mut out);
-                } else if !INLINE.contains(&e.name()) {
-                    buf.push(' ');
-                }
-            }
-            _ => {}
-        }
-    }
-    flush(&mut buf, &mut out);
-    out
-}
-
-/// Inline elements that do not separate words.
-const INLINE: &[&str] = &[
-    "a", "span", "em", "strong", "i", "b", "sup", "sub", "abbr", "cite", "code", "small", "mark",
-    "q", "time", "u", "s", "del", "ins", "kbd", "var", "dfn", "bdi", "bdo",
-];
-
-fn flush(buf: &mut String, out: &mut Vec<String>) {
-    let p = clean_line(buf);
-    if !p.is_empty() {
-        out.push(p);
-    }
-    buf.clear();
+/// The page's readable text: its article (or main, or body) without chrome, one entry per
+/// heading, paragraph or list, as ingest extracts it.
+fn main_text(html: &str) -> Vec<String> {
+    crate::extract::html::extract(html, None)
+        .blocks
+        .into_iter()
+        .filter(|b| b.kind != crate::extract::BlockKind::Figure)
+        .map(|b| b.text)
+        .collect()
 }
 
 #[cfg(test)]
