@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -1077,11 +1077,4 @@ fn id_on_line(line: &str) -> Option<String> {
 /// Line of the `"id": "<id>"` member of a record in references.json.
 fn record_line(lines: &HashMap<String, usize>, id: &str) -> Option<usize> {
     lines.get(id).copied()
-}
-
-/// Seconds since the epoch, for logs.
-pub fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
