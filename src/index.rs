@@ -1007,10 +1007,26 @@ impl FullWrite {
             source,
         };
         self.writer.commit().map_err(tantivy_err)?;
+        // One segment per indexing thread is what a bulk build leaves. A query looks each of
+        // its words up in every segment, and a CLI query runs once per process: for indexes
+        // small enough to merge in moments, one segment answers faster.
+        if marker.stats.passages < MERGE_BELOW_PASSAGES {
+            let segments = self
+                .writer
+                .index()
+                .searchable_segment_ids()
+                .map_err(tantivy_err)?;
+            if segments.len() > 1 {
+                self.writer.merge(&segments).wait().map_err(tantivy_err)?;
+            }
+        }
         self.writer.wait_merging_threads().map_err(tantivy_err)?;
         index.publish(lock, &self.generation, &self.dir, refs, marker)
     }
 }
+
+/// Full builds of fewer passages than this are merged into one segment.
+const MERGE_BELOW_PASSAGES: usize = 200_000;
 
 /// Fill `to` with the files of generation `from`: hard links to tantivy's immutable segment
 /// files, copies of the files that get rewritten (meta.json, .managed.json, references).

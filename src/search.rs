@@ -3,6 +3,7 @@
 //! highlighted snippets → [`Hit`]s.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::TermInfo;
@@ -11,7 +12,9 @@ use tantivy::query::{EnableScoring, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
-use tantivy::{DocAddress, DocId, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
+use tantivy::{
+    DocAddress, DocId, DocSet, InvertedIndexReader, Searcher, TantivyDocument, Term, TERMINATED,
+};
 
 use crate::index::{analyzer, Fields, OpenIndex};
 use crate::link::CitedPassage;
@@ -427,20 +430,27 @@ pub fn ranked_addresses(
     let num_docs = searcher.num_docs().max(1) as f32;
     let idf = |df: u64| (1.0 + (num_docs - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
 
-    // Text fields some passage uses: (field, weight, average length).
+    // Text fields some passage uses: (field, weight, average length), and each segment's
+    // inverted index of each. They are looked up once: tantivy does not cache the index of a
+    // field a segment has no terms for, and builds a fresh empty dictionary on every call.
     let mut text_fields: Vec<(Field, f32, f32)> = Vec::new();
+    let mut readers: Vec<Vec<Arc<InvertedIndexReader>>> = vec![Vec::new(); segments.len()];
     for (field, boost) in [
         (fields.body, BODY_BOOST),
         (fields.section, SECTION_BOOST),
         (fields.title, TITLE_BOOST),
         (fields.alt, ALT_BOOST),
     ] {
-        let mut total = 0u64;
-        for segment in segments {
-            total += segment.inverted_index(field)?.total_num_tokens();
-        }
+        let per_segment: Vec<Arc<InvertedIndexReader>> = segments
+            .iter()
+            .map(|s| s.inverted_index(field))
+            .collect::<Result<_, _>>()?;
+        let total: u64 = per_segment.iter().map(|r| r.total_num_tokens()).sum();
         if total > 0 {
             text_fields.push((field, boost, total as f32 / num_docs));
+            for (r, reader) in readers.iter_mut().zip(per_segment) {
+                r.push(reader);
+            }
         }
     }
 
@@ -484,13 +494,12 @@ pub fn ranked_addresses(
     // frequencies over all segments.
     let mut infos: Vec<Vec<Vec<Option<TermInfo>>>> = Vec::with_capacity(segments.len());
     let mut df = vec![vec![0u64; text_fields.len()]; tokens.len()];
-    for segment in segments {
+    for segment_readers in &readers {
         let mut per_token = Vec::with_capacity(tokens.len());
         for (j, token) in tokens.iter().enumerate() {
             let mut per_field = Vec::with_capacity(text_fields.len());
             for (i, &(field, _, _)) in text_fields.iter().enumerate() {
-                let info = segment
-                    .inverted_index(field)?
+                let info = segment_readers[i]
                     .get_term_info(&Term::from_field_text(field, token.text))
                     .map_err(tantivy::TantivyError::from)?;
                 df[j][i] += info.as_ref().map_or(0, |t| u64::from(t.doc_freq));
@@ -595,8 +604,7 @@ pub fn ranked_addresses(
                 let Some(info) = &infos[ord][j][i] else {
                     continue;
                 };
-                let mut postings = segment
-                    .inverted_index(field)?
+                let mut postings = readers[ord][i]
                     .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
                     .map_err(tantivy::TantivyError::from)?;
                 let norms = segment.get_fieldnorms_reader(field)?;
