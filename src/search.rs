@@ -434,18 +434,22 @@ pub fn ranked_addresses(
     // inverted index of each. They are looked up once: tantivy does not cache the index of a
     // field a segment has no terms for, and builds a fresh empty dictionary on every call.
     let mut text_fields: Vec<(Field, f32, f32)> = Vec::new();
-    let mut readers: Vec<Vec<Arc<InvertedIndexReader>>> = vec![Vec::new(); segments.len()];
+    let mut readers: Vec<Vec<Option<Arc<InvertedIndexReader>>>> = vec![Vec::new(); segments.len()];
     for (field, boost) in [
         (fields.body, BODY_BOOST),
         (fields.section, SECTION_BOOST),
         (fields.title, TITLE_BOOST),
         (fields.alt, ALT_BOOST),
     ] {
-        let per_segment: Vec<Arc<InvertedIndexReader>> = segments
+        let per_segment: Vec<Option<Arc<InvertedIndexReader>>> = segments
             .iter()
-            .map(|s| s.inverted_index(field))
+            .map(|s| field_index(s, field))
             .collect::<Result<_, _>>()?;
-        let total: u64 = per_segment.iter().map(|r| r.total_num_tokens()).sum();
+        let total: u64 = per_segment
+            .iter()
+            .flatten()
+            .map(|r| r.total_num_tokens())
+            .sum();
         if total > 0 {
             text_fields.push((field, boost, total as f32 / num_docs));
             for (r, reader) in readers.iter_mut().zip(per_segment) {
@@ -499,9 +503,12 @@ pub fn ranked_addresses(
         for (j, token) in tokens.iter().enumerate() {
             let mut per_field = Vec::with_capacity(text_fields.len());
             for (i, &(field, _, _)) in text_fields.iter().enumerate() {
-                let info = segment_readers[i]
-                    .get_term_info(&Term::from_field_text(field, token.text))
-                    .map_err(tantivy::TantivyError::from)?;
+                let info = match &segment_readers[i] {
+                    Some(reader) => reader
+                        .get_term_info(&Term::from_field_text(field, token.text))
+                        .map_err(tantivy::TantivyError::from)?,
+                    None => None,
+                };
                 df[j][i] += info.as_ref().map_or(0, |t| u64::from(t.doc_freq));
                 per_field.push(info);
             }
@@ -604,7 +611,10 @@ pub fn ranked_addresses(
                 let Some(info) = &infos[ord][j][i] else {
                     continue;
                 };
-                let mut postings = readers[ord][i]
+                let Some(reader) = &readers[ord][i] else {
+                    continue;
+                };
+                let mut postings = reader
                     .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
                     .map_err(tantivy::TantivyError::from)?;
                 let norms = segment.get_fieldnorms_reader(field)?;
@@ -753,6 +763,33 @@ pub fn ranked_addresses(
     }
     out.sort_by(order);
     Ok(out)
+}
+
+/// A segment's inverted index of `field`, or `None` when the segment has no terms in it.
+///
+/// tantivy caches the index of a field only when it has terms, and builds a fresh empty
+/// dictionary (a megabyte of allocations) on every lookup of a field without any; which
+/// segments lack which field is remembered here for the life of the process.
+fn field_index(
+    segment: &tantivy::SegmentReader,
+    field: Field,
+) -> tantivy::Result<Option<Arc<InvertedIndexReader>>> {
+    type Key = (tantivy::index::SegmentId, Field);
+    static EMPTY: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<Key>>> =
+        std::sync::OnceLock::new();
+    let empty = EMPTY.get_or_init(Default::default);
+    let key = (segment.segment_id(), field);
+    if empty.lock().map(|e| e.contains(&key)).unwrap_or(false) {
+        return Ok(None);
+    }
+    let reader = segment.inverted_index(field)?;
+    if reader.terms().num_terms() == 0 {
+        if let Ok(mut e) = empty.lock() {
+            e.insert(key);
+        }
+        return Ok(None);
+    }
+    Ok(Some(reader))
 }
 
 /// Per-passage arrays of [`ranked_addresses`], kept between queries on the same thread.
