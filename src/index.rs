@@ -6,8 +6,9 @@
 //! index/
 //!   citeseek-index.json   marker: schema version, current generation, corpus, stats
 //!   gen-<millis>-<pid>/   one tantivy index, the references it was built with, its manifest
-//!                         (manifest.json: files, hashes, passage ids) and files.tsv (the
-//!                         sizes and times the freshness check compares)
+//!                         (manifest.json: files and hashes; passages.tsv: their passage
+//!                         ids) and files.tsv (the sizes and times the freshness check
+//!                         compares)
 //! ```
 //! Every write — a full rebuild or an incremental update — builds a new generation beside the
 //! current one (an incremental update starts from hard links to the current generation's
@@ -45,7 +46,7 @@ use crate::references::ReferenceList;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
 /// Name of the English analyzer in tantivy's tokenizer manager.
@@ -58,6 +59,9 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// File in a generation with one line per indexed file, `size<TAB>mtime_ns<TAB>doc<TAB>path`:
 /// all the freshness check before a search reads.
 pub const STAT_FILE: &str = "files.tsv";
+/// File in a generation with the passage ids of each indexed file, one file a line:
+/// `path<TAB>id<TAB>id…` (plain text: a large corpus has a million of them).
+pub const PASSAGES_FILE: &str = "passages.tsv";
 /// Files a fresh checkout may have in `index/` that are not an index.
 const PLACEHOLDERS: &[&str] = &["README.md", ".gitkeep", ".gitignore", LOCK_FILE];
 /// Prefix of the temporary files `write_atomic` renames into place (ours to clean up).
@@ -399,6 +403,8 @@ pub struct FileEntry {
     pub mtime_ns: u128,
     /// BLAKE3 hash of the content.
     pub hash: String,
+    /// Ids of the file's passages (kept in [`PASSAGES_FILE`], beside the manifest).
+    #[serde(skip)]
     pub passages: Vec<String>,
     /// Document id of the file's passages (guide: file stem; snapshot: reference id).
     #[serde(default)]
@@ -844,6 +850,25 @@ impl IndexDir {
     ) -> Result<(), IndexError> {
         let json = serde_json::to_vec(files).map_err(|e| self.io(e.into()))?;
         write_atomic(&dir.join(MANIFEST_FILE), &json).map_err(|e| self.io(e))?;
+        let mut ids = String::with_capacity(files.iter().map(|f| f.passages.len() * 24).sum());
+        for f in files {
+            if f.path.contains(['\t', '\n']) {
+                continue;
+            }
+            ids.push_str(&f.path);
+            for id in &f.passages {
+                ids.push('\t');
+                // An id never holds a tab or newline but from a malformed anchor; keep the
+                // line format intact whatever it holds.
+                if id.contains(['\t', '\n']) {
+                    ids.push_str(&id.replace(['\t', '\n'], " "));
+                } else {
+                    ids.push_str(id);
+                }
+            }
+            ids.push('\n');
+        }
+        write_atomic(&dir.join(PASSAGES_FILE), ids.as_bytes()).map_err(|e| self.io(e))?;
         let mut tsv = String::with_capacity(files.len() * 64);
         for f in files {
             // Paths and doc ids never hold tabs or newlines we would need to escape: they come
@@ -868,8 +893,31 @@ impl IndexDir {
         };
         let bytes =
             fs::read(&path).map_err(|e| corrupt(format!("cannot read {}: {e}", path.display())))?;
-        marker.files = serde_json::from_slice(&bytes)
+        let mut files: Vec<FileEntry> = serde_json::from_slice(&bytes)
             .map_err(|e| corrupt(format!("{} is not valid: {e}", path.display())))?;
+        let ids_path = self.path.join(&marker.generation).join(PASSAGES_FILE);
+        let ids = fs::read_to_string(&ids_path)
+            .map_err(|e| corrupt(format!("cannot read {}: {e}", ids_path.display())))?;
+        let by_path: std::collections::HashMap<&str, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_str(), i))
+            .collect();
+        let mut lines: Vec<(usize, &str)> = Vec::with_capacity(files.len());
+        for line in ids.lines() {
+            let (path, rest) = line.split_once('\t').unwrap_or((line, ""));
+            if let Some(&i) = by_path.get(path) {
+                lines.push((i, rest));
+            }
+        }
+        for (i, rest) in lines {
+            files[i].passages = rest
+                .split('\t')
+                .filter(|id| !id.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        marker.files = files;
         Ok(())
     }
 
@@ -1041,6 +1089,7 @@ fn copy_generation(from: &Path, to: &Path) -> std::io::Result<()> {
         if (name_str.starts_with(".tantivy-") && name_str.ends_with(".lock"))
             || name_str == MANIFEST_FILE
             || name_str == STAT_FILE
+            || name_str == PASSAGES_FILE
         {
             // Locks are per index; the manifest files are written anew by `publish`.
             continue;

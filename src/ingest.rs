@@ -269,13 +269,15 @@ pub fn ingest_locked(
     lock: &IndexLock,
 ) -> Result<IngestReport, IngestError> {
     let start = Instant::now();
-    let corpus = corpus::discover(corpus_dir)?;
+    let mut corpus = corpus::discover(corpus_dir)?;
     match plan(&corpus, corpus_dir, index, opts.full)? {
         Plan::Full { reason, previous } => {
             full(&corpus, index, opts, lock, reason, previous, start)
         }
         Plan::Update { marker, changes } => {
             if changes.needs_work() {
+                // references.json did not change: its ids are the manifest's.
+                corpus.reserve_ids(&marker.reference_ids);
                 return incremental(&corpus, index, lock, marker, changes, start);
             }
             let mut marker = marker;
@@ -441,16 +443,19 @@ fn current_files(corpus: &Corpus, known_ids: Option<&[String]>) -> Vec<CurrentFi
             reference_ids(&loaded)
         }
     };
-    let mut reserved = corpus.clone();
-    reserved.reserve_ids(&ids);
-    let corpus = &reserved;
+    // The ids ingest gives guides (see `Corpus::reserve_ids`), without copying the corpus.
+    let taken: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
     let mut out: Vec<CurrentFile> = corpus
         .guides
         .iter()
         .map(|g| CurrentFile {
             rel: g.rel.clone(),
             path: g.path.clone(),
-            doc: g.doc_id.clone(),
+            doc: if taken.contains(g.doc_id.as_str()) {
+                format!("guide/{}", g.doc_id)
+            } else {
+                g.doc_id.clone()
+            },
         })
         .collect();
     if let Some(path) = &corpus.references {
@@ -774,9 +779,6 @@ fn incremental(
     start: Instant,
 ) -> Result<IngestReport, IngestError> {
     let refs = load_references(corpus)?;
-    let mut corpus = corpus.clone();
-    corpus.reserve_ids(&reference_ids(&refs));
-    let corpus = &corpus;
     let mut files: BTreeMap<String, FileEntry> = std::mem::take(&mut current.files)
         .into_iter()
         .map(|f| (f.path.clone(), f))

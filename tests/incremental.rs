@@ -21,10 +21,14 @@ fn edit(env: &Env, name: &str, from: &str, to: &str) {
 }
 
 fn passage_ids(env: &Env, path: &str) -> Vec<String> {
-    let manifest = env.manifest();
-    let files = manifest.as_array().unwrap();
-    let entry = files.iter().find(|f| f["path"] == path).unwrap();
-    strings(&entry["passages"])
+    // One line a file: `path<TAB>id<TAB>id…`, beside the manifest.
+    let generation = env.marker()["generation"].as_str().unwrap().to_string();
+    let text = std::fs::read_to_string(env.index.join(generation).join("passages.tsv")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.split('\t').next() == Some(path))
+        .unwrap();
+    line.split('\t').skip(1).map(str::to_string).collect()
 }
 
 #[test]
