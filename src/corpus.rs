@@ -125,6 +125,11 @@ pub fn discover(root: &Path) -> Result<Corpus, CorpusError> {
 /// `path` relative to `root`, with `/` separators.
 pub fn rel_path(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
+    let text = rel.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '/' && !text.starts_with('/') && !text.contains("//") {
+        // The common case, without splitting the path into components.
+        return text.trim_start_matches("./").to_string();
+    }
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()

@@ -22,12 +22,16 @@ pub enum Format {
 impl Format {
     /// The format for a path's extension, or `None` for files citeseek does not read.
     pub fn from_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "html" | "htm" => Some(Format::Html),
-            "md" | "markdown" => Some(Format::Markdown),
-            "txt" => Some(Format::Text),
-            _ => None,
+        let ext = path.extension()?.to_str()?;
+        let is = |e: &str| ext.eq_ignore_ascii_case(e);
+        if is("html") || is("htm") {
+            Some(Format::Html)
+        } else if is("md") || is("markdown") {
+            Some(Format::Markdown)
+        } else if is("txt") {
+            Some(Format::Text)
+        } else {
+            None
         }
     }
 }
