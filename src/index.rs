@@ -403,9 +403,15 @@ pub struct FileEntry {
     pub mtime_ns: u128,
     /// BLAKE3 hash of the content.
     pub hash: String,
-    /// Ids of the file's passages (kept in [`PASSAGES_FILE`], beside the manifest).
+    /// Ids of the file's passages (kept in [`PASSAGES_FILE`], beside the manifest). Empty while
+    /// `passages_raw` holds them unsplit: use [`FileEntry::passage_count`] and
+    /// [`FileEntry::passages_mut`].
     #[serde(skip)]
     pub passages: Vec<String>,
+    /// The ids as read from [`PASSAGES_FILE`], tab-separated and not yet split: most files of
+    /// an incremental update never need theirs, and are written back as they were read.
+    #[serde(skip)]
+    pub passages_raw: Option<String>,
     /// Document id of the file's passages (guide: file stem; snapshot: reference id).
     #[serde(default)]
     pub doc: String,
@@ -415,6 +421,28 @@ pub struct FileEntry {
     /// Bytes of text in its passages.
     #[serde(default)]
     pub text_bytes: u64,
+}
+
+impl FileEntry {
+    /// How many passages the file has.
+    pub fn passage_count(&self) -> usize {
+        match &self.passages_raw {
+            Some(raw) => raw.split('\t').filter(|id| !id.is_empty()).count(),
+            None => self.passages.len(),
+        }
+    }
+
+    /// The passage ids, split out of their raw form first when needed.
+    pub fn passages_mut(&mut self) -> &mut Vec<String> {
+        if let Some(raw) = self.passages_raw.take() {
+            self.passages = raw
+                .split('\t')
+                .filter(|id| !id.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        &mut self.passages
+    }
 }
 
 /// The stat-only view of an indexed file: what the freshness check compares.
@@ -850,12 +878,21 @@ impl IndexDir {
     ) -> Result<(), IndexError> {
         let json = serde_json::to_vec(files).map_err(|e| self.io(e.into()))?;
         write_atomic(&dir.join(MANIFEST_FILE), &json).map_err(|e| self.io(e))?;
-        let mut ids = String::with_capacity(files.iter().map(|f| f.passages.len() * 24).sum());
+        let mut ids = String::with_capacity(files.iter().map(|f| f.passage_count() * 24).sum());
         for f in files {
             if f.path.contains(['\t', '\n']) {
                 continue;
             }
             ids.push_str(&f.path);
+            if let Some(raw) = &f.passages_raw {
+                // Read from the previous generation and untouched: written back as it was.
+                if !raw.is_empty() {
+                    ids.push('\t');
+                    ids.push_str(raw);
+                }
+                ids.push('\n');
+                continue;
+            }
             for id in &f.passages {
                 ids.push('\t');
                 // An id never holds a tab or newline but from a malformed anchor; keep the
@@ -911,11 +948,7 @@ impl IndexDir {
             }
         }
         for (i, rest) in lines {
-            files[i].passages = rest
-                .split('\t')
-                .filter(|id| !id.is_empty())
-                .map(str::to_string)
-                .collect();
+            files[i].passages_raw = Some(rest.to_string());
         }
         marker.files = files;
         Ok(())

@@ -223,7 +223,7 @@ fn record_passages(files: &mut [FileEntry], cited: &[CitedPassage]) {
         }
     }
     for (i, id, citations, bytes) in updates {
-        files[i].passages.push(id);
+        files[i].passages_mut().push(id);
         files[i].citations += citations;
         files[i].text_bytes += bytes as u64;
     }
@@ -238,7 +238,7 @@ fn stats_of(files: &[FileEntry], references: usize) -> (Stats, usize) {
     (
         Stats {
             documents: guides + references,
-            passages: files.iter().map(|f| f.passages.len()).sum(),
+            passages: files.iter().map(FileEntry::passage_count).sum(),
             references,
             citations: files.iter().map(|f| f.citations).sum(),
             text_bytes: files.iter().map(|f| f.text_bytes).sum(),
@@ -662,7 +662,7 @@ fn full(
     for g in guides {
         let g = g?;
         indexed_guides += usize::from(g.indexed);
-        added += g.entry.as_ref().map_or(0, |e| e.passages.len());
+        added += g.entry.as_ref().map_or(0, FileEntry::passage_count);
         files.extend(g.entry);
         warnings.extend(g.warning);
     }
@@ -877,9 +877,9 @@ fn incremental(
 
     let cited = link::link_passages(passages, &refs);
     let mut files: Vec<FileEntry> = files.into_values().collect();
-    let before: usize = files.iter().map(|f| f.passages.len()).sum();
+    let before: usize = files.iter().map(FileEntry::passage_count).sum();
     record_passages(&mut files, &cited);
-    let added = files.iter().map(|f| f.passages.len()).sum::<usize>() - before;
+    let added = files.iter().map(FileEntry::passage_count).sum::<usize>() - before;
     let (stats, guides) = stats_of(&files, refs.refs.len());
     let from = current.generation.clone();
     let marker = Marker {
@@ -910,13 +910,14 @@ fn forget(
     key: &DocKey,
     old: Option<FileEntry>,
 ) -> usize {
-    let mut removed = old.map_or(0, |e| e.passages.len());
+    let mut removed = old.map_or(0, |e| e.passage_count());
     if key.kind == Kind::Reference {
         let record = format!("{}#record/1", key.doc);
         if let Some(entry) = records_of.and_then(|r| files.get_mut(r)) {
-            let before = entry.passages.len();
-            entry.passages.retain(|p| p != &record);
-            removed += before - entry.passages.len();
+            let ids = entry.passages_mut();
+            let before = ids.len();
+            ids.retain(|p| p != &record);
+            removed += before - ids.len();
         }
     }
     removed
@@ -951,6 +952,7 @@ fn read_file(root: &Path, path: &Path) -> Result<(String, FileEntry), Unread> {
         mtime_ns,
         hash: blake3::hash(&bytes).to_hex().to_string(),
         passages: Vec::new(),
+        passages_raw: None,
         doc: String::new(),
         citations: 0,
         text_bytes: 0,
