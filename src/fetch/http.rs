@@ -637,6 +637,16 @@ mod tests {
 
     const MALANGA: &str = include_str!("../../corpus/references/malanga2015.html");
 
+    /// A 200 answer with the malanga2015 landing page.
+    fn respond_malanga(s: &mut std::net::TcpStream) {
+        respond(
+            s,
+            "200 OK",
+            &[("Content-Type", "text/html")],
+            MALANGA.as_bytes(),
+        )
+    }
+
     fn client(cfg: &FetchConfig) -> Client {
         match build_client(cfg) {
             Ok(c) => c,
@@ -676,14 +686,7 @@ mod tests {
 
     #[test]
     fn fetches_fixture_and_sends_user_agent() {
-        let srv = TestServer::start(|_, _, s| {
-            respond(
-                s,
-                "200 OK",
-                &[("Content-Type", "text/html")],
-                MALANGA.as_bytes(),
-            )
-        });
+        let srv = TestServer::start(|_, _, s| respond_malanga(s));
         let cfg = test_config();
         let p = page(fetch_page(&client(&cfg), &srv.url("/a"), None, &cfg));
         assert_eq!(p.status, 200);
@@ -727,12 +730,7 @@ mod tests {
                 let loc = format!("/hop{}", n + 1);
                 respond(s, "301 Moved", &[("Location", loc.as_str())], b"")
             } else {
-                respond(
-                    s,
-                    "200 OK",
-                    &[("Content-Type", "text/html")],
-                    MALANGA.as_bytes(),
-                )
+                respond_malanga(s)
             }
         });
         let cfg = test_config();
@@ -922,12 +920,7 @@ mod tests {
                     b"busy",
                 )
             } else {
-                respond(
-                    s,
-                    "200 OK",
-                    &[("Content-Type", "text/html")],
-                    MALANGA.as_bytes(),
-                )
+                respond_malanga(s)
             }
         });
         let mut cfg = test_config();
@@ -963,12 +956,7 @@ mod tests {
                 // Close the connection without answering.
                 let _ = s.shutdown(std::net::Shutdown::Both);
             } else {
-                respond(
-                    s,
-                    "200 OK",
-                    &[("Content-Type", "text/html")],
-                    MALANGA.as_bytes(),
-                )
+                respond_malanga(s)
             }
         });
         let cfg = test_config();
@@ -983,12 +971,7 @@ mod tests {
                 if n == 0 {
                     respond(s, status, &[("Content-Type", "text/html")], b"<p>error</p>")
                 } else {
-                    respond(
-                        s,
-                        "200 OK",
-                        &[("Content-Type", "text/html")],
-                        MALANGA.as_bytes(),
-                    )
+                    respond_malanga(s)
                 }
             });
             let cfg = test_config();
@@ -1048,14 +1031,7 @@ mod tests {
 
     #[test]
     fn garbage_validators_are_ignored_not_fatal() {
-        let srv = TestServer::start(|_, _, s| {
-            respond(
-                s,
-                "200 OK",
-                &[("Content-Type", "text/html")],
-                MALANGA.as_bytes(),
-            )
-        });
+        let srv = TestServer::start(|_, _, s| respond_malanga(s));
         let cfg = test_config();
         let entry = CacheEntry {
             etag: Some("bad\nvalue".into()),

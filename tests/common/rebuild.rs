@@ -37,16 +37,7 @@ impl Env {
 
     /// `citeseek --corpus … --index …` with colour off.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("citeseek").expect("binary");
-        cmd.arg("--corpus")
-            .arg(&self.corpus)
-            .arg("--index")
-            .arg(&self.index)
-            .arg("--color")
-            .arg("never")
-            .env_remove("CITESEEK_CORPUS")
-            .env_remove("CITESEEK_INDEX");
-        cmd
+        Command::from_std(self.std_cmd())
     }
 
     pub fn std_cmd(&self) -> std::process::Command {
