@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::TermInfo;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
@@ -13,7 +14,8 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{
-    DocAddress, DocId, DocSet, InvertedIndexReader, Searcher, TantivyDocument, Term, TERMINATED,
+    DocAddress, DocId, DocSet, InvertedIndexReader, Searcher, SegmentReader, TantivyDocument, Term,
+    TERMINATED,
 };
 
 use crate::index::{analyzer, Fields, OpenIndex};
@@ -415,7 +417,8 @@ pub fn search(index: &OpenIndex, req: &SearchRequest) -> Result<Vec<Hit>, QueryE
 /// Hits follow boolean-query rules: every `+required` clause and filter, no `-excluded` one,
 /// and otherwise at least one matching clause. Scores accumulate in one array per segment,
 /// read straight from the postings: no stored documents and no re-analysis, so benchmark
-/// runs are fast.
+/// runs are fast. The segments of a large index are scored in parallel, each keeping its own
+/// best `limit`, and merged.
 pub fn ranked_addresses(
     searcher: &Searcher,
     fields: &Fields,
@@ -528,7 +531,6 @@ pub fn ranked_addresses(
     }
     let cover_total: f32 = cover_idf.iter().sum();
     let use_coverage = built.terms.len() >= 2 && cover_total > 0.0;
-    let words = built.terms.len().div_ceil(64).max(1);
 
     let scoring = EnableScoring::enabled_from_searcher(searcher);
     let phrase_weights: Vec<Vec<Box<dyn Weight>>> = plan
@@ -542,7 +544,6 @@ pub fn ranked_addresses(
         .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
         .collect::<Result<_, _>>()?;
 
-    // BM25's length part per text field, for each of tantivy's 256 encoded lengths.
     let norms_of: Vec<[f32; 256]> = text_fields
         .iter()
         .map(|&(_, _, avg_len)| {
@@ -554,214 +555,288 @@ pub fn ranked_addresses(
             norm
         })
         .collect();
-    // Best first; equal scores in index order, so runs are repeatable.
-    let order = |a: &(f32, DocAddress), b: &(f32, DocAddress)| {
-        b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1))
+    let term_weights: Vec<Vec<f32>> = df
+        .iter()
+        .map(|per_field| {
+            per_field
+                .iter()
+                .zip(&text_fields)
+                .map(|(&d, &(_, boost, _))| idf(d) * (1.0 + BM25_K1) * boost)
+                .collect()
+        })
+        .collect();
+    let prepared = Prepared {
+        plan,
+        kind: fields.kind,
+        limit,
+        keep_at_most: limit.saturating_mul(2).max(64),
+        has_must,
+        text_fields,
+        readers,
+        infos,
+        tokens,
+        term_weights,
+        norms_of,
+        cover_idf,
+        use_coverage,
+        coverage_scale: (1.0 - COVERAGE_FLOOR) / cover_total.max(f32::MIN_POSITIVE),
+        tracked,
+        compared,
+        phrase_weights,
+        filter_weights,
     };
-    let coverage_scale = (1.0 - COVERAGE_FLOOR) / cover_total.max(f32::MIN_POSITIVE);
-    let keep_at_most = limit.saturating_mul(2).max(64);
-    let mut threshold = f32::NEG_INFINITY;
-    let mut out: Vec<(f32, DocAddress)> = Vec::with_capacity(keep_at_most);
-    // Per-passage arrays are reused from query to query (a fresh million-entry allocation per
-    // query costs more in page faults than the scoring itself).
-    let mut scratch = SCRATCH.with(|c| c.take());
-    for (ord, segment) in segments.iter().enumerate() {
-        let max_doc = segment.max_doc() as usize;
-        if max_doc == 0 {
-            continue;
-        }
-        let Scratch {
-            score,
-            cover,
-            covered,
-            matched,
-            clause_score,
-            allowed,
-            hit,
-            reference,
-        } = &mut scratch;
-        let score = zeroed(score, max_doc, 0f32);
-        // Coverage: which query terms each passage has (bits), and their IDF sum.
-        let (cover, covered) = if use_coverage {
-            (
-                zeroed(cover, max_doc * words, 0u64),
-                zeroed(covered, max_doc, 0f32),
-            )
+    // A large index's segments are scored on all cores; a small one's on this thread alone
+    // (`eval`'s single-segment index included: its speed is measured on one thread).
+    let total_docs: usize = segments.iter().map(|s| s.max_doc() as usize).sum();
+    let per_segment: Vec<Vec<(f32, DocAddress)>> =
+        if segments.len() > 1 && total_docs >= PARALLEL_MIN_PASSAGES {
+            segments
+                .par_iter()
+                .enumerate()
+                .map(|(ord, segment)| score_segment(&prepared, ord, segment))
+                .collect::<Result<_, _>>()?
         } else {
-            (zeroed(cover, 0, 0u64), zeroed(covered, 0, 0f32))
+            segments
+                .iter()
+                .enumerate()
+                .map(|(ord, segment)| score_segment(&prepared, ord, segment))
+                .collect::<Result<_, _>>()?
         };
-        matched.resize_with(tracked.len().max(matched.len()), Vec::new);
-        clause_score.resize_with(compared.len().max(clause_score.len()), Vec::new);
-        let matched: Vec<&mut [bool]> = matched
-            .iter_mut()
-            .zip(&tracked)
-            .map(|(v, &t)| zeroed(v, if t { max_doc } else { 0 }, false))
-            .collect();
-        let mut matched = matched;
-        let clause_score: Vec<&mut [f32]> = clause_score
-            .iter_mut()
-            .zip(&compared)
-            .map(|(v, &t)| zeroed(v, if t { max_doc } else { 0 }, 0f32))
-            .collect();
-        let mut clause_score = clause_score;
+    let mut out: Vec<(f32, DocAddress)> = per_segment.into_iter().flatten().collect();
+    if out.len() > limit {
+        out.select_nth_unstable_by(limit - 1, best_first);
+        out.truncate(limit);
+    }
+    out.sort_by(best_first);
+    Ok(out)
+}
 
-        for (j, token) in tokens.iter().enumerate() {
-            let cover_bit = token.cover_bit.filter(|_| use_coverage);
-            for (i, &(field, boost, _)) in text_fields.iter().enumerate() {
-                let Some(info) = &infos[ord][j][i] else {
-                    continue;
-                };
-                let Some(reader) = &readers[ord][i] else {
-                    continue;
-                };
-                let mut postings = reader
-                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
-                    .map_err(tantivy::TantivyError::from)?;
-                let norms = segment.get_fieldnorms_reader(field)?;
-                let w = idf(df[j][i]) * (1.0 + BM25_K1) * boost;
-                let norm = &norms_of[i];
-                while !postings.docs().is_empty() {
-                    for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
-                        let d = doc as usize;
-                        let tf = tf as f32;
-                        let s = w * tf / (tf + norm[usize::from(norms.fieldnorm_id(doc))]);
-                        score[d] += token.weight * s;
-                        if let Some(bit) = cover_bit {
-                            let (word, mask) = (d * words + bit / 64, 1u64 << (bit % 64));
-                            if cover[word] & mask == 0 {
-                                cover[word] |= mask;
-                                covered[d] += cover_idf[bit];
-                            }
-                        }
-                        for &c in &token.tracked {
-                            matched[c][d] = true;
-                            if compared[c] {
-                                clause_score[c][d] += s;
-                            }
+/// What scoring one segment needs from [`ranked_addresses`]: the query's plan, tokens and
+/// term infos per segment, field weights and length norms, coverage and clause bookkeeping.
+struct Prepared<'a> {
+    plan: &'a Plan,
+    kind: Field,
+    limit: usize,
+    keep_at_most: usize,
+    has_must: bool,
+    /// Text fields some passage uses: (field, weight, average length).
+    text_fields: Vec<(Field, f32, f32)>,
+    /// `[segment][field]`: the segment's inverted index of the field.
+    readers: Vec<Vec<Option<Arc<InvertedIndexReader>>>>,
+    /// `[segment][token][field]`.
+    infos: Vec<Vec<Vec<Option<TermInfo>>>>,
+    tokens: Vec<ScoredToken<'a>>,
+    /// `[token][field]`: IDF × (k1 + 1) × field weight.
+    term_weights: Vec<Vec<f32>>,
+    /// BM25's length part per text field, for each of tantivy's 256 encoded lengths.
+    norms_of: Vec<[f32; 256]>,
+    cover_idf: Vec<f32>,
+    use_coverage: bool,
+    coverage_scale: f32,
+    /// Clauses whose matches must be known per passage, and those whose scores must.
+    tracked: Vec<bool>,
+    compared: Vec<bool>,
+    phrase_weights: Vec<Vec<Box<dyn Weight>>>,
+    filter_weights: Vec<Box<dyn Weight>>,
+}
+
+/// Best first; equal scores in index order, so runs are repeatable.
+fn best_first(a: &(f32, DocAddress), b: &(f32, DocAddress)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1))
+}
+
+/// One segment's best `limit` passages: every posting of every query word scored into
+/// per-passage arrays, then the clause logic, filters, reference factor and coverage.
+fn score_segment(
+    p: &Prepared,
+    ord: usize,
+    segment: &SegmentReader,
+) -> Result<Vec<(f32, DocAddress)>, QueryError> {
+    let mut threshold = f32::NEG_INFINITY;
+    let mut out: Vec<(f32, DocAddress)> = Vec::with_capacity(p.keep_at_most);
+    // Per-passage arrays are reused from query to query (a fresh million-entry allocation per
+    // query costs more in page faults than the scoring itself), one set per thread.
+    let max_doc = segment.max_doc() as usize;
+    if max_doc == 0 {
+        return Ok(out);
+    }
+    let mut scratch = SCRATCH.with(|c| c.take());
+    let Scratch {
+        score,
+        last_word,
+        covered,
+        matched,
+        clause_score,
+        allowed,
+        hit,
+    } = &mut scratch;
+    let score = zeroed(score, max_doc, 0f32);
+    // Coverage: the IDF sum of the query terms each passage has, each counted once (the
+    // last word that added to it is remembered; a word's fields are scored together).
+    let (last_word, covered) = if p.use_coverage {
+        (
+            zeroed(last_word, max_doc, 0u16),
+            zeroed(covered, max_doc, 0f32),
+        )
+    } else {
+        (zeroed(last_word, 0, 0u16), zeroed(covered, 0, 0f32))
+    };
+    matched.resize_with(p.tracked.len().max(matched.len()), Vec::new);
+    clause_score.resize_with(p.compared.len().max(clause_score.len()), Vec::new);
+    let matched: Vec<&mut [bool]> = matched
+        .iter_mut()
+        .zip(&p.tracked)
+        .map(|(v, &t)| zeroed(v, if t { max_doc } else { 0 }, false))
+        .collect();
+    let mut matched = matched;
+    let clause_score: Vec<&mut [f32]> = clause_score
+        .iter_mut()
+        .zip(&p.compared)
+        .map(|(v, &t)| zeroed(v, if t { max_doc } else { 0 }, 0f32))
+        .collect();
+    let mut clause_score = clause_score;
+
+    for (j, token) in p.tokens.iter().enumerate() {
+        let cover_bit = token.cover_bit.filter(|_| p.use_coverage);
+        // Tokens are fewer than `MAX_QUERY_CHARS`, so their numbers fit.
+        let mark = u16::try_from(j + 1).unwrap_or(u16::MAX);
+        for (i, &(field, _, _)) in p.text_fields.iter().enumerate() {
+            let Some(info) = &p.infos[ord][j][i] else {
+                continue;
+            };
+            let Some(reader) = &p.readers[ord][i] else {
+                continue;
+            };
+            let mut postings = reader
+                .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+                .map_err(tantivy::TantivyError::from)?;
+            let norms = segment.get_fieldnorms_reader(field)?;
+            let w = p.term_weights[j][i];
+            let norm = &p.norms_of[i];
+            while !postings.docs().is_empty() {
+                for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
+                    let d = doc as usize;
+                    let tf = tf as f32;
+                    let s = w * tf / (tf + norm[usize::from(norms.fieldnorm_id(doc))]);
+                    score[d] += token.weight * s;
+                    if let Some(bit) = cover_bit {
+                        if last_word[d] != mark {
+                            last_word[d] = mark;
+                            covered[d] += p.cover_idf[bit];
                         }
                     }
-                    postings.advance();
-                }
-            }
-        }
-        for (c, weights) in phrase_weights.iter().enumerate() {
-            let positive = plan.clauses[c].occur != Occurrence::MustNot;
-            for weight in weights {
-                let mut scorer = weight.scorer(segment, 1.0)?;
-                let mut doc = scorer.doc();
-                while doc != TERMINATED {
-                    let d = doc as usize;
-                    if positive {
-                        let s = scorer.score();
-                        score[d] += s;
-                        if compared[c] {
+                    for &c in &token.tracked {
+                        matched[c][d] = true;
+                        if p.compared[c] {
                             clause_score[c][d] += s;
                         }
                     }
-                    if tracked[c] {
-                        matched[c][d] = true;
-                    }
-                    doc = scorer.advance();
-                }
-            }
-        }
-        for &(a, b) in &plan.compare {
-            for d in 0..max_doc {
-                if matched[a][d] && matched[b][d] {
-                    score[d] += COMPARE_BOOST * (clause_score[a][d] + clause_score[b][d]);
-                }
-            }
-        }
-
-        // Which passages are hits: every filter and required clause, no excluded one.
-        let restricted = !filter_weights.is_empty()
-            || plan.clauses.iter().any(|c| c.occur != Occurrence::Should)
-            || segment.alive_bitset().is_some();
-        let allowed = zeroed(allowed, if restricted { max_doc } else { 0 }, true);
-        for weight in &filter_weights {
-            let hit = zeroed(hit, max_doc, false);
-            let mut scorer = weight.scorer(segment, 1.0)?;
-            let mut doc = scorer.doc();
-            while doc != TERMINATED {
-                hit[doc as usize] = true;
-                doc = scorer.advance();
-            }
-            for (a, h) in allowed.iter_mut().zip(hit.iter()) {
-                *a &= *h;
-            }
-        }
-        for (c, clause) in plan.clauses.iter().enumerate() {
-            let required = match clause.occur {
-                Occurrence::Must => true,
-                Occurrence::MustNot => false,
-                Occurrence::Should => continue,
-            };
-            for (a, &m) in allowed.iter_mut().zip(matched[c].iter()) {
-                *a &= m == required;
-            }
-        }
-        if let Some(alive) = segment.alive_bitset() {
-            for (d, a) in allowed.iter_mut().enumerate() {
-                *a &= !alive.is_deleted(d as DocId);
-            }
-        }
-        // Reference passages, unless all passages are of one kind (then the factor is one
-        // constant for all and the per-passage array is skipped).
-        let kinds = segment.inverted_index(fields.kind)?;
-        let term = Term::from_field_text(fields.kind, Kind::Reference.as_str());
-        let info = kinds
-            .get_term_info(&term)
-            .map_err(tantivy::TantivyError::from)?;
-        let references = info.as_ref().map_or(0, |t| t.doc_freq as usize);
-        let all_factor = if references == max_doc {
-            REFERENCE_FACTOR
-        } else {
-            1.0
-        };
-        let mixed = references > 0 && references < max_doc;
-        let reference = zeroed(reference, if mixed { max_doc } else { 0 }, false);
-        if let (Some(info), true) = (info, mixed) {
-            let mut postings = kinds
-                .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)
-                .map_err(tantivy::TantivyError::from)?;
-            while !postings.docs().is_empty() {
-                for &doc in postings.docs() {
-                    reference[doc as usize] = true;
                 }
                 postings.advance();
             }
         }
-
-        for d in 0..max_doc {
-            // Without required clauses a hit must score on some clause.
-            if (restricted && !allowed[d]) || (!has_must && score[d] <= 0.0) {
-                continue;
-            }
-            let mut s = score[d] * all_factor;
-            if reference.get(d).copied().unwrap_or(false) {
-                s *= REFERENCE_FACTOR;
-            }
-            if use_coverage {
-                s *= COVERAGE_FLOOR + covered[d] * coverage_scale;
-            }
-            if s < threshold {
-                continue;
-            }
-            out.push((s, DocAddress::new(ord as u32, d as DocId)));
-            // Keep the best `limit` now and then; later passages must beat the worst of them.
-            if out.len() >= keep_at_most {
-                out.select_nth_unstable_by(limit - 1, order);
-                out.truncate(limit);
-                threshold = out[limit - 1].0;
+    }
+    for (c, weights) in p.phrase_weights.iter().enumerate() {
+        let positive = p.plan.clauses[c].occur != Occurrence::MustNot;
+        for weight in weights {
+            let mut scorer = weight.scorer(segment, 1.0)?;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                let d = doc as usize;
+                if positive {
+                    let s = scorer.score();
+                    score[d] += s;
+                    if p.compared[c] {
+                        clause_score[c][d] += s;
+                    }
+                }
+                if p.tracked[c] {
+                    matched[c][d] = true;
+                }
+                doc = scorer.advance();
             }
         }
     }
-    SCRATCH.with(|c| c.replace(scratch));
-    if out.len() > limit {
-        out.select_nth_unstable_by(limit - 1, order);
-        out.truncate(limit);
+    for &(a, b) in &p.plan.compare {
+        for d in 0..max_doc {
+            if matched[a][d] && matched[b][d] {
+                score[d] += COMPARE_BOOST * (clause_score[a][d] + clause_score[b][d]);
+            }
+        }
     }
-    out.sort_by(order);
+
+    // Which passages are hits: every filter and required clause, no excluded one.
+    let restricted = !p.filter_weights.is_empty()
+        || p.plan.clauses.iter().any(|c| c.occur != Occurrence::Should)
+        || segment.alive_bitset().is_some();
+    let allowed = zeroed(allowed, if restricted { max_doc } else { 0 }, true);
+    for weight in &p.filter_weights {
+        let hit = zeroed(hit, max_doc, false);
+        let mut scorer = weight.scorer(segment, 1.0)?;
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            hit[doc as usize] = true;
+            doc = scorer.advance();
+        }
+        for (a, h) in allowed.iter_mut().zip(hit.iter()) {
+            *a &= *h;
+        }
+    }
+    for (c, clause) in p.plan.clauses.iter().enumerate() {
+        let required = match clause.occur {
+            Occurrence::Must => true,
+            Occurrence::MustNot => false,
+            Occurrence::Should => continue,
+        };
+        for (a, &m) in allowed.iter_mut().zip(matched[c].iter()) {
+            *a &= m == required;
+        }
+    }
+    if let Some(alive) = segment.alive_bitset() {
+        for (d, a) in allowed.iter_mut().enumerate() {
+            *a &= !alive.is_deleted(d as DocId);
+        }
+    }
+    // Reference passages score less (one factor for all when all passages are of one
+    // kind).
+    let references = reference_bits(segment, p.kind)?;
+    let all_factor = match references {
+        ReferenceBits::All => REFERENCE_FACTOR,
+        _ => 1.0,
+    };
+    let reference = match &references {
+        ReferenceBits::Some(bits) => Some(bits),
+        _ => None,
+    };
+
+    for (d, &sum) in score.iter().enumerate() {
+        // Without required clauses a hit must score on some clause.
+        if (!p.has_must && sum <= 0.0) || (restricted && !allowed[d]) {
+            continue;
+        }
+        let mut s = sum * all_factor;
+        // The other factors are at most one: most passages stop here.
+        if s * (1.0 + 1e-6) < threshold {
+            continue;
+        }
+        if reference.is_some_and(|r| r.contains(d as DocId)) {
+            s *= REFERENCE_FACTOR;
+        }
+        if p.use_coverage {
+            s *= COVERAGE_FLOOR + covered[d] * p.coverage_scale;
+        }
+        if s < threshold {
+            continue;
+        }
+        out.push((s, DocAddress::new(ord as u32, d as DocId)));
+        // Keep the best `p.limit` now and then; later passages must beat the worst of them.
+        if out.len() >= p.keep_at_most {
+            out.select_nth_unstable_by(p.limit - 1, best_first);
+            out.truncate(p.limit);
+            threshold = out[p.limit - 1].0;
+        }
+    }
+    SCRATCH.with(|c| c.replace(scratch));
     Ok(out)
 }
 
@@ -796,14 +871,77 @@ fn field_index(
 #[derive(Default)]
 struct Scratch {
     score: Vec<f32>,
-    cover: Vec<u64>,
+    last_word: Vec<u16>,
     covered: Vec<f32>,
     matched: Vec<Vec<bool>>,
     clause_score: Vec<Vec<f32>>,
     allowed: Vec<bool>,
     hit: Vec<bool>,
-    reference: Vec<bool>,
 }
+
+/// Which passages of a segment are reference passages.
+enum ReferenceBits {
+    None,
+    All,
+    Some(Arc<DocBits>),
+}
+
+/// A set of passages of one segment, one bit each.
+pub struct DocBits(Vec<u64>);
+
+impl DocBits {
+    fn contains(&self, d: DocId) -> bool {
+        self.0
+            .get(d as usize / 64)
+            .is_some_and(|w| w & (1u64 << (d % 64)) != 0)
+    }
+}
+
+/// The reference passages of a segment, read from its `kind` postings once per process.
+fn reference_bits(segment: &SegmentReader, kind: Field) -> Result<ReferenceBits, QueryError> {
+    type Cache = std::collections::HashMap<tantivy::index::SegmentId, Arc<DocBits>>;
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
+    let kinds = segment.inverted_index(kind)?;
+    let term = Term::from_field_text(kind, Kind::Reference.as_str());
+    let Some(info) = kinds
+        .get_term_info(&term)
+        .map_err(tantivy::TantivyError::from)?
+    else {
+        return Ok(ReferenceBits::None);
+    };
+    if info.doc_freq >= segment.max_doc() {
+        return Ok(ReferenceBits::All);
+    }
+    let cache = CACHE.get_or_init(Default::default);
+    let id = segment.segment_id();
+    if let Some(bits) = cache.lock().ok().and_then(|c| c.get(&id).cloned()) {
+        return Ok(ReferenceBits::Some(bits));
+    }
+    let mut bits = vec![0u64; (segment.max_doc() as usize).div_ceil(64)];
+    let mut postings = kinds
+        .read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)
+        .map_err(tantivy::TantivyError::from)?;
+    while !postings.docs().is_empty() {
+        for &doc in postings.docs() {
+            if let Some(w) = bits.get_mut(doc as usize / 64) {
+                *w |= 1u64 << (doc % 64);
+            }
+        }
+        postings.advance();
+    }
+    let bits = Arc::new(DocBits(bits));
+    if let Ok(mut c) = cache.lock() {
+        // Segments come and go as the index is updated; a long `watch` must not hoard them.
+        if c.len() >= 256 {
+            c.clear();
+        }
+        c.insert(id, bits.clone());
+    }
+    Ok(ReferenceBits::Some(bits))
+}
+
+/// Indexes of at least this many passages in several segments are scored on all cores.
+const PARALLEL_MIN_PASSAGES: usize = 100_000;
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
@@ -835,21 +973,22 @@ pub fn ranked_candidates(
     n: usize,
 ) -> Result<Vec<(f32, CitedPassage)>, QueryError> {
     let top = ranked_addresses(searcher, fields, built, n)?;
-    let mut out = Vec::with_capacity(top.len());
-    for (score, addr) in top {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let Some(data) = doc
-            .get_first(fields.data)
-            .and_then(|v| v.as_str().map(str::to_string))
-        else {
-            continue;
+    // Each stored passage costs a block decompression: several are read at once.
+    let read =
+        |&(score, addr): &(f32, DocAddress)| -> Result<Option<(f32, CitedPassage)>, QueryError> {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let passage = doc
+                .get_first(fields.data)
+                .and_then(|v| v.as_str())
+                .and_then(|data| serde_json::from_str::<CitedPassage>(data).ok());
+            Ok(passage.map(|p| (score, p)))
         };
-        let Ok(passage) = serde_json::from_str::<CitedPassage>(&data) else {
-            continue;
-        };
-        out.push((score, passage));
-    }
-    Ok(out)
+    let read: Vec<Option<(f32, CitedPassage)>> = if top.len() > 1 {
+        top.par_iter().map(read).collect::<Result<_, _>>()?
+    } else {
+        top.iter().map(read).collect::<Result<_, _>>()?
+    };
+    Ok(read.into_iter().flatten().collect())
 }
 
 /// A snippet of the passage text with character-offset highlights.
