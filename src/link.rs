@@ -3,7 +3,9 @@
 //! sources), finds author–year mentions and quoted titles in text without links, and gives
 //! every passage the citations that back it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -108,9 +110,9 @@ pub struct Linker<'a> {
 
 impl<'a> Linker<'a> {
     pub fn new(refs: &'a ReferenceList) -> Linker<'a> {
-        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_title: HashMap<String, Vec<(usize, String)>> = HashMap::new();
-        let mut citations = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::default();
+        let mut by_title: HashMap<String, Vec<(usize, String)>> = HashMap::default();
+        let mut citations = HashMap::default();
         for (i, r) in refs.refs.iter().enumerate() {
             citations.insert(
                 r.id.as_str(),

@@ -1,7 +1,7 @@
 //! HTML extraction with scraper: the article's content only (no page chrome), with headings,
 //! paragraphs, lists, image alt text, links and source line numbers.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node, Selector};
@@ -223,7 +223,7 @@ struct Inline {
 }
 
 struct Walker<'a> {
-    lines: &'a HashMap<NodeId, usize>,
+    lines: &'a FxHashMap<NodeId, usize>,
     base: Option<&'a Url>,
     blocks: Vec<Block>,
     pending: Inline,
@@ -645,9 +645,10 @@ pub fn depth_guard(html: &str) -> &str {
 /// html5ever does not report positions through scraper, so the start tags are scanned in
 /// source order and matched, per tag name, with the elements in document order. Elements the
 /// parser invents (an implied `<tbody>`) simply take the line of the nearest element before.
-fn element_lines(html: &Html, source: &str) -> HashMap<NodeId, usize> {
-    let mut tags: HashMap<String, Vec<usize>> = HashMap::new();
-    for (name, offset) in start_tags(source) {
+fn element_lines(html: &Html, source: &str) -> FxHashMap<NodeId, usize> {
+    let lower = source.to_ascii_lowercase();
+    let mut tags: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (name, offset) in start_tags(source, &lower) {
         tags.entry(name).or_default().push(offset);
     }
     // Convert offsets to lines in one pass over the source.
@@ -665,8 +666,8 @@ fn element_lines(html: &Html, source: &str) -> HashMap<NodeId, usize> {
         *slot = line;
     }
 
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    let mut out = HashMap::new();
+    let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut out = FxHashMap::default();
     for el in html
         .root_element()
         .descendants()
@@ -683,10 +684,10 @@ fn element_lines(html: &Html, source: &str) -> HashMap<NodeId, usize> {
 }
 
 /// Start tags in `source` as (lower-case name, byte offset), skipping comments, doctype, and
-/// the raw contents of `<script>`, `<style>`, `<textarea>` and `<title>`.
-fn start_tags(source: &str) -> Vec<(String, usize)> {
+/// the raw contents of `<script>`, `<style>`, `<textarea>` and `<title>`. `lower` is `source`
+/// in ASCII lower case; the names are slices of it.
+fn start_tags<'a>(source: &str, lower: &'a str) -> Vec<(&'a str, usize)> {
     let bytes = source.as_bytes();
-    let lower = source.to_ascii_lowercase();
     let mut out = Vec::new();
     let mut i = 0;
     while let Some(rel) = memchr(b'<', &bytes[i..]) {
@@ -704,9 +705,9 @@ fn start_tags(source: &str) -> Vec<(String, usize)> {
             i = at + 1;
             continue;
         }
-        let name = lower[at + 1..at + 1 + name_len].to_string();
+        let name = &lower[at + 1..at + 1 + name_len];
         i = at + 1 + name_len;
-        if matches!(name.as_str(), "script" | "style" | "textarea" | "title") {
+        if matches!(name, "script" | "style" | "textarea" | "title") {
             let close = format!("</{name}");
             i = lower[i..].find(&close).map_or(bytes.len(), |e| i + e);
         }
@@ -884,7 +885,9 @@ mod tests {
 
     #[test]
     fn start_tags_skip_scripts_and_comments() {
-        let tags: Vec<_> = start_tags("<p>a</p><!-- <p> --><script>if (a<b) {}</script>\n<P>")
+        let src = "<p>a</p><!-- <p> --><script>if (a<b) {}</script>\n<P>";
+        let lower = src.to_ascii_lowercase();
+        let tags: Vec<_> = start_tags(src, &lower)
             .into_iter()
             .map(|(n, _)| n)
             .collect();
