@@ -1,5 +1,5 @@
 //! Search: query understanding (natural language, quoted phrases, `+must`, `-exclude`,
-//! "a vs b" comparisons), BM25 ranking over passages with field boosts, re-ranking, and
+//! "a vs b" comparisons), DFR (In_expB2) ranking over passages with field boosts, re-ranking, and
 //! highlighted snippets → [`Hit`]s.
 
 use std::cell::RefCell;
@@ -20,10 +20,9 @@ use crate::index::{analyzer, Fields, OpenIndex};
 use crate::link::CitedPassage;
 use crate::passage::Kind;
 
-/// BM25 term-frequency saturation (tantivy's built-in scorer fixes it at 1.2).
-pub const BM25_K1: f32 = 1.2;
-/// BM25 length normalisation (tantivy's built-in scorer fixes it at 0.75).
-pub const BM25_B: f32 = 0.75;
+/// The DFR model's length normalisation ("normalisation 2", Terrier's default `c`): a term
+/// frequency `tf` in a field of length `len` counts as `tf · log2(1 + c · avg_len / len)`.
+pub const DFR_C: f32 = 1.0;
 /// Field weights: a heading that names the topic counts more than a word in the body.
 const BODY_BOOST: f32 = 1.0;
 const SECTION_BOOST: f32 = 1.6;
@@ -33,7 +32,7 @@ const PHRASE_BOOST: f32 = 1.5;
 /// Extra weight for passages that mention both sides of "a vs b".
 const COMPARE_BOOST: f32 = 2.0;
 /// References are evidence: their passages rank below guide passages that match as well.
-const REFERENCE_FACTOR: f32 = 0.6;
+const REFERENCE_FACTOR: f32 = 0.45;
 /// The coverage factor of a passage with none of the query's terms (it has all: 1.0); in
 /// between, it grows with the share of the query's IDF mass the passage has.
 const COVERAGE_FLOOR: f32 = 0.3;
@@ -235,7 +234,7 @@ impl BuiltQuery {
     }
 }
 
-/// A query as citeseek's own scorer runs it: BM25 (with [`BM25_K1`] and [`BM25_B`]) summed
+/// A query as citeseek's own scorer runs it: DFR In_expB2 (see [`in_exp_b2_weight`]) summed
 /// over the text fields with their weights, phrase scores from tantivy, the clause logic of a
 /// boolean query, and filters.
 struct Plan {
@@ -402,8 +401,8 @@ pub fn search(index: &OpenIndex, req: &SearchRequest) -> Result<Vec<Hit>, QueryE
 /// `(score, address)`, best first, at most `limit`.
 ///
 /// Every matching passage is scored, not only a top slice:
-/// * BM25 of each query word in each text field, with citeseek's own [`BM25_K1`] and
-///   [`BM25_B`] and the field weights, summed (a word the query repeats counts again, as in
+/// * the DFR In_expB2 score ([`in_exp_b2_weight`], [`tf_normalisation`]) of each query word
+///   in each text field, with the field weights, summed (a word the query repeats counts again, as in
 ///   a boolean query);
 /// * phrase scores (quoted phrases, split words such as "cat-cow") from tantivy;
 /// * [`COMPARE_BOOST`] for passages that match both sides of "a vs b";
@@ -542,17 +541,10 @@ pub fn ranked_addresses(
         .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
         .collect::<Result<_, _>>()?;
 
-    // BM25's length part per text field, for each of tantivy's 256 encoded lengths.
-    let norms_of: Vec<[f32; 256]> = text_fields
+    // The length part of each text field, for each of tantivy's 256 encoded lengths.
+    let tfn_of: Vec<[f32; 256]> = text_fields
         .iter()
-        .map(|&(_, _, avg_len)| {
-            let mut norm = [0f32; 256];
-            for (id, n) in norm.iter_mut().enumerate() {
-                let len = FieldNormReader::id_to_fieldnorm(id as u8) as f32;
-                *n = BM25_K1 * (1.0 - BM25_B + BM25_B * len / avg_len);
-            }
-            norm
-        })
+        .map(|&(_, _, avg_len)| tf_normalisation(avg_len))
         .collect();
     // Best first; equal scores in index order, so runs are repeatable.
     let order = |a: &(f32, DocAddress), b: &(f32, DocAddress)| {
@@ -562,6 +554,29 @@ pub fn ranked_addresses(
     let keep_at_most = limit.saturating_mul(2).max(64);
     let mut threshold = f32::NEG_INFINITY;
     let mut out: Vec<(f32, DocAddress)> = Vec::with_capacity(keep_at_most);
+    // The model weighs a term by its collection frequency (occurrences in all passages, not
+    // only the number of passages that have it), which tantivy does not store: one pass over
+    // the query terms' postings counts it.
+    let (nf, nt) = (text_fields.len(), tokens.len());
+    let mut weights = vec![vec![0f32; nf]; nt];
+    for (j, per_field) in weights.iter_mut().enumerate() {
+        for (i, (w, &(_, boost, _))) in per_field.iter_mut().zip(&text_fields).enumerate() {
+            let mut total = 0u64;
+            for (ord, segment_readers) in readers.iter().enumerate() {
+                let (Some(info), Some(reader)) = (&infos[ord][j][i], &segment_readers[i]) else {
+                    continue;
+                };
+                let mut postings = reader
+                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+                    .map_err(tantivy::TantivyError::from)?;
+                while !postings.docs().is_empty() {
+                    total += postings.freqs().iter().map(|&f| u64::from(f)).sum::<u64>();
+                    postings.advance();
+                }
+            }
+            *w = in_exp_b2_weight(num_docs, df[j][i], total) * boost;
+        }
+    }
     // Per-passage arrays are reused from query to query (a fresh million-entry allocation per
     // query costs more in page faults than the scoring itself).
     let mut scratch = SCRATCH.with(|c| c.take());
@@ -607,24 +622,11 @@ pub fn ranked_addresses(
 
         for (j, token) in tokens.iter().enumerate() {
             let cover_bit = token.cover_bit.filter(|_| use_coverage);
-            for (i, &(field, boost, _)) in text_fields.iter().enumerate() {
-                let Some(info) = &infos[ord][j][i] else {
-                    continue;
-                };
-                let Some(reader) = &readers[ord][i] else {
-                    continue;
-                };
-                let mut postings = reader
-                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
-                    .map_err(tantivy::TantivyError::from)?;
-                let norms = segment.get_fieldnorms_reader(field)?;
-                let w = idf(df[j][i]) * (1.0 + BM25_K1) * boost;
-                let norm = &norms_of[i];
-                while !postings.docs().is_empty() {
-                    for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
-                        let d = doc as usize;
-                        let tf = tf as f32;
-                        let s = w * tf / (tf + norm[usize::from(norms.fieldnorm_id(doc))]);
+            for (i, &(field, _, _)) in text_fields.iter().enumerate() {
+                macro_rules! apply {
+                    ($d:expr, $s:expr) => {{
+                        let d: usize = $d;
+                        let s: f32 = $s;
                         score[d] += token.weight * s;
                         if let Some(bit) = cover_bit {
                             let (word, mask) = (d * words + bit / 64, 1u64 << (bit % 64));
@@ -639,6 +641,24 @@ pub fn ranked_addresses(
                                 clause_score[c][d] += s;
                             }
                         }
+                    }};
+                }
+                let Some(info) = &infos[ord][j][i] else {
+                    continue;
+                };
+                let Some(reader) = &readers[ord][i] else {
+                    continue;
+                };
+                let mut postings = reader
+                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+                    .map_err(tantivy::TantivyError::from)?;
+                let norms = segment.get_fieldnorms_reader(field)?;
+                let w = weights[j][i];
+                let table = &tfn_of[i];
+                while !postings.docs().is_empty() {
+                    for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
+                        let tfn = tf as f32 * table[usize::from(norms.fieldnorm_id(doc))];
+                        apply!(doc as usize, w * tfn / (tfn + 1.0));
                     }
                     postings.advance();
                 }
@@ -732,6 +752,38 @@ pub fn ranked_addresses(
             }
         }
 
+        // Keep the best `limit` now and then; later passages must beat the worst of them.
+        let mut keep = |s: f32, d: usize| {
+            if s < threshold {
+                return;
+            }
+            out.push((s, DocAddress::new(ord as u32, d as DocId)));
+            if out.len() >= keep_at_most {
+                out.select_nth_unstable_by(limit - 1, order);
+                out.truncate(limit);
+                threshold = out[limit - 1].0;
+            }
+        };
+        // The common case (no required, excluded or filtered clause, one kind of passage):
+        // final scores in one branch-free pass, then one predictable comparison a passage.
+        if !restricted && !has_must && !mixed {
+            if use_coverage {
+                for (s, &c) in score.iter_mut().zip(covered.iter()) {
+                    *s = *s * all_factor * (COVERAGE_FLOOR + c * coverage_scale);
+                }
+            } else {
+                for s in score.iter_mut() {
+                    *s *= all_factor;
+                }
+            }
+            for (d, &s) in score.iter().enumerate() {
+                // A hit must score on some clause.
+                if s > 0.0 {
+                    keep(s, d);
+                }
+            }
+            continue;
+        }
         for d in 0..max_doc {
             // Without required clauses a hit must score on some clause.
             if (restricted && !allowed[d]) || (!has_must && score[d] <= 0.0) {
@@ -744,18 +796,10 @@ pub fn ranked_addresses(
             if use_coverage {
                 s *= COVERAGE_FLOOR + covered[d] * coverage_scale;
             }
-            if s < threshold {
-                continue;
-            }
-            out.push((s, DocAddress::new(ord as u32, d as DocId)));
-            // Keep the best `limit` now and then; later passages must beat the worst of them.
-            if out.len() >= keep_at_most {
-                out.select_nth_unstable_by(limit - 1, order);
-                out.truncate(limit);
-                threshold = out[limit - 1].0;
-            }
+            keep(s, d);
         }
     }
+
     SCRATCH.with(|c| c.replace(scratch));
     if out.len() > limit {
         out.select_nth_unstable_by(limit - 1, order);
@@ -763,6 +807,46 @@ pub fn ranked_addresses(
     }
     out.sort_by(order);
     Ok(out)
+}
+
+/// The term weight of DFR In_expB2 (Amati and van Rijsbergen; Terrier's `In_expB2`) for a
+/// term in `df` of `num_docs` passages with `cf` occurrences in all: the informative content of
+/// the term under the expected document frequency `n_e = N · (1 − (1 − 1/N)^F)`,
+/// `log2((N + 1) / (n_e + 0.5))`, times the first normalisation's Bernoulli factor
+/// `(F + 1) / df`. A passage's score for the term is this weight times `tfn / (tfn + 1)`, with
+/// `tfn` from [`tf_normalisation`]. Terms that come in bursts (many occurrences in the
+/// passages that have them) weigh more than terms of the same document frequency spread thin.
+fn in_exp_b2_weight(num_docs: f32, df: u64, cf: u64) -> f32 {
+    let n = f64::from(num_docs.max(1.0));
+    let df = df.max(1) as f64;
+    let cf = (cf as f64).max(df);
+    let expected_df = n * (1.0 - (1.0 - 1.0 / n).powf(cf));
+    ((cf + 1.0) / df * ((n + 1.0) / (expected_df + 0.5)).log2()) as f32
+}
+
+/// DFR normalisation 2 for a field of average length `avg_len`: for each of tantivy's 256
+/// encoded field lengths, the factor `log2(1 + c · avg_len / len)` that turns a term frequency
+/// into a length-normalised one (with `c` = [`DFR_C`]). Remembered per thread for the last
+/// few average lengths (a table costs 256 logarithms, a fair share of a short query).
+fn tf_normalisation(avg_len: f32) -> [f32; 256] {
+    thread_local! {
+        static TABLES: RefCell<Vec<(u32, [f32; 256])>> = const { RefCell::new(Vec::new()) };
+    }
+    TABLES.with_borrow_mut(|cache| {
+        if let Some((_, t)) = cache.iter().find(|(k, _)| *k == avg_len.to_bits()) {
+            return *t;
+        }
+        let mut t = [0f32; 256];
+        for (id, n) in t.iter_mut().enumerate() {
+            let len = (FieldNormReader::id_to_fieldnorm(id as u8) as f32).max(1.0);
+            *n = (DFR_C * avg_len / len).ln_1p() / std::f32::consts::LN_2;
+        }
+        if cache.len() >= 8 {
+            cache.remove(0);
+        }
+        cache.push((avg_len.to_bits(), t));
+        t
+    })
 }
 
 /// A segment's inverted index of `field`, or `None` when the segment has no terms in it.
@@ -1104,6 +1188,33 @@ mod tests {
         assert!(ranked_addresses(&searcher, &index.fields, &built, 0)
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn in_exp_b2_weighs_rare_and_bursty_terms_more() {
+        let n = 1000.0;
+        // Rarer terms weigh more.
+        assert!(in_exp_b2_weight(n, 10, 10) > in_exp_b2_weight(n, 100, 100));
+        // At the same document frequency, a term repeated within its passages weighs more.
+        assert!(in_exp_b2_weight(n, 10, 40) > in_exp_b2_weight(n, 10, 10));
+        // A term in every passage still weighs something, and nothing is NaN or infinite.
+        for (df, cf) in [(1000, 1000), (1000, 50_000), (1, 1), (0, 0)] {
+            let w = in_exp_b2_weight(n, df, cf);
+            assert!(w.is_finite() && w > 0.0, "df {df} cf {cf}: {w}");
+        }
+        assert!(in_exp_b2_weight(0.0, 0, 0).is_finite());
+    }
+
+    #[test]
+    fn tf_normalisation_favours_short_fields() {
+        let t = tf_normalisation(20.0);
+        let at = |len: u32| t[usize::from(FieldNormReader::fieldnorm_to_id(len))];
+        // At the average length the factor is log2(1 + c).
+        assert!((at(20) - (1.0 + DFR_C).log2()).abs() < 1e-6);
+        assert!(at(5) > at(20) && at(20) > at(200));
+        assert!(t.iter().all(|v| v.is_finite() && *v > 0.0));
+        // A cached table is the same table.
+        assert_eq!(tf_normalisation(20.0), t);
     }
 
     #[test]
