@@ -1,5 +1,5 @@
 //! Search: query understanding (natural language, quoted phrases, `+must`, `-exclude`,
-//! "a vs b" comparisons), BM25 ranking over passages with field boosts, re-ranking, and
+//! "a vs b" comparisons), DFR (In_expB2) ranking over passages with field boosts, re-ranking, and
 //! highlighted snippets → [`Hit`]s.
 
 use std::cell::RefCell;
@@ -22,10 +22,9 @@ use crate::index::{analyzer, Fields, OpenIndex};
 use crate::link::CitedPassage;
 use crate::passage::Kind;
 
-/// BM25 term-frequency saturation (tantivy's built-in scorer fixes it at 1.2).
-pub const BM25_K1: f32 = 1.2;
-/// BM25 length normalisation (tantivy's built-in scorer fixes it at 0.75).
-pub const BM25_B: f32 = 0.75;
+/// The DFR model's length normalisation ("normalisation 2", Terrier's default `c`): a term
+/// frequency `tf` in a field of length `len` counts as `tf · log2(1 + c · avg_len / len)`.
+pub const DFR_C: f32 = 1.0;
 /// Field weights: a heading that names the topic counts more than a word in the body.
 const BODY_BOOST: f32 = 1.0;
 const SECTION_BOOST: f32 = 1.6;
@@ -35,7 +34,7 @@ const PHRASE_BOOST: f32 = 1.5;
 /// Extra weight for passages that mention both sides of "a vs b".
 const COMPARE_BOOST: f32 = 2.0;
 /// References are evidence: their passages rank below guide passages that match as well.
-const REFERENCE_FACTOR: f32 = 0.6;
+const REFERENCE_FACTOR: f32 = 0.45;
 /// The coverage factor of a passage with none of the query's terms (it has all: 1.0); in
 /// between, it grows with the share of the query's IDF mass the passage has.
 const COVERAGE_FLOOR: f32 = 0.3;
@@ -237,7 +236,7 @@ impl BuiltQuery {
     }
 }
 
-/// A query as citeseek's own scorer runs it: BM25 (with [`BM25_K1`] and [`BM25_B`]) summed
+/// A query as citeseek's own scorer runs it: DFR In_expB2 (see [`in_exp_b2_weight`]) summed
 /// over the text fields with their weights, phrase scores from tantivy, the clause logic of a
 /// boolean query, and filters.
 struct Plan {
@@ -404,8 +403,8 @@ pub fn search(index: &OpenIndex, req: &SearchRequest) -> Result<Vec<Hit>, QueryE
 /// `(score, address)`, best first, at most `limit`.
 ///
 /// Every matching passage is scored, not only a top slice:
-/// * BM25 of each query word in each text field, with citeseek's own [`BM25_K1`] and
-///   [`BM25_B`] and the field weights, summed (a word the query repeats counts again, as in
+/// * the DFR In_expB2 score ([`in_exp_b2_weight`], [`tf_normalisation`]) of each query word
+///   in each text field, with the field weights, summed (a word the query repeats counts again, as in
 ///   a boolean query);
 /// * phrase scores (quoted phrases, split words such as "cat-cow") from tantivy;
 /// * [`COMPARE_BOOST`] for passages that match both sides of "a vs b";
@@ -544,24 +543,49 @@ pub fn ranked_addresses(
         .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
         .collect::<Result<_, _>>()?;
 
-    let norms_of: Vec<[f32; 256]> = text_fields
+    // The length part of each text field, for each of tantivy's 256 encoded lengths.
+    let tfn_of: Vec<[f32; 256]> = text_fields
         .iter()
-        .map(|&(_, _, avg_len)| {
-            let mut norm = [0f32; 256];
-            for (id, n) in norm.iter_mut().enumerate() {
-                let len = FieldNormReader::id_to_fieldnorm(id as u8) as f32;
-                *n = BM25_K1 * (1.0 - BM25_B + BM25_B * len / avg_len);
-            }
-            norm
-        })
+        .map(|&(_, _, avg_len)| tf_normalisation(avg_len))
         .collect();
-    let term_weights: Vec<Vec<f32>> = df
-        .iter()
-        .map(|per_field| {
-            per_field
-                .iter()
-                .zip(&text_fields)
-                .map(|(&d, &(_, boost, _))| idf(d) * (1.0 + BM25_K1) * boost)
+    // The model weighs a term by its collection frequency (occurrences in all passages, not
+    // only the number of passages that have it), which tantivy does not store: one pass over
+    // the query terms' postings counts it (per segment, on all cores for a large index).
+    let total_docs: usize = segments.iter().map(|s| s.max_doc() as usize).sum();
+    let parallel = segments.len() > 1 && total_docs >= PARALLEL_MIN_PASSAGES;
+    let count = |ord: usize| -> Result<Vec<Vec<u64>>, QueryError> {
+        let mut cf = vec![vec![0u64; text_fields.len()]; tokens.len()];
+        for (j, per_field) in cf.iter_mut().enumerate() {
+            for (i, total) in per_field.iter_mut().enumerate() {
+                let (Some(info), Some(reader)) = (&infos[ord][j][i], &readers[ord][i]) else {
+                    continue;
+                };
+                let mut postings = reader
+                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+                    .map_err(tantivy::TantivyError::from)?;
+                while !postings.docs().is_empty() {
+                    *total += postings.freqs().iter().map(|&f| u64::from(f)).sum::<u64>();
+                    postings.advance();
+                }
+            }
+        }
+        Ok(cf)
+    };
+    let per_segment_cf: Vec<Vec<Vec<u64>>> = if parallel {
+        (0..segments.len())
+            .into_par_iter()
+            .map(count)
+            .collect::<Result<_, _>>()?
+    } else {
+        (0..segments.len()).map(count).collect::<Result<_, _>>()?
+    };
+    let term_weights: Vec<Vec<f32>> = (0..tokens.len())
+        .map(|j| {
+            (0..text_fields.len())
+                .map(|i| {
+                    let cf: u64 = per_segment_cf.iter().map(|s| s[j][i]).sum();
+                    in_exp_b2_weight(num_docs, df[j][i], cf) * text_fields[i].1
+                })
                 .collect()
         })
         .collect();
@@ -576,7 +600,7 @@ pub fn ranked_addresses(
         infos,
         tokens,
         term_weights,
-        norms_of,
+        tfn_of,
         cover_idf,
         use_coverage,
         coverage_scale: (1.0 - COVERAGE_FLOOR) / cover_total.max(f32::MIN_POSITIVE),
@@ -587,21 +611,19 @@ pub fn ranked_addresses(
     };
     // A large index's segments are scored on all cores; a small one's on this thread alone
     // (`eval`'s single-segment index included: its speed is measured on one thread).
-    let total_docs: usize = segments.iter().map(|s| s.max_doc() as usize).sum();
-    let per_segment: Vec<Vec<(f32, DocAddress)>> =
-        if segments.len() > 1 && total_docs >= PARALLEL_MIN_PASSAGES {
-            segments
-                .par_iter()
-                .enumerate()
-                .map(|(ord, segment)| score_segment(&prepared, ord, segment))
-                .collect::<Result<_, _>>()?
-        } else {
-            segments
-                .iter()
-                .enumerate()
-                .map(|(ord, segment)| score_segment(&prepared, ord, segment))
-                .collect::<Result<_, _>>()?
-        };
+    let per_segment: Vec<Vec<(f32, DocAddress)>> = if parallel {
+        segments
+            .par_iter()
+            .enumerate()
+            .map(|(ord, segment)| score_segment(&prepared, ord, segment))
+            .collect::<Result<_, _>>()?
+    } else {
+        segments
+            .iter()
+            .enumerate()
+            .map(|(ord, segment)| score_segment(&prepared, ord, segment))
+            .collect::<Result<_, _>>()?
+    };
     let mut out: Vec<(f32, DocAddress)> = per_segment.into_iter().flatten().collect();
     if out.len() > limit {
         out.select_nth_unstable_by(limit - 1, best_first);
@@ -626,10 +648,10 @@ struct Prepared<'a> {
     /// `[segment][token][field]`.
     infos: Vec<Vec<Vec<Option<TermInfo>>>>,
     tokens: Vec<ScoredToken<'a>>,
-    /// `[token][field]`: IDF × (k1 + 1) × field weight.
+    /// `[token][field]`: the In_expB2 weight × field weight.
     term_weights: Vec<Vec<f32>>,
-    /// BM25's length part per text field, for each of tantivy's 256 encoded lengths.
-    norms_of: Vec<[f32; 256]>,
+    /// The length normalisation of each text field, for each of tantivy's 256 encoded lengths.
+    tfn_of: Vec<[f32; 256]>,
     cover_idf: Vec<f32>,
     use_coverage: bool,
     coverage_scale: f32,
@@ -712,12 +734,12 @@ fn score_segment(
                 .map_err(tantivy::TantivyError::from)?;
             let norms = segment.get_fieldnorms_reader(field)?;
             let w = p.term_weights[j][i];
-            let norm = &p.norms_of[i];
+            let table = &p.tfn_of[i];
             while !postings.docs().is_empty() {
                 for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
                     let d = doc as usize;
-                    let tf = tf as f32;
-                    let s = w * tf / (tf + norm[usize::from(norms.fieldnorm_id(doc))]);
+                    let tfn = tf as f32 * table[usize::from(norms.fieldnorm_id(doc))];
+                    let s = w * tfn / (tfn + 1.0);
                     score[d] += token.weight * s;
                     if let Some(bit) = cover_bit {
                         if last_word[d] != mark {
@@ -838,6 +860,46 @@ fn score_segment(
     }
     SCRATCH.with(|c| c.replace(scratch));
     Ok(out)
+}
+
+/// The term weight of DFR In_expB2 (Amati and van Rijsbergen; Terrier's `In_expB2`) for a
+/// term in `df` of `num_docs` passages with `cf` occurrences in all: the informative content of
+/// the term under the expected document frequency `n_e = N · (1 − (1 − 1/N)^F)`,
+/// `log2((N + 1) / (n_e + 0.5))`, times the first normalisation's Bernoulli factor
+/// `(F + 1) / df`. A passage's score for the term is this weight times `tfn / (tfn + 1)`, with
+/// `tfn` from [`tf_normalisation`]. Terms that come in bursts (many occurrences in the
+/// passages that have them) weigh more than terms of the same document frequency spread thin.
+fn in_exp_b2_weight(num_docs: f32, df: u64, cf: u64) -> f32 {
+    let n = f64::from(num_docs.max(1.0));
+    let df = df.max(1) as f64;
+    let cf = (cf as f64).max(df);
+    let expected_df = n * (1.0 - (1.0 - 1.0 / n).powf(cf));
+    ((cf + 1.0) / df * ((n + 1.0) / (expected_df + 0.5)).log2()) as f32
+}
+
+/// DFR normalisation 2 for a field of average length `avg_len`: for each of tantivy's 256
+/// encoded field lengths, the factor `log2(1 + c · avg_len / len)` that turns a term frequency
+/// into a length-normalised one (with `c` = [`DFR_C`]). Remembered per thread for the last
+/// few average lengths (a table costs 256 logarithms, a fair share of a short query).
+fn tf_normalisation(avg_len: f32) -> [f32; 256] {
+    thread_local! {
+        static TABLES: RefCell<Vec<(u32, [f32; 256])>> = const { RefCell::new(Vec::new()) };
+    }
+    TABLES.with_borrow_mut(|cache| {
+        if let Some((_, t)) = cache.iter().find(|(k, _)| *k == avg_len.to_bits()) {
+            return *t;
+        }
+        let mut t = [0f32; 256];
+        for (id, n) in t.iter_mut().enumerate() {
+            let len = (FieldNormReader::id_to_fieldnorm(id as u8) as f32).max(1.0);
+            *n = (DFR_C * avg_len / len).ln_1p() / std::f32::consts::LN_2;
+        }
+        if cache.len() >= 8 {
+            cache.remove(0);
+        }
+        cache.push((avg_len.to_bits(), t));
+        t
+    })
 }
 
 /// A segment's inverted index of `field`, or `None` when the segment has no terms in it.
@@ -1243,6 +1305,33 @@ mod tests {
         assert!(ranked_addresses(&searcher, &index.fields, &built, 0)
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn in_exp_b2_weighs_rare_and_bursty_terms_more() {
+        let n = 1000.0;
+        // Rarer terms weigh more.
+        assert!(in_exp_b2_weight(n, 10, 10) > in_exp_b2_weight(n, 100, 100));
+        // At the same document frequency, a term repeated within its passages weighs more.
+        assert!(in_exp_b2_weight(n, 10, 40) > in_exp_b2_weight(n, 10, 10));
+        // A term in every passage still weighs something, and nothing is NaN or infinite.
+        for (df, cf) in [(1000, 1000), (1000, 50_000), (1, 1), (0, 0)] {
+            let w = in_exp_b2_weight(n, df, cf);
+            assert!(w.is_finite() && w > 0.0, "df {df} cf {cf}: {w}");
+        }
+        assert!(in_exp_b2_weight(0.0, 0, 0).is_finite());
+    }
+
+    #[test]
+    fn tf_normalisation_favours_short_fields() {
+        let t = tf_normalisation(20.0);
+        let at = |len: u32| t[usize::from(FieldNormReader::fieldnorm_to_id(len))];
+        // At the average length the factor is log2(1 + c).
+        assert!((at(20) - (1.0 + DFR_C).log2()).abs() < 1e-6);
+        assert!(at(5) > at(20) && at(20) > at(200));
+        assert!(t.iter().all(|v| v.is_finite() && *v > 0.0));
+        // A cached table is the same table.
+        assert_eq!(tf_normalisation(20.0), t);
     }
 
     #[test]
