@@ -600,6 +600,10 @@ pub fn ranked_addresses(
         infos,
         tokens,
         term_weights,
+        once_of: tfn_of
+            .iter()
+            .map(|table| table.map(|tfn| tfn / (tfn + 1.0)))
+            .collect(),
         tfn_of,
         cover_idf,
         use_coverage,
@@ -652,6 +656,8 @@ struct Prepared<'a> {
     term_weights: Vec<Vec<f32>>,
     /// The length normalisation of each text field, for each of tantivy's 256 encoded lengths.
     tfn_of: Vec<[f32; 256]>,
+    /// `tfn / (tfn + 1)` for a term frequency of one, likewise.
+    once_of: Vec<[f32; 256]>,
     cover_idf: Vec<f32>,
     use_coverage: bool,
     coverage_scale: f32,
@@ -734,12 +740,19 @@ fn score_segment(
                 .map_err(tantivy::TantivyError::from)?;
             let norms = segment.get_fieldnorms_reader(field)?;
             let w = p.term_weights[j][i];
-            let table = &p.tfn_of[i];
+            let (table, once) = (&p.tfn_of[i], &p.once_of[i]);
             while !postings.docs().is_empty() {
                 for (&doc, &tf) in postings.docs().iter().zip(postings.freqs()) {
                     let d = doc as usize;
-                    let tfn = tf as f32 * table[usize::from(norms.fieldnorm_id(doc))];
-                    let s = w * tfn / (tfn + 1.0);
+                    let id = usize::from(norms.fieldnorm_id(doc));
+                    // Most words occur once in a passage: their saturation is a table lookup.
+                    let saturation = if tf == 1 {
+                        once[id]
+                    } else {
+                        let tfn = tf as f32 * table[id];
+                        tfn / (tfn + 1.0)
+                    };
+                    let s = w * saturation;
                     score[d] += token.weight * s;
                     if let Some(bit) = cover_bit {
                         if last_word[d] != mark {
@@ -831,31 +844,40 @@ fn score_segment(
         _ => None,
     };
 
-    for (d, &sum) in score.iter().enumerate() {
-        // Without required clauses a hit must score on some clause.
-        if (!p.has_must && sum <= 0.0) || (restricted && !allowed[d]) {
+    // Passages in runs: the other factors are at most one, so once the cut-off is known a run
+    // whose best raw score cannot reach it is passed over whole (most are).
+    const RUN: usize = 64;
+    for (r, run) in score.chunks(RUN).enumerate() {
+        let best = run.iter().fold(0f32, |m, &x| if x > m { x } else { m });
+        if best * all_factor * (1.0 + 1e-6) < threshold {
             continue;
         }
-        let mut s = sum * all_factor;
-        // The other factors are at most one: most passages stop here.
-        if s * (1.0 + 1e-6) < threshold {
-            continue;
-        }
-        if reference.is_some_and(|r| r.contains(d as DocId)) {
-            s *= REFERENCE_FACTOR;
-        }
-        if p.use_coverage {
-            s *= COVERAGE_FLOOR + covered[d] * p.coverage_scale;
-        }
-        if s < threshold {
-            continue;
-        }
-        out.push((s, DocAddress::new(ord as u32, d as DocId)));
-        // Keep the best `p.limit` now and then; later passages must beat the worst of them.
-        if out.len() >= p.keep_at_most {
-            out.select_nth_unstable_by(p.limit - 1, best_first);
-            out.truncate(p.limit);
-            threshold = out[p.limit - 1].0;
+        for (k, &sum) in run.iter().enumerate() {
+            let d = r * RUN + k;
+            // Without required clauses a hit must score on some clause.
+            if (!p.has_must && sum <= 0.0) || (restricted && !allowed[d]) {
+                continue;
+            }
+            let mut s = sum * all_factor;
+            if s * (1.0 + 1e-6) < threshold {
+                continue;
+            }
+            if reference.is_some_and(|r| r.contains(d as DocId)) {
+                s *= REFERENCE_FACTOR;
+            }
+            if p.use_coverage {
+                s *= COVERAGE_FLOOR + covered[d] * p.coverage_scale;
+            }
+            if s < threshold {
+                continue;
+            }
+            out.push((s, DocAddress::new(ord as u32, d as DocId)));
+            // Keep the best `p.limit` now and then; later passages must beat the worst of them.
+            if out.len() >= p.keep_at_most {
+                out.select_nth_unstable_by(p.limit - 1, best_first);
+                out.truncate(p.limit);
+                threshold = out[p.limit - 1].0;
+            }
         }
     }
     SCRATCH.with(|c| c.replace(scratch));
