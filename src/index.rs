@@ -195,118 +195,11 @@ pub fn analyzer() -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter);
     match StopWordFilter::new(Language::English) {
-        Some(stop) => builder.filter(stop).filter(MemoStemmer).build(),
-        None => builder.filter(MemoStemmer).build(),
-    }
-}
-
-/// Snowball English stemming, remembered per word: text repeats its words, and a hash lookup
-/// costs a fraction of running the stemmer again. Each copy of the analyzer (one per indexing
-/// thread) keeps its own memo, emptied when it reaches [`MEMO_WORDS`].
-#[derive(Clone, Copy, Default)]
-pub struct MemoStemmer;
-
-/// The most words a [`MemoStemmer`] memo holds.
-const MEMO_WORDS: usize = 200_000;
-
-impl TokenFilter for MemoStemmer {
-    type Tokenizer<T: Tokenizer> = MemoStemmerFilter<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> MemoStemmerFilter<T> {
-        MemoStemmerFilter {
-            inner: tokenizer,
-            memo: StemMemo::default(),
-        }
-    }
-}
-
-/// The tokenizer a [`MemoStemmer`] wraps, with its memo.
-#[derive(Clone)]
-pub struct MemoStemmerFilter<T> {
-    inner: T,
-    memo: StemMemo,
-}
-
-/// Stems of words seen, and the stemmer for new ones.
-pub struct StemMemo {
-    stems: std::collections::HashMap<String, String, rustc_hash::FxBuildHasher>,
-    stemmer: TextAnalyzer,
-}
-
-impl Default for StemMemo {
-    fn default() -> Self {
-        StemMemo {
-            stems: Default::default(),
-            stemmer: TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default())
-                .filter(Stemmer::new(Language::English))
-                .build(),
-        }
-    }
-}
-
-impl Clone for StemMemo {
-    /// A copy starts with an empty memo (copies go to other threads; sharing would need a lock).
-    fn clone(&self) -> Self {
-        StemMemo::default()
-    }
-}
-
-impl StemMemo {
-    /// Replace `word` by its stem.
-    fn stem(&mut self, word: &mut String) {
-        if let Some(stem) = self.stems.get(word.as_str()) {
-            word.clear();
-            word.push_str(stem);
-            return;
-        }
-        let stem = {
-            let mut stream = self.stemmer.token_stream(word);
-            if stream.advance() {
-                stream.token().text.clone()
-            } else {
-                word.clone()
-            }
-        };
-        if self.stems.len() >= MEMO_WORDS {
-            self.stems.clear();
-        }
-        self.stems
-            .insert(std::mem::replace(word, stem.clone()), stem);
-    }
-}
-
-impl<T: Tokenizer> Tokenizer for MemoStemmerFilter<T> {
-    type TokenStream<'a> = MemoStemmerStream<'a, T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        MemoStemmerStream {
-            tail: self.inner.token_stream(text),
-            memo: &mut self.memo,
-        }
-    }
-}
-
-/// The tokens of a [`MemoStemmerFilter`], stemmed as they pass.
-pub struct MemoStemmerStream<'a, S> {
-    tail: S,
-    memo: &'a mut StemMemo,
-}
-
-impl<S: TokenStream> TokenStream for MemoStemmerStream<'_, S> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        self.memo.stem(&mut self.tail.token_mut().text);
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
+        Some(stop) => builder
+            .filter(stop)
+            .filter(Stemmer::new(Language::English))
+            .build(),
+        None => builder.filter(Stemmer::new(Language::English)).build(),
     }
 }
 
@@ -1338,44 +1231,6 @@ mod tests {
             out.push(t.text.clone());
         }
         assert_eq!(out, ["muscl", "relax", "heat"]);
-    }
-
-    #[test]
-    fn memo_stemmer_stems_as_the_snowball_stemmer_does_on_hits_and_misses() {
-        let text = "running runs ran relaxation relaxing relaxed muscles muscle generously";
-        let plain = |text: &str| {
-            let mut a = TextAnalyzer::builder(WordTokenizer::default())
-                .filter(LowerCaser)
-                .filter(Stemmer::new(Language::English))
-                .build();
-            let mut stream = a.token_stream(text);
-            let mut out = Vec::new();
-            while let Some(t) = tantivy::tokenizer::TokenStream::next(&mut stream) {
-                out.push(t.text.clone());
-            }
-            out
-        };
-        let mut memo = TextAnalyzer::builder(WordTokenizer::default())
-            .filter(LowerCaser)
-            .filter(MemoStemmer)
-            .build();
-        // The second pass is served from the memo and must not differ.
-        for _ in 0..2 {
-            let mut stream = memo.token_stream(text);
-            let mut out = Vec::new();
-            while let Some(t) = tantivy::tokenizer::TokenStream::next(&mut stream) {
-                out.push(t.text.clone());
-            }
-            assert_eq!(out, plain(text));
-        }
-        // A full memo starts over rather than growing without bound.
-        let mut m = StemMemo::default();
-        for i in 0..MEMO_WORDS + 10 {
-            let mut w = format!("word{i}s");
-            m.stem(&mut w);
-            assert_eq!(w, format!("word{i}"));
-        }
-        assert!(m.stems.len() <= MEMO_WORDS);
     }
 
     fn tokens(text: &str) -> Vec<(usize, String)> {
