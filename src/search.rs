@@ -1057,7 +1057,8 @@ pub fn ranked_candidates(
     n: usize,
 ) -> Result<Vec<(f32, CitedPassage)>, QueryError> {
     let top = ranked_addresses(searcher, fields, built, n)?;
-    // Each stored passage costs a block decompression: several are read at once.
+    // Each stored passage costs a block decompression: in a large index several are read at
+    // once (in a small one, starting the thread pool would cost more).
     let read =
         |&(score, addr): &(f32, DocAddress)| -> Result<Option<(f32, CitedPassage)>, QueryError> {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -1067,7 +1068,8 @@ pub fn ranked_candidates(
                 .and_then(|data| serde_json::from_str::<CitedPassage>(data).ok());
             Ok(passage.map(|p| (score, p)))
         };
-    let read: Vec<Option<(f32, CitedPassage)>> = if top.len() > 1 {
+    let large = searcher.num_docs() as usize >= PARALLEL_MIN_PASSAGES;
+    let read: Vec<Option<(f32, CitedPassage)>> = if large && top.len() > 1 {
         top.par_iter().map(read).collect::<Result<_, _>>()?
     } else {
         top.iter().map(read).collect::<Result<_, _>>()?
