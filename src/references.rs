@@ -287,20 +287,29 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .flatten()
 }
 
+/// Why one CSL-JSON record cannot be a reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("record is not a JSON object")]
+    NotAnObject,
+    #[error("record has no \"id\"")]
+    NoId,
+    #[error("record {0:?}: \"author\" must be an array")]
+    AuthorNotArray(String),
+}
+
 impl Reference {
     /// Build a reference from one CSL-JSON record. The record must be an object with a
     /// non-empty `id`; everything else is optional and read leniently.
-    pub fn from_csl(value: Value) -> Result<Reference, String> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| "record is not a JSON object".to_string())?;
-        let id = text_field(obj, "id").ok_or_else(|| "record has no \"id\"".to_string())?;
+    pub fn from_csl(value: Value) -> Result<Reference, RecordError> {
+        let obj = value.as_object().ok_or(RecordError::NotAnObject)?;
+        let id = text_field(obj, "id").ok_or(RecordError::NoId)?;
         let kind = text_field(obj, "type").unwrap_or_else(|| "document".to_string());
         let title = text_field(obj, "title").unwrap_or_default();
         let authors = match obj.get("author") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => items.iter().filter_map(parse_name).collect(),
-            Some(_) => return Err(format!("record {id:?}: \"author\" must be an array")),
+            Some(_) => return Err(RecordError::AuthorNotArray(id)),
         };
         let year = obj.get("issued").and_then(parse_year);
         let container_short = text_field(obj, "container-title-short")
@@ -797,7 +806,7 @@ impl ReferenceList {
         let mut refs = Vec::with_capacity(items.len());
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (index, item) in items.into_iter().enumerate() {
-            let r = Reference::from_csl(item).map_err(|m| invalid(index, m))?;
+            let r = Reference::from_csl(item).map_err(|e| invalid(index, e.to_string()))?;
             if let Some(first) = seen.get(&r.id) {
                 return Err(invalid(
                     index,
@@ -1808,10 +1817,20 @@ mod tests {
         assert_eq!(r.pmcid.as_deref(), Some("PMC123"));
         assert_eq!(r.surname(), Some("van Gogh"));
         assert_eq!(r.authors.len(), 1);
-        assert!(Reference::from_csl(serde_json::json!({"title": "x"})).is_err());
-        assert!(Reference::from_csl(serde_json::json!({"id": ""})).is_err());
-        assert!(Reference::from_csl(serde_json::json!([1, 2])).is_err());
-        assert!(Reference::from_csl(serde_json::json!({"id": "a", "author": "Smith"})).is_err());
+        let err = |v| Reference::from_csl(v).err();
+        assert_eq!(
+            err(serde_json::json!({"title": "x"})),
+            Some(RecordError::NoId)
+        );
+        assert_eq!(err(serde_json::json!({"id": ""})), Some(RecordError::NoId));
+        assert_eq!(
+            err(serde_json::json!([1, 2])),
+            Some(RecordError::NotAnObject)
+        );
+        assert_eq!(
+            err(serde_json::json!({"id": "a", "author": "Smith"})),
+            Some(RecordError::AuthorNotArray("a".into()))
+        );
     }
 
     #[test]

@@ -295,12 +295,11 @@ pub fn add_reference(corpus_dir: &Path, opts: &AddOptions) -> Result<Added, RunE
         }
         *obj = ordered;
     }
-    let reference =
-        Reference::from_csl(record.clone()).map_err(|message| ReferenceError::Invalid {
-            path: refs_path.clone(),
-            index: refs.refs.len(),
-            message,
-        })?;
+    let reference = Reference::from_csl(record.clone()).map_err(|e| ReferenceError::Invalid {
+        path: refs_path.clone(),
+        index: refs.refs.len(),
+        message: e.to_string(),
+    })?;
     // The page may name the study by a DOI or URL already in the list.
     let known = reference
         .display_doi()
