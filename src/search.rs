@@ -690,25 +690,16 @@ fn score_segment(
     }
     let mut scratch = SCRATCH.with(|c| c.take());
     let Scratch {
-        score,
-        last_word,
-        covered,
+        acc,
         matched,
         clause_score,
         allowed,
         hit,
     } = &mut scratch;
-    let score = zeroed(score, max_doc, 0f32);
-    // Coverage: the IDF sum of the query terms each passage has, each counted once (the
-    // last word that added to it is remembered; a word's fields are scored together).
-    let (last_word, covered) = if p.use_coverage {
-        (
-            zeroed(last_word, max_doc, 0u16),
-            zeroed(covered, max_doc, 0f32),
-        )
-    } else {
-        (zeroed(last_word, 0, 0u16), zeroed(covered, 0, 0f32))
-    };
+    // Each passage's score and coverage (the IDF sum of the query terms it has, each counted
+    // once: the last word that added to it is remembered, and a word's fields are scored
+    // together), side by side, so that scoring a posting touches one cache line.
+    let acc = zeroed(acc, max_doc, Acc::default());
     matched.resize_with(p.tracked.len().max(matched.len()), Vec::new);
     clause_score.resize_with(p.compared.len().max(clause_score.len()), Vec::new);
     let matched: Vec<&mut [bool]> = matched
@@ -727,7 +718,7 @@ fn score_segment(
     for (j, token) in p.tokens.iter().enumerate() {
         let cover_bit = token.cover_bit.filter(|_| p.use_coverage);
         // Tokens are fewer than `MAX_QUERY_CHARS`, so their numbers fit.
-        let mark = u16::try_from(j + 1).unwrap_or(u16::MAX);
+        let mark = u32::try_from(j + 1).unwrap_or(u32::MAX);
         for (i, &(field, _, _)) in p.text_fields.iter().enumerate() {
             let Some(info) = &p.infos[ord][j][i] else {
                 continue;
@@ -753,11 +744,12 @@ fn score_segment(
                         tfn / (tfn + 1.0)
                     };
                     let s = w * saturation;
-                    score[d] += token.weight * s;
+                    let a = &mut acc[d];
+                    a.score += token.weight * s;
                     if let Some(bit) = cover_bit {
-                        if last_word[d] != mark {
-                            last_word[d] = mark;
-                            covered[d] += p.cover_idf[bit];
+                        if a.last_word != mark {
+                            a.last_word = mark;
+                            a.covered += p.cover_idf[bit];
                         }
                     }
                     for &c in &token.tracked {
@@ -780,7 +772,7 @@ fn score_segment(
                 let d = doc as usize;
                 if positive {
                     let s = scorer.score();
-                    score[d] += s;
+                    acc[d].score += s;
                     if p.compared[c] {
                         clause_score[c][d] += s;
                     }
@@ -795,7 +787,7 @@ fn score_segment(
     for &(a, b) in &p.plan.compare {
         for d in 0..max_doc {
             if matched[a][d] && matched[b][d] {
-                score[d] += COMPARE_BOOST * (clause_score[a][d] + clause_score[b][d]);
+                acc[d].score += COMPARE_BOOST * (clause_score[a][d] + clause_score[b][d]);
             }
         }
     }
@@ -847,12 +839,15 @@ fn score_segment(
     // Passages in runs: the other factors are at most one, so once the cut-off is known a run
     // whose best raw score cannot reach it is passed over whole (most are).
     const RUN: usize = 64;
-    for (r, run) in score.chunks(RUN).enumerate() {
-        let best = run.iter().fold(0f32, |m, &x| if x > m { x } else { m });
+    for (r, run) in acc.chunks(RUN).enumerate() {
+        let best = run
+            .iter()
+            .fold(0f32, |m, a| if a.score > m { a.score } else { m });
         if best * all_factor * (1.0 + 1e-6) < threshold {
             continue;
         }
-        for (k, &sum) in run.iter().enumerate() {
+        for (k, a) in run.iter().enumerate() {
+            let (sum, covered) = (a.score, a.covered);
             let d = r * RUN + k;
             // Without required clauses a hit must score on some clause.
             if (!p.has_must && sum <= 0.0) || (restricted && !allowed[d]) {
@@ -866,7 +861,7 @@ fn score_segment(
                 s *= REFERENCE_FACTOR;
             }
             if p.use_coverage {
-                s *= COVERAGE_FLOOR + covered[d] * p.coverage_scale;
+                s *= COVERAGE_FLOOR + covered * p.coverage_scale;
             }
             if s < threshold {
                 continue;
@@ -954,13 +949,20 @@ fn field_index(
 /// Per-passage arrays of [`ranked_addresses`], kept between queries on the same thread.
 #[derive(Default)]
 struct Scratch {
-    score: Vec<f32>,
-    last_word: Vec<u16>,
-    covered: Vec<f32>,
+    acc: Vec<Acc>,
+
     matched: Vec<Vec<bool>>,
     clause_score: Vec<Vec<f32>>,
     allowed: Vec<bool>,
     hit: Vec<bool>,
+}
+
+/// One passage's running totals in [`score_segment`].
+#[derive(Clone, Copy, Default)]
+struct Acc {
+    score: f32,
+    covered: f32,
+    last_word: u32,
 }
 
 /// Which passages of a segment are reference passages.
