@@ -836,9 +836,51 @@ fn score_segment(
         _ => None,
     };
 
-    // Passages in runs: the other factors are at most one, so once the cut-off is known a run
-    // whose best raw score cannot reach it is passed over whole (most are).
+    // Passages in runs of `RUN`: once the cut-off is known, a run whose best score cannot
+    // reach it is passed over whole (most are).
     const RUN: usize = 64;
+    let mut keep = |s: f32, d: usize, threshold: &mut f32| {
+        out.push((s, DocAddress::new(ord as u32, d as DocId)));
+        // Keep the best `p.limit` now and then; later passages must beat the worst of them.
+        if out.len() >= p.keep_at_most {
+            out.select_nth_unstable_by(p.limit - 1, best_first);
+            out.truncate(p.limit);
+            *threshold = out[p.limit - 1].0;
+        }
+    };
+    if !restricted && !p.has_must {
+        // The common case (no required, excluded or filtered clause): each run's final scores
+        // in one branch-free pass, then only runs that can enter.
+        let mut finals = [0f32; RUN];
+        for (r, run) in acc.chunks(RUN).enumerate() {
+            let mut best = 0f32;
+            for (k, (f, a)) in finals.iter_mut().zip(run).enumerate() {
+                let kind_factor = match reference {
+                    Some(bits) if bits.contains((r * RUN + k) as DocId) => REFERENCE_FACTOR,
+                    _ => 1.0,
+                };
+                let coverage = if p.use_coverage {
+                    COVERAGE_FLOOR + a.covered * p.coverage_scale
+                } else {
+                    1.0
+                };
+                *f = a.score * all_factor * kind_factor * coverage;
+                best = if *f > best { *f } else { best };
+            }
+            if best <= 0.0 || best < threshold {
+                continue;
+            }
+            for (k, &s) in finals[..run.len()].iter().enumerate() {
+                // A hit must score on some clause.
+                if s > 0.0 && s >= threshold {
+                    keep(s, r * RUN + k, &mut threshold);
+                }
+            }
+        }
+        SCRATCH.with(|c| c.replace(scratch));
+        return Ok(out);
+    }
+    // Otherwise the other factors are at most one: a run's best raw score bounds it.
     for (r, run) in acc.chunks(RUN).enumerate() {
         let best = run
             .iter()
@@ -866,13 +908,7 @@ fn score_segment(
             if s < threshold {
                 continue;
             }
-            out.push((s, DocAddress::new(ord as u32, d as DocId)));
-            // Keep the best `p.limit` now and then; later passages must beat the worst of them.
-            if out.len() >= p.keep_at_most {
-                out.select_nth_unstable_by(p.limit - 1, best_first);
-                out.truncate(p.limit);
-                threshold = out[p.limit - 1].0;
-            }
+            keep(s, d, &mut threshold);
         }
     }
     SCRATCH.with(|c| c.replace(scratch));
