@@ -1179,7 +1179,7 @@ fn is_generation_name(name: &str) -> bool {
     ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
 }
 
-fn to_document(f: &Fields, cp: &CitedPassage) -> TantivyDocument {
+pub(crate) fn to_document(f: &Fields, cp: &CitedPassage) -> TantivyDocument {
     let p = &cp.passage;
     let mut doc = TantivyDocument::default();
     doc.add_text(f.id, &p.id);

@@ -424,6 +424,18 @@ pub fn ranked_addresses(
     built: &BuiltQuery,
     limit: usize,
 ) -> Result<Vec<(f32, DocAddress)>, QueryError> {
+    rank(searcher, fields, built, limit, PARALLEL_MIN_PASSAGES)
+}
+
+/// [`ranked_addresses`], scoring the segments in parallel when the index has at least
+/// `parallel_from` passages (and more than one segment).
+fn rank(
+    searcher: &Searcher,
+    fields: &Fields,
+    built: &BuiltQuery,
+    limit: usize,
+    parallel_from: usize,
+) -> Result<Vec<(f32, DocAddress)>, QueryError> {
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -552,7 +564,7 @@ pub fn ranked_addresses(
     // only the number of passages that have it), which tantivy does not store: one pass over
     // the query terms' postings counts it (per segment, on all cores for a large index).
     let total_docs: usize = segments.iter().map(|s| s.max_doc() as usize).sum();
-    let parallel = segments.len() > 1 && total_docs >= PARALLEL_MIN_PASSAGES;
+    let parallel = segments.len() > 1 && total_docs >= parallel_from;
     let count = |ord: usize| -> Result<Vec<Vec<u64>>, QueryError> {
         let mut cf = vec![vec![0u64; text_fields.len()]; tokens.len()];
         for (j, per_field) in cf.iter_mut().enumerate() {
@@ -1394,6 +1406,89 @@ mod tests {
         assert!(t.iter().all(|v| v.is_finite() && *v > 0.0));
         // A cached table is the same table.
         assert_eq!(tf_normalisation(20.0), t);
+    }
+
+    #[test]
+    fn parallel_and_sequential_scoring_agree_across_segments() {
+        let (_tmp, index) = index_of(&[
+            ("a", Kind::Guide, "Heat", "Heat therapy eases a back spasm."),
+            (
+                "b",
+                Kind::Reference,
+                "Ice",
+                "Ice and heat compared for back pain.",
+            ),
+            (
+                "c",
+                Kind::Guide,
+                "Stretching",
+                "Gentle stretching after a spasm.",
+            ),
+        ]);
+        // A second segment, with both kinds of passage in it.
+        let more = index_of(&[
+            (
+                "d",
+                Kind::Guide,
+                "Heat or ice",
+                "Use heat for a spasm, ice for a fresh injury.",
+            ),
+            (
+                "e",
+                Kind::Reference,
+                "Heat wraps",
+                "Heat wraps reduced back pain and spasm.",
+            ),
+            ("f", Kind::Guide, "Rest", "Short rest, then walking."),
+        ]);
+        let searcher = more.1.reader.searcher();
+        let mut writer = index.index.writer::<TantivyDocument>(15_000_000).unwrap();
+        for segment in searcher.segment_readers() {
+            for d in 0..segment.max_doc() {
+                let doc: TantivyDocument = searcher.doc(DocAddress::new(0, d)).unwrap();
+                let data = doc.get_first(index.fields.data).unwrap().as_str().unwrap();
+                let cp: CitedPassage = serde_json::from_str(data).unwrap();
+                writer
+                    .add_document(crate::index::to_document(&index.fields, &cp))
+                    .unwrap();
+            }
+        }
+        writer.commit().unwrap();
+        index.reader.reload().unwrap();
+        let searcher = index.reader.searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        for query in [
+            "heat",
+            "heat ice spasm",
+            "\"back spasm\"",
+            "heat -ice",
+            "+heat spasm",
+        ] {
+            for limit in [1, 2, 4, 10] {
+                let req = SearchRequest {
+                    query: query.into(),
+                    limit,
+                    kind: None,
+                    cites: None,
+                };
+                let built = build_query(&index.fields, &req).unwrap();
+                let one = rank(&searcher, &index.fields, &built, limit, usize::MAX).unwrap();
+                let all = rank(&searcher, &index.fields, &built, limit, 0).unwrap();
+                assert!(!one.is_empty(), "{query}");
+                assert_eq!(one, all, "{query} (limit {limit})");
+            }
+        }
+        // Both segments answer.
+        let req = SearchRequest {
+            query: "heat".into(),
+            limit: 10,
+            kind: None,
+            cites: None,
+        };
+        let built = build_query(&index.fields, &req).unwrap();
+        let hits = rank(&searcher, &index.fields, &built, 10, 0).unwrap();
+        assert!(hits.iter().any(|h| h.1.segment_ord == 0));
+        assert!(hits.iter().any(|h| h.1.segment_ord == 1));
     }
 
     #[test]
