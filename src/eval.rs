@@ -12,7 +12,6 @@
 //! a query's results are ranked by score descending, ties by document id
 //! descending (byte order), whatever order they were given in.
 
-use serde::Serialize;
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -321,7 +320,7 @@ pub fn read_qrels(path: &Path) -> Result<Qrels, EvalError> {
 /// `ndcg_at_10` and `mrr_at_10` are cut at the `k` given to [`evaluate`]
 /// (10 by default in the CLI; the value used is in `k`); the recall cutoffs
 /// are fixed at 10 and 100.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Metrics {
     pub ndcg_at_10: f64,
     pub recall_at_10: f64,

@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use rayon::prelude::*;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::corpus::{self, Corpus, SourceFile};
@@ -56,8 +55,7 @@ pub struct IngestOptions {
 }
 
 /// What an ingest did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Everything was extracted and indexed into a new generation.
     Full,
@@ -69,8 +67,20 @@ pub enum Mode {
     DryRun,
 }
 
+impl Mode {
+    /// The mode's name in reports: `full`, `incremental`, `up-to-date` or `dry-run`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Incremental => "incremental",
+            Mode::UpToDate => "up-to-date",
+            Mode::DryRun => "dry-run",
+        }
+    }
+}
+
 /// Corpus files that differ from the manifest, by corpus-relative path.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
     pub added: Vec<String>,
     /// Content changed (or, for a guide, its document id changed).

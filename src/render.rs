@@ -1022,7 +1022,7 @@ pub fn audit<W: Write>(
 #[derive(Debug, Serialize)]
 pub struct IngestOut {
     /// `full`, `incremental`, `up-to-date` or `dry-run`.
-    pub mode: crate::ingest::Mode,
+    pub mode: &'static str,
     /// Why everything was (or would be) rebuilt, when that was not asked for.
     pub full_reason: Option<String>,
     pub added: Vec<String>,
@@ -1043,7 +1043,7 @@ pub struct IngestOut {
 impl IngestOut {
     pub fn new(r: &crate::ingest::IngestReport) -> IngestOut {
         IngestOut {
-            mode: r.mode,
+            mode: r.mode.as_str(),
             full_reason: r.full_reason.clone(),
             added: r.changes.added.clone(),
             changed: r.changes.changed.clone(),
