@@ -69,7 +69,7 @@ def main():
     marker = json.load(open(os.path.join(index, "citeseek-index.json")))
     stats = marker["stats"]
     gen = os.path.join(index, marker["generation"])
-    index_bytes = du_bytes(gen, exclude=("manifest.json", "passages.tsv", "files.tsv", "references.json"))
+    index_bytes = du_bytes(gen, exclude=("manifest.tsv", "passages.tsv", "files.tsv", "references.json"))
     results.update({
         "ingest_seconds": wall, "ingest_mb_per_s": size / 1e6 / wall, "peak_rss_mb": rss_kb / 1024,
         "cpu_percent": int(cpu), "passages": stats["passages"], "text_bytes": stats["text_bytes"],

@@ -95,15 +95,19 @@ impl Env {
         serde_json::from_str(&text).expect("marker JSON")
     }
 
-    /// The manifest of the current generation: every indexed file with its passage ids.
-    pub fn manifest(&self) -> Value {
+    /// The corpus paths the current generation's manifest lists (its last, tab-separated
+    /// column).
+    pub fn manifest_paths(&self) -> Vec<String> {
         let generation = self.marker()["generation"]
             .as_str()
             .expect("generation")
             .to_string();
-        let text = fs::read_to_string(self.index.join(generation).join("manifest.json"))
-            .expect("manifest");
-        serde_json::from_str(&text).expect("manifest JSON")
+        let text =
+            fs::read_to_string(self.index.join(generation).join("manifest.tsv")).expect("manifest");
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(|l| l.rsplit('\t').next().unwrap_or_default().to_string())
+            .collect()
     }
 
     pub fn guide(&self, name: &str) -> PathBuf {
