@@ -516,6 +516,22 @@ fn unescape_field(s: &str) -> Option<String> {
     Some(out)
 }
 
+/// Append `f` to `out` as one line of [`MANIFEST_FILE`].
+fn push_manifest_line(out: &mut String, f: &FileEntry) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+        f.size,
+        f.mtime_ns,
+        escape_field(&f.hash),
+        f.citations,
+        f.text_bytes,
+        escape_field(&f.doc),
+        escape_field(&f.path)
+    );
+}
+
 /// One line of [`MANIFEST_FILE`], or `None` when it is malformed.
 fn parse_manifest_line(line: &str) -> Option<FileEntry> {
     let mut parts = line.split('\t');
@@ -950,18 +966,7 @@ impl IndexDir {
         manifest.push_str(MANIFEST_HEADER);
         manifest.push('\n');
         for f in files {
-            use std::fmt::Write as _;
-            let _ = writeln!(
-                manifest,
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                f.size,
-                f.mtime_ns,
-                escape_field(&f.hash),
-                f.citations,
-                f.text_bytes,
-                escape_field(&f.doc),
-                escape_field(&f.path)
-            );
+            push_manifest_line(&mut manifest, f);
         }
         write_atomic(&dir.join(MANIFEST_FILE), manifest.as_bytes()).map_err(|e| self.io(e))?;
         let mut ids = String::with_capacity(files.iter().map(|f| f.passage_count() * 24).sum());
@@ -1319,21 +1324,14 @@ mod tests {
                 citations: 3,
                 text_bytes: 1234,
             };
-            let line = format!(
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                entry.size,
-                entry.mtime_ns,
-                escape_field(&entry.hash),
-                entry.citations,
-                entry.text_bytes,
-                escape_field(&entry.doc),
-                escape_field(&entry.path)
-            );
+            let mut line = String::new();
+            push_manifest_line(&mut line, &entry);
+            let line = line.strip_suffix('\n').expect("one line");
             assert!(
                 !line.contains('\n') && line.split('\t').count() == 7,
                 "{line:?}"
             );
-            assert_eq!(parse_manifest_line(&line), Some(entry));
+            assert_eq!(parse_manifest_line(line), Some(entry));
         }
         // Malformed lines are refused, not half-read.
         for bad in [

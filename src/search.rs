@@ -1408,6 +1408,15 @@ mod tests {
         assert_eq!(tf_normalisation(20.0), t);
     }
 
+    fn request(query: &str, limit: usize) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            limit,
+            kind: None,
+            cites: None,
+        }
+    }
+
     #[test]
     fn parallel_and_sequential_scoring_agree_across_segments() {
         let (_tmp, index) = index_of(&[
@@ -1465,13 +1474,7 @@ mod tests {
             "+heat spasm",
         ] {
             for limit in [1, 2, 4, 10] {
-                let req = SearchRequest {
-                    query: query.into(),
-                    limit,
-                    kind: None,
-                    cites: None,
-                };
-                let built = build_query(&index.fields, &req).unwrap();
+                let built = build_query(&index.fields, &request(query, limit)).unwrap();
                 let one = rank(&searcher, &index.fields, &built, limit, usize::MAX).unwrap();
                 let all = rank(&searcher, &index.fields, &built, limit, 0).unwrap();
                 assert!(!one.is_empty(), "{query}");
@@ -1479,13 +1482,7 @@ mod tests {
             }
         }
         // Both segments answer.
-        let req = SearchRequest {
-            query: "heat".into(),
-            limit: 10,
-            kind: None,
-            cites: None,
-        };
-        let built = build_query(&index.fields, &req).unwrap();
+        let built = build_query(&index.fields, &request("heat", 10)).unwrap();
         let hits = rank(&searcher, &index.fields, &built, 10, 0).unwrap();
         assert!(hits.iter().any(|h| h.1.segment_ord == 0));
         assert!(hits.iter().any(|h| h.1.segment_ord == 1));
