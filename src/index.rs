@@ -34,12 +34,9 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter,
-    TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
-};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
+use crate::analysis::{register_analyzers, ANALYZER};
 use crate::link::CitedPassage;
 use crate::passage::Kind;
 use crate::references::ReferenceList;
@@ -49,8 +46,6 @@ use crate::references::ReferenceList;
 pub const SCHEMA_VERSION: u32 = 7;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
-/// Name of the English analyzer in tantivy's tokenizer manager.
-pub const ANALYZER: &str = "citeseek_en";
 /// File in a generation holding the references (CSL-JSON) the index was built with.
 pub const REFERENCES_FILE: &str = "references.json";
 /// File in a generation holding the manifest: every indexed file with its hash and passage ids
@@ -185,215 +180,6 @@ pub fn index_settings() -> tantivy::IndexSettings {
         docstore_blocksize: 64 * 1024,
         ..tantivy::IndexSettings::default()
     }
-}
-
-/// The English analyzer: words of two or more characters (Greek letters spelled out),
-/// lower-cased, accents folded, English stop words dropped, stemmed (Snowball English).
-///
-/// Measured on SciFact train (see the README): dropping one-character tokens (stray digits,
-/// initials, the "s" of possessives) and spelling out Greek letters each helped nDCG@10.
-pub fn analyzer() -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(WordTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(RemoveShortFilter { min: 2 })
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter);
-    match StopWordFilter::new(Language::English) {
-        Some(stop) => builder
-            .filter(stop)
-            .filter(Stemmer::new(Language::English))
-            .build(),
-        None => builder.filter(Stemmer::new(Language::English)).build(),
-    }
-}
-
-/// Splits text into runs of letters and digits, like tantivy's `SimpleTokenizer`, and spells
-/// out Greek letters (`β` → `beta`), so "amyloid-β" meets "amyloid beta" and "NF-κB" meets
-/// "NF-kappaB".
-#[derive(Clone, Default)]
-pub struct WordTokenizer {
-    tokens: Vec<Token>,
-}
-
-/// The tokens of one text, in order (and a blank sentinel after them).
-pub struct WordTokenStream<'a> {
-    tokens: &'a mut [Token],
-    count: usize,
-    next: usize,
-}
-
-impl Tokenizer for WordTokenizer {
-    type TokenStream<'a> = WordTokenStream<'a>;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
-        self.tokens.clear();
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        let mut start = None;
-        for (i, c) in text.char_indices() {
-            match (c.is_alphanumeric(), start) {
-                (true, None) => start = Some(i),
-                (false, Some(s)) => {
-                    runs.push((s, i));
-                    start = None;
-                }
-                _ => {}
-            }
-        }
-        if let Some(s) = start {
-            runs.push((s, text.len()));
-        }
-        let word = |from: usize, to: usize| -> String {
-            let mut out = String::with_capacity(to - from);
-            for c in text[from..to].chars() {
-                match greek_name(c) {
-                    Some(name) => out.push_str(name),
-                    None => out.push(c),
-                }
-            }
-            out
-        };
-        for (position, &(from, to)) in runs.iter().enumerate() {
-            self.tokens.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text: word(from, to),
-                position_length: 1,
-            });
-        }
-        let count = self.tokens.len();
-        self.tokens.push(Token::default());
-        WordTokenStream {
-            tokens: &mut self.tokens,
-            count,
-            next: 0,
-        }
-    }
-}
-
-impl TokenStream for WordTokenStream<'_> {
-    fn advance(&mut self) -> bool {
-        if self.next < self.count {
-            self.next += 1;
-            true
-        } else {
-            self.next = self.count + 1;
-            false
-        }
-    }
-    fn token(&self) -> &Token {
-        &self.tokens[self.current()]
-    }
-    fn token_mut(&mut self) -> &mut Token {
-        let i = self.current();
-        &mut self.tokens[i]
-    }
-}
-
-impl WordTokenStream<'_> {
-    /// The current token's index; the sentinel before the first `advance` and after the end.
-    fn current(&self) -> usize {
-        match self.next {
-            0 => self.count,
-            n if n > self.count => self.count,
-            n => n - 1,
-        }
-    }
-}
-
-/// The Latin name of a Greek letter used in scientific names.
-fn greek_name(c: char) -> Option<&'static str> {
-    Some(match c {
-        'α' | 'Α' => "alpha",
-        'β' | 'Β' | 'ϐ' => "beta",
-        'γ' | 'Γ' => "gamma",
-        'δ' | 'Δ' => "delta",
-        'ε' | 'Ε' | 'ϵ' => "epsilon",
-        'ζ' | 'Ζ' => "zeta",
-        'η' | 'Η' => "eta",
-        'θ' | 'Θ' => "theta",
-        'ι' | 'Ι' => "iota",
-        'κ' | 'Κ' | 'ϰ' => "kappa",
-        'λ' | 'Λ' => "lambda",
-        'μ' | 'Μ' | 'µ' => "mu",
-        'ν' | 'Ν' => "nu",
-        'ξ' | 'Ξ' => "xi",
-        'π' | 'Π' => "pi",
-        'ρ' | 'Ρ' => "rho",
-        'σ' | 'ς' | 'Σ' => "sigma",
-        'τ' | 'Τ' => "tau",
-        'υ' | 'Υ' => "upsilon",
-        'φ' | 'Φ' | 'ϕ' => "phi",
-        'χ' | 'Χ' => "chi",
-        'ψ' | 'Ψ' => "psi",
-        'ω' | 'Ω' => "omega",
-        _ => return None,
-    })
-}
-
-/// Drops tokens shorter than `min` characters.
-#[derive(Clone)]
-struct RemoveShortFilter {
-    min: usize,
-}
-
-impl TokenFilter for RemoveShortFilter {
-    type Tokenizer<T: Tokenizer> = RemoveShortWrapper<T>;
-    fn transform<T: Tokenizer>(self, inner: T) -> RemoveShortWrapper<T> {
-        RemoveShortWrapper {
-            min: self.min,
-            inner,
-        }
-    }
-}
-
-#[derive(Clone)]
-struct RemoveShortWrapper<T> {
-    min: usize,
-    inner: T,
-}
-
-impl<T: Tokenizer> Tokenizer for RemoveShortWrapper<T> {
-    type TokenStream<'a> = RemoveShortStream<T::TokenStream<'a>>;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        RemoveShortStream {
-            min: self.min,
-            tail: self.inner.token_stream(text),
-        }
-    }
-}
-
-struct RemoveShortStream<S> {
-    min: usize,
-    tail: S,
-}
-
-impl<S: TokenStream> TokenStream for RemoveShortStream<S> {
-    fn advance(&mut self) -> bool {
-        while self.tail.advance() {
-            if self
-                .tail
-                .token()
-                .text
-                .chars()
-                .nth(self.min.saturating_sub(1))
-                .is_some()
-            {
-                return true;
-            }
-        }
-        false
-    }
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
-    }
-}
-
-/// Register citeseek's analyzers; tantivy needs this on every open, not only on create.
-pub fn register_analyzers(index: &Index) {
-    index.tokenizers().register(ANALYZER, analyzer());
 }
 
 /// Counts recorded with an index.
@@ -1352,55 +1138,6 @@ mod tests {
         assert!(!is_generation_name("gen-1"));
         assert!(!is_generation_name("../x"));
         assert!(!is_generation_name("gen-1-2-3"));
-    }
-
-    #[test]
-    fn analyzer_stems_and_drops_stop_words() {
-        let mut a = analyzer();
-        let mut stream = a.token_stream("The Muscles are Relaxing in the heat");
-        let mut out = Vec::new();
-        while let Some(t) = tantivy::tokenizer::TokenStream::next(&mut stream) {
-            out.push(t.text.clone());
-        }
-        assert_eq!(out, ["muscl", "relax", "heat"]);
-    }
-
-    fn tokens(text: &str) -> Vec<(usize, String)> {
-        let mut a = analyzer();
-        let mut stream = a.token_stream(text);
-        let mut out = Vec::new();
-        while let Some(t) = tantivy::tokenizer::TokenStream::next(&mut stream) {
-            out.push((t.position, t.text.clone()));
-        }
-        out
-    }
-
-    #[test]
-    fn analyzer_spells_out_greek_and_drops_one_character_tokens() {
-        let words = |text| tokens(text).into_iter().map(|(_, t)| t).collect::<Vec<_>>();
-        assert_eq!(
-            words("amyloid-β and NF-κB"),
-            ["amyloid", "beta", "nf", "kappab"]
-        );
-        assert_eq!(words("amyloid beta"), ["amyloid", "beta"]);
-        assert_eq!(
-            words("vitamin D in 5 patient's cells"),
-            ["vitamin", "patient", "cell"]
-        );
-        // One character, however many bytes, is too short; two accented ones are not.
-        assert!(words("Ä é").is_empty());
-        assert_eq!(words("Éé"), ["ee"]);
-        assert!(words("").is_empty());
-        assert!(words("— … !").is_empty());
-    }
-
-    #[test]
-    fn analyzer_positions_count_every_word() {
-        // Dropped words keep their positions, so phrases do not match across them.
-        assert_eq!(
-            tokens("heat or ice"),
-            [(0, "heat".to_string()), (2, "ice".to_string())]
-        );
     }
 
     #[test]

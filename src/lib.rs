@@ -2,13 +2,14 @@
 //!
 //! Data flows one way: corpus files ([`corpus`]) → documents ([`extract`]) → passages
 //! ([`passage`]) → cited passages ([`link`], with [`references`]) → the tantivy index
-//! ([`index`], driven by [`ingest`]) → hits ([`search`]), cited references ([`cite`]),
+//! ([`index`], analysed by [`analysis`], driven by [`ingest`]) → hits ([`search`]), cited references ([`cite`]),
 //! backlinks and exports ([`refs`]) and the citation audit ([`audit`]) → output ([`render`]).
 //! [`benchmark`] runs the same indexing and ranking on a BEIR data set and scores it with
 //! [`eval`]'s metrics.
 //! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it. [`ingest`] is
 //! incremental (only edited files are processed) and [`watch`] follows the corpus's edits.
 
+pub mod analysis;
 pub mod app;
 pub mod audit;
 pub mod benchmark;

@@ -104,6 +104,9 @@ pub struct Linker<'a> {
     citations: HashMap<&'a str, Citation>,
     /// First word of a reference's first-author name → references.
     by_name: HashMap<&'a str, Vec<usize>>,
+    /// Whether some name in `by_name` starts without a capital ("van", "de"): when none does,
+    /// only capitalised words need looking up.
+    lowercase_names: bool,
     /// First four normalised words of a title (or main title) → (reference, normalised title).
     by_title: HashMap<String, Vec<(usize, String)>>,
 }
@@ -140,11 +143,15 @@ impl<'a> Linker<'a> {
                 }
             }
         }
+        let lowercase_names = by_name
+            .keys()
+            .any(|name| !name.starts_with(char::is_uppercase));
         Linker {
             refs,
             matcher: ReferenceMatcher::new(refs),
             citations,
             by_name,
+            lowercase_names,
             by_title,
         }
     }
@@ -168,6 +175,9 @@ impl<'a> Linker<'a> {
     pub fn mentions(&self, text: &str) -> Vec<String> {
         let mut candidates: Vec<usize> = Vec::new();
         for w in text.split(|c: char| !c.is_alphanumeric()) {
+            if !self.lowercase_names && !w.starts_with(char::is_uppercase) {
+                continue;
+            }
             if let Some(list) = self.by_name.get(w) {
                 candidates.extend(
                     list.iter()
@@ -178,8 +188,9 @@ impl<'a> Linker<'a> {
         if !self.by_title.is_empty() {
             // " w1 w2 w3 … ": each run of four neighbouring words is a slice of it, so looking
             // a title's first words up allocates nothing.
-            let normalized = normalized_words(text);
-            let starts: Vec<usize> = normalized.match_indices(' ').map(|(i, _)| i + 1).collect();
+            let (normalized, mut starts) = normalized_words_with_starts(text);
+            // Just past the closing space: where a word after the last would start.
+            starts.push(normalized.len());
             for run in starts.windows(MIN_TITLE_WORDS + 1) {
                 let key = &normalized[run[0]..run[MIN_TITLE_WORDS] - 1];
                 if let Some(list) = self.by_title.get(key) {
@@ -298,16 +309,38 @@ pub fn is_references_section(section: &[String]) -> bool {
 /// Words of a text, lower-cased and joined by single spaces, with a space on each side, so a
 /// title can be found with `contains`.
 fn normalized_words(text: &str) -> String {
+    normalized_words_with_starts(text).0
+}
+
+/// [`normalized_words`], with the byte offset in it where each word starts.
+fn normalized_words_with_starts(text: &str) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(text.len() + 2);
+    let mut starts = Vec::new();
     out.push(' ');
-    for word in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        out.push_str(&word.to_lowercase());
+    for c in text.chars() {
+        let alphanumeric = c.is_alphanumeric();
+        if alphanumeric && out.ends_with(' ') {
+            starts.push(out.len());
+        }
+        if c.is_ascii() {
+            out.push(if alphanumeric {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            });
+        } else if alphanumeric {
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(' ');
+        }
+        if !alphanumeric && out.ends_with("  ") {
+            out.pop();
+        }
+    }
+    if !out.ends_with(' ') {
         out.push(' ');
     }
-    out
+    (out, starts)
 }
 
 /// Fewest words a title (or its main title before a colon) needs to be recognised in text;
@@ -371,6 +404,16 @@ fn contains_number(text: &str, number: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalized_words_are_lower_case_and_single_spaced() {
+        assert_eq!(
+            normalized_words("Lau, W. Y. (2019): Ärger—β-blockers "),
+            " lau w y 2019 ärger β blockers "
+        );
+        assert_eq!(normalized_words(""), " ");
+        assert_eq!(normalized_words("…"), " ");
+    }
     use crate::passage::Passage;
     use std::path::Path;
 
@@ -496,6 +539,22 @@ mod tests {
             ),
             ["aoa-yoga"]
         );
+    }
+
+    #[test]
+    fn lower_case_name_particles_are_still_looked_up() {
+        let csl = r#"[{"id": "vdberg2020", "type": "article-journal", "title": "Hamstrings",
+            "author": [{"family": "van der Berg", "given": "A."}],
+            "issued": {"date-parts": [[2020]]}}]"#;
+        let list = match ReferenceList::parse(csl, Path::new("test.json")) {
+            Ok(r) => r,
+            Err(e) => panic!("fixture does not parse: {e}"),
+        };
+        assert_eq!(
+            mentions("as van der Berg et al. (2020) found", &list),
+            ["vdberg2020"]
+        );
+        assert!(mentions("as van der Berg et al. (2021) found", &list).is_empty());
     }
 
     #[test]

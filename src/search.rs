@@ -18,7 +18,8 @@ use tantivy::{
     TERMINATED,
 };
 
-use crate::index::{analyzer, Fields, OpenIndex};
+use crate::analysis::analyzer;
+use crate::index::{Fields, OpenIndex};
 use crate::link::CitedPassage;
 use crate::passage::Kind;
 
