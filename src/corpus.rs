@@ -1,8 +1,9 @@
 //! Corpus discovery: finds the guide files under `<corpus>/guide/`, the reference list
 //! `<corpus>/references.json`, and each reference's page snapshot `<corpus>/references/<id>.html`.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
 
 use crate::extract::Format;
 
@@ -140,24 +141,30 @@ pub fn rel_path(root: &Path, path: &Path) -> String {
 /// (`back-spasm-relief`, `sub/a`). Two files that would get the same id (`a.html` and `a.md`)
 /// both keep their extension (`a.html`, `a.md`), so ids never collide.
 fn assign_doc_ids(files: &mut [SourceFile]) {
-    let stripped = |f: &SourceFile| {
-        let rel = f.rel.strip_prefix("guide/").unwrap_or(&f.rel).to_string();
+    fn stripped(rel: &str) -> &str {
+        let rel = rel.strip_prefix("guide/").unwrap_or(rel);
         match rel.rsplit_once('.') {
-            Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => stem.to_string(),
+            Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => stem,
             _ => rel,
         }
-    };
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for f in files.iter() {
-        *counts.entry(stripped(f)).or_default() += 1;
     }
-    for f in files.iter_mut() {
-        let id = stripped(f);
-        f.doc_id = if counts.get(&id).copied().unwrap_or(0) > 1 {
-            f.rel.strip_prefix("guide/").unwrap_or(&f.rel).to_string()
-        } else {
-            id
-        };
+    let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
+    for f in files.iter() {
+        *counts.entry(stripped(&f.rel)).or_default() += 1;
+    }
+    let ids: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let id = stripped(&f.rel);
+            if counts.get(id).copied().unwrap_or(0) > 1 {
+                f.rel.strip_prefix("guide/").unwrap_or(&f.rel).to_string()
+            } else {
+                id.to_string()
+            }
+        })
+        .collect();
+    for (f, id) in files.iter_mut().zip(ids) {
+        f.doc_id = id;
     }
 }
 
@@ -227,6 +234,49 @@ mod tests {
         let c = discover(root).unwrap();
         assert_eq!(c.guides.len(), 1);
         assert_eq!(c.skipped.len(), 2, "{:?}", c.skipped);
+    }
+
+    #[test]
+    fn nested_directories_are_sorted_and_every_link_loop_is_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for dir in ["guide/b/deep", "guide/a", "guide/c"] {
+            fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        for file in [
+            "guide/z.md",
+            "guide/b/deep/y.md",
+            "guide/b/x.md",
+            "guide/a/w.md",
+            "guide/0.md",
+        ] {
+            fs::write(root.join(file), "# t").unwrap();
+        }
+        // Links back to guide/ and to the corpus root, from below it.
+        std::os::unix::fs::symlink(root.join("guide"), root.join("guide/a/up")).unwrap();
+        std::os::unix::fs::symlink(root, root.join("guide/b/deep/top")).unwrap();
+        // A link to a sibling directory is no loop: its files are listed under the link too
+        // (and its link back to guide/ is skipped there as well).
+        std::os::unix::fs::symlink(root.join("guide/a"), root.join("guide/c/same")).unwrap();
+        let c = discover(root).unwrap();
+        let rels: Vec<_> = c.guides.iter().map(|g| g.rel.as_str()).collect();
+        assert_eq!(
+            rels,
+            [
+                "guide/0.md",
+                "guide/a/w.md",
+                "guide/b/deep/y.md",
+                "guide/b/x.md",
+                "guide/c/same/w.md",
+                "guide/z.md"
+            ]
+        );
+        assert_eq!(c.skipped.len(), 3, "{:?}", c.skipped);
+        assert!(
+            c.skipped.iter().all(|s| s.ends_with("a link loop")),
+            "{:?}",
+            c.skipped
+        );
     }
 
     #[test]

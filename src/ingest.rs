@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 
 use crate::corpus::{self, Corpus, SourceFile};
@@ -217,10 +218,15 @@ fn reference_file_passages(
 
 /// Add each passage's id (and direct citations) to the manifest entry of its file.
 fn record_passages(files: &mut [FileEntry], cited: &[CitedPassage]) {
-    let mut by_path: BTreeMap<&str, usize> = BTreeMap::new();
-    for (i, f) in files.iter().enumerate() {
-        by_path.insert(f.path.as_str(), i);
-    }
+    // Index only the files that have new passages: an update of one page in a 100,000-file
+    // corpus should not map every path.
+    let wanted: FxHashSet<&str> = cited.iter().map(|p| p.passage.path.as_str()).collect();
+    let by_path: FxHashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| wanted.contains(f.path.as_str()))
+        .map(|(i, f)| (f.path.as_str(), i))
+        .collect();
     let mut updates: Vec<(usize, String, usize, usize)> = Vec::new();
     for p in cited {
         if let Some(&i) = by_path.get(p.passage.path.as_str()) {
