@@ -31,9 +31,7 @@ use fs4::fs_std::FileExt;
 
 use serde::{Deserialize, Serialize};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
-};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analysis::{register_analyzers, ANALYZER};
@@ -43,7 +41,7 @@ use crate::references::ReferenceList;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
 /// File in a generation holding the references (CSL-JSON) the index was built with.
@@ -144,12 +142,22 @@ pub fn schema() -> (Schema, Fields) {
             .set_tokenizer(ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    // Exact-match filters: one untokenized term, never scored, so no field norms (a byte a
+    // passage each).
+    let exact = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
     let fields = Fields {
-        id: b.add_text_field("id", STRING | STORED),
-        kind: b.add_text_field("kind", STRING),
-        doc: b.add_text_field("doc", STRING),
-        cites: b.add_text_field("cites", STRING),
-        section_cites: b.add_text_field("section_cites", STRING),
+        // Stored only: nothing looks a passage up by its id, and indexing a term unique to
+        // every passage made a large share of the term dictionary.
+        id: b.add_text_field("id", STORED),
+        kind: b.add_text_field("kind", exact.clone()),
+        doc: b.add_text_field("doc", exact.clone()),
+        cites: b.add_text_field("cites", exact.clone()),
+        section_cites: b.add_text_field("section_cites", exact),
         // Titles are scored word by word, never as phrases: no positions.
         title: b.add_text_field(
             "title",
