@@ -3,8 +3,8 @@
 
 use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, StopWordFilter, TextAnalyzer,
-    Token, TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenFilter,
+    TokenStream, Tokenizer,
 };
 use tantivy::Index;
 
@@ -26,10 +26,95 @@ pub fn analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(40))
         .filter(RemoveShortFilter { min: 2 })
         .filter(LowerCaser)
-        .filter(AsciiFoldingFilter);
-    match StopWordFilter::new(Language::English) {
-        Some(stop) => builder.filter(stop).filter(CachedStemmer).build(),
-        None => builder.filter(CachedStemmer).build(),
+        .filter(AsciiFoldingFilter)
+        .filter(EnglishStopWords)
+        .filter(CachedStemmer);
+    builder.build()
+}
+
+/// Lucene's English stop words, as tantivy's `StopWordFilter` has them. A `match` rejects most
+/// words by their length alone, where the filter hashed every token.
+fn is_stop_word(word: &str) -> bool {
+    matches!(
+        word,
+        "a" | "an"
+            | "and"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "but"
+            | "by"
+            | "for"
+            | "if"
+            | "in"
+            | "into"
+            | "is"
+            | "it"
+            | "no"
+            | "not"
+            | "of"
+            | "on"
+            | "or"
+            | "such"
+            | "that"
+            | "the"
+            | "their"
+            | "then"
+            | "there"
+            | "these"
+            | "they"
+            | "this"
+            | "to"
+            | "was"
+            | "will"
+            | "with"
+    )
+}
+
+/// Drops English stop words (see [`is_stop_word`]).
+#[derive(Clone, Copy)]
+struct EnglishStopWords;
+
+impl TokenFilter for EnglishStopWords {
+    type Tokenizer<T: Tokenizer> = StopWordsWrapper<T>;
+    fn transform<T: Tokenizer>(self, inner: T) -> StopWordsWrapper<T> {
+        StopWordsWrapper { inner }
+    }
+}
+
+#[derive(Clone)]
+struct StopWordsWrapper<T> {
+    inner: T,
+}
+
+impl<T: Tokenizer> Tokenizer for StopWordsWrapper<T> {
+    type TokenStream<'a> = StopWordsStream<T::TokenStream<'a>>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        StopWordsStream {
+            tail: self.inner.token_stream(text),
+        }
+    }
+}
+
+struct StopWordsStream<S> {
+    tail: S,
+}
+
+impl<S: TokenStream> TokenStream for StopWordsStream<S> {
+    fn advance(&mut self) -> bool {
+        while self.tail.advance() {
+            if !is_stop_word(&self.tail.token().text) {
+                return true;
+            }
+        }
+        false
+    }
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
     }
 }
 
@@ -379,8 +464,39 @@ mod tests {
     }
 
     #[test]
+    fn stop_words_are_tantivys_english_list() {
+        use tantivy::tokenizer::{Language, SimpleTokenizer, StopWordFilter};
+        let text = "a an and are as at be but by for if in into is it no not of on or such \
+                    that the their then there these they this to was will with \
+                    an ant bee one other so thereby tho";
+        let collect = |mut a: TextAnalyzer| {
+            let mut stream = a.token_stream(text);
+            let mut out = Vec::new();
+            while let Some(t) = stream.next() {
+                out.push(t.text.clone());
+            }
+            out
+        };
+        let Some(stop) = StopWordFilter::new(Language::English) else {
+            panic!("tantivy has an English stop word list");
+        };
+        let theirs = collect(
+            TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(stop)
+                .build(),
+        );
+        let ours = collect(
+            TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(EnglishStopWords)
+                .build(),
+        );
+        assert_eq!(ours, theirs);
+        assert_eq!(ours, ["ant", "bee", "one", "other", "so", "thereby", "tho"]);
+    }
+
+    #[test]
     fn cached_stems_are_tantivys_stems() {
-        use tantivy::tokenizer::{SimpleTokenizer, Stemmer};
+        use tantivy::tokenizer::{Language, SimpleTokenizer, Stemmer};
         let text = "Relaxing muscles relaxed; the running runner runs, relaxing again and again \
                     with generously generous generalisations";
         let collect = |mut a: TextAnalyzer| {

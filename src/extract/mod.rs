@@ -141,7 +141,26 @@ pub fn extract(
 pub fn clean_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
-    for c in s.chars() {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        // Runs of printable ASCII, most of any text, are copied whole.
+        if b.is_ascii_graphic() {
+            let start = i;
+            while bytes.get(i).is_some_and(u8::is_ascii_graphic) {
+                i += 1;
+            }
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push_str(&s[start..i]);
+            continue;
+        }
+        let Some(c) = s[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
         if c.is_whitespace() {
             pending_space = !out.is_empty();
         } else if c.is_control() || is_invisible(c) {
@@ -216,6 +235,11 @@ mod tests {
     fn clean_text_collapses_whitespace_and_drops_controls() {
         assert_eq!(clean_text("  a\n\t b\u{7}c\u{1b}[0m "), "a bc[0m");
         assert_eq!(clean_text("x\u{200B}y"), "xy");
+        assert_eq!(
+            clean_text("\u{a0}Ärger\u{2003}über  \u{7f}β-blockers\r\n\u{b}x\u{c}"),
+            "Ärger über β-blockers x"
+        );
+        assert_eq!(clean_text(" \t\n "), "");
     }
 
     #[test]
