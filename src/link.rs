@@ -107,14 +107,15 @@ pub struct Linker<'a> {
     /// Whether some name in `by_name` starts without a capital ("van", "de"): when none does,
     /// only capitalised words need looking up.
     lowercase_names: bool,
-    /// First four normalised words of a title (or main title) → (reference, normalised title).
-    by_title: HashMap<String, Vec<(usize, String)>>,
+    /// Hash of the first four normalised words of a title (or main title), see
+    /// [`window_key`] → (reference, normalised title).
+    by_title: HashMap<u64, Vec<(usize, String)>>,
 }
 
 impl<'a> Linker<'a> {
     pub fn new(refs: &'a ReferenceList) -> Linker<'a> {
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::default();
-        let mut by_title: HashMap<String, Vec<(usize, String)>> = HashMap::default();
+        let mut by_title: HashMap<u64, Vec<(usize, String)>> = HashMap::default();
         let mut citations = HashMap::default();
         for (i, r) in refs.refs.iter().enumerate() {
             citations.insert(
@@ -133,10 +134,8 @@ impl<'a> Linker<'a> {
             let main = r.title.split_once(':').map(|(m, _)| m);
             for t in std::iter::once(r.title.as_str()).chain(main) {
                 let normalized = normalized_words(t);
-                let words: Vec<&str> = normalized.split_whitespace().collect();
-                if words.len() >= MIN_TITLE_WORDS {
-                    let key = words[..MIN_TITLE_WORDS].join(" ");
-                    let list = by_title.entry(key).or_default();
+                if let Some(first) = word_hashes(t).get(..MIN_TITLE_WORDS) {
+                    let list = by_title.entry(window_key(first)).or_default();
                     if !list.iter().any(|(j, n)| *j == i && *n == normalized) {
                         list.push((i, normalized));
                     }
@@ -186,20 +185,21 @@ impl<'a> Linker<'a> {
             }
         }
         if !self.by_title.is_empty() {
-            // " w1 w2 w3 … ": each run of four neighbouring words is a slice of it, so looking
-            // a title's first words up allocates nothing.
-            let (normalized, mut starts) = normalized_words_with_starts(text);
-            // Just past the closing space: where a word after the last would start.
-            starts.push(normalized.len());
-            for run in starts.windows(MIN_TITLE_WORDS + 1) {
-                let key = &normalized[run[0]..run[MIN_TITLE_WORDS] - 1];
-                if let Some(list) = self.by_title.get(key) {
-                    candidates.extend(
-                        list.iter()
-                            .filter(|(_, title)| normalized.contains(title.as_str()))
-                            .map(|(i, _)| *i),
-                    );
-                }
+            // Each run of four neighbouring words is looked up by a hash of their hashes; only
+            // a passage with a hit gets the normalised text the whole title is checked in.
+            let hashes = word_hashes(text);
+            let hits: Vec<&(usize, String)> = hashes
+                .windows(MIN_TITLE_WORDS)
+                .filter_map(|run| self.by_title.get(&window_key(run)))
+                .flatten()
+                .collect();
+            if !hits.is_empty() {
+                let normalized = normalized_words(text);
+                candidates.extend(
+                    hits.into_iter()
+                        .filter(|(_, title)| normalized.contains(title.as_str()))
+                        .map(|(i, _)| *i),
+                );
             }
         }
         candidates.sort_unstable();
@@ -309,38 +309,52 @@ pub fn is_references_section(section: &[String]) -> bool {
 /// Words of a text, lower-cased and joined by single spaces, with a space on each side, so a
 /// title can be found with `contains`.
 fn normalized_words(text: &str) -> String {
-    normalized_words_with_starts(text).0
-}
-
-/// [`normalized_words`], with the byte offset in it where each word starts.
-fn normalized_words_with_starts(text: &str) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(text.len() + 2);
-    let mut starts = Vec::new();
     out.push(' ');
     for c in text.chars() {
-        let alphanumeric = c.is_alphanumeric();
-        if alphanumeric && out.ends_with(' ') {
-            starts.push(out.len());
-        }
-        if c.is_ascii() {
-            out.push(if alphanumeric {
-                c.to_ascii_lowercase()
-            } else {
-                ' '
-            });
-        } else if alphanumeric {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
-        } else {
+        } else if !out.ends_with(' ') {
             out.push(' ');
-        }
-        if !alphanumeric && out.ends_with("  ") {
-            out.pop();
         }
     }
     if !out.ends_with(' ') {
         out.push(' ');
     }
-    (out, starts)
+    out
+}
+
+/// A hash of each word of `text`, lower-cased as [`normalized_words`] lower-cases it.
+fn word_hashes(text: &str) -> Vec<u64> {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut out = Vec::new();
+    let mut h: Option<u64> = None;
+    let feed = |h: &mut Option<u64>, c: char| {
+        let v = h.unwrap_or(0);
+        *h = Some((v.rotate_left(5) ^ u64::from(c)).wrapping_mul(K));
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            feed(&mut h, c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() {
+            for l in c.to_lowercase() {
+                feed(&mut h, l);
+            }
+        } else if let Some(done) = h.take() {
+            out.push(done);
+        }
+    }
+    out.extend(h);
+    out
+}
+
+/// One key for a run of word hashes, different for the same words in another order.
+fn window_key(run: &[u64]) -> u64 {
+    run.iter().fold(0u64, |acc, &h| {
+        (acc.rotate_left(17) ^ h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    })
 }
 
 /// Fewest words a title (or its main title before a colon) needs to be recognised in text;
@@ -555,6 +569,23 @@ mod tests {
             ["vdberg2020"]
         );
         assert!(mentions("as van der Berg et al. (2021) found", &list).is_empty());
+    }
+
+    #[test]
+    fn titles_match_across_case_and_punctuation_but_only_whole() {
+        let csl = r#"[{"id": "froid2021", "type": "article-journal",
+            "title": "ÉFFETS du Froid sur les muscles: une revue",
+            "issued": {"date-parts": [[2021]]}}]"#;
+        let list = match ReferenceList::parse(csl, Path::new("test.json")) {
+            Ok(r) => r,
+            Err(e) => panic!("fixture does not parse: {e}"),
+        };
+        assert_eq!(
+            mentions("Voir « éffets du froid — sur les Muscles » (2021).", &list),
+            ["froid2021"]
+        );
+        // The first four words alone are not the title.
+        assert!(mentions("Éffets du froid sur le dos.", &list).is_empty());
     }
 
     #[test]
