@@ -173,9 +173,11 @@ impl<'a> Linker<'a> {
     /// organisation's full name when the record has no year, or by quoting the title.
     pub fn mentions(&self, text: &str) -> Vec<String> {
         let mut candidates: Vec<usize> = Vec::new();
-        for w in text.split(|c: char| !c.is_alphanumeric()) {
+        // One pass over the words: names are looked up as written, and each word's hash is
+        // kept for the titles.
+        let hashes = word_hashes_with(text, |w| {
             if !self.lowercase_names && !w.starts_with(char::is_uppercase) {
-                continue;
+                return;
             }
             if let Some(list) = self.by_name.get(w) {
                 candidates.extend(
@@ -183,11 +185,10 @@ impl<'a> Linker<'a> {
                         .filter(|&&i| author_year_mentioned(text, &self.refs.refs[i])),
                 );
             }
-        }
+        });
         if !self.by_title.is_empty() {
             // Each run of four neighbouring words is looked up by a hash of their hashes; only
             // a passage with a hit gets the normalised text the whole title is checked in.
-            let hashes = word_hashes(text);
             let hits: Vec<&(usize, String)> = hashes
                 .windows(MIN_TITLE_WORDS)
                 .filter_map(|run| self.by_title.get(&window_key(run)))
@@ -328,25 +329,32 @@ fn normalized_words(text: &str) -> String {
 
 /// A hash of each word of `text`, lower-cased as [`normalized_words`] lower-cases it.
 fn word_hashes(text: &str) -> Vec<u64> {
+    word_hashes_with(text, |_| {})
+}
+
+/// [`word_hashes`], calling `each` with every word (a run of letters and digits) as written.
+fn word_hashes_with(text: &str, mut each: impl FnMut(&str)) -> Vec<u64> {
     const K: u64 = 0x517c_c1b7_2722_0a95;
+    let feed = |h: u64, c: char| (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(K);
     let mut out = Vec::new();
-    let mut h: Option<u64> = None;
-    let feed = |h: &mut Option<u64>, c: char| {
-        let v = h.unwrap_or(0);
-        *h = Some((v.rotate_left(5) ^ u64::from(c)).wrapping_mul(K));
-    };
-    for c in text.chars() {
+    // The current word's start and hash.
+    let mut word: Option<(usize, u64)> = None;
+    for (i, c) in text.char_indices() {
         if c.is_ascii_alphanumeric() {
-            feed(&mut h, c.to_ascii_lowercase());
+            let (start, h) = word.unwrap_or((i, 0));
+            word = Some((start, feed(h, c.to_ascii_lowercase())));
         } else if c.is_alphanumeric() {
-            for l in c.to_lowercase() {
-                feed(&mut h, l);
-            }
-        } else if let Some(done) = h.take() {
-            out.push(done);
+            let (start, h) = word.unwrap_or((i, 0));
+            word = Some((start, c.to_lowercase().fold(h, feed)));
+        } else if let Some((start, h)) = word.take() {
+            each(&text[start..i]);
+            out.push(h);
         }
     }
-    out.extend(h);
+    if let Some((start, h)) = word {
+        each(&text[start..]);
+        out.push(h);
+    }
     out
 }
 

@@ -571,8 +571,19 @@ pub fn depth_guard(html: &str) -> &str {
         b.get(i..i + pat.len())
             .is_some_and(|s| s.eq_ignore_ascii_case(pat))
     };
+    // Every pattern starts with an ASCII punctuation byte: jump from one of those to the next
+    // instead of comparing at every byte.
     let find_from = |from: usize, pat: &[u8]| -> Option<usize> {
-        (from..b.len().saturating_sub(pat.len() - 1)).find(|&j| lower_at(j, pat))
+        let first = *pat.first()?;
+        let mut j = from;
+        while let Some(off) = b.get(j..).and_then(|r| r.iter().position(|&c| c == first)) {
+            j += off;
+            if lower_at(j, pat) {
+                return Some(j);
+            }
+            j += 1;
+        }
+        None
     };
     let mut stack: Vec<&[u8]> = Vec::new();
     let mut i = 0;
@@ -603,7 +614,6 @@ pub fn depth_guard(html: &str) -> &str {
             Some(p) => name_start + p,
             None => return html,
         };
-        let lname = name.to_ascii_lowercase();
         if closing {
             if let Some(pos) = stack.iter().rposition(|s| s.eq_ignore_ascii_case(name)) {
                 stack.truncate(pos);
@@ -611,15 +621,21 @@ pub fn depth_guard(html: &str) -> &str {
             i = tag_end + 1;
             continue;
         }
-        if lname == b"plaintext" {
+        if name.eq_ignore_ascii_case(b"plaintext") {
             return html;
         }
-        if matches!(
-            lname.as_slice(),
-            b"script" | b"style" | b"textarea" | b"title" | b"xmp" | b"noembed" | b"noframes"
-        ) {
+        let raw_text = [
+            &b"script"[..],
+            b"style",
+            b"textarea",
+            b"title",
+            b"xmp",
+            b"noembed",
+            b"noframes",
+        ];
+        if raw_text.iter().any(|t| name.eq_ignore_ascii_case(t)) {
             let mut close = b"</".to_vec();
-            close.extend_from_slice(&lname);
+            close.extend(name.iter().map(u8::to_ascii_lowercase));
             match find_from(tag_end + 1, &close) {
                 Some(end) => i = end + close.len(),
                 None => return html,
@@ -627,7 +643,9 @@ pub fn depth_guard(html: &str) -> &str {
             continue;
         }
         let self_closing = tag_end > 0 && b[tag_end - 1] == b'/';
-        let nests = !NOT_NESTING.iter().any(|n| n.as_bytes() == lname.as_slice());
+        let nests = !NOT_NESTING
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(name));
         if nests && !self_closing {
             stack.push(name);
             if stack.len() > MAX_DEPTH {
@@ -881,6 +899,24 @@ mod tests {
             "</span>".repeat(5_000)
         );
         assert_eq!(extract(&nested_p, None).blocks[0].text, "kept");
+    }
+
+    #[test]
+    fn depth_guard_skips_raw_text_and_comments_but_cuts_deep_nesting() {
+        let many = "<div>".repeat(MAX_DEPTH + 10);
+        let page =
+            format!("<body><SCRIPT>var s = '{many}';</Script><!-- {many} --><p>after</p></body>");
+        assert_eq!(depth_guard(&page), page);
+        let deep = format!("<body><p>before</p>{many}<p>x</p></body>");
+        let cut = depth_guard(&deep);
+        assert!(
+            cut.len() < deep.len() && cut.contains("before"),
+            "{}",
+            cut.len()
+        );
+        // An unclosed comment or script: the page is left to the parser as it is.
+        let open = format!("<body><script>{many}");
+        assert_eq!(depth_guard(&open), open);
     }
 
     #[test]
