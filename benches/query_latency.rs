@@ -9,10 +9,6 @@ use std::time::Instant;
 use citeseek::index::IndexDir;
 use citeseek::search::{search, SearchRequest};
 
-/// The allocator the `citeseek` binary uses, so the figures are the binary's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     if let Err(e) = run() {
         eprintln!("query_latency: {e}");

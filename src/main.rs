@@ -9,11 +9,6 @@ use clap::Parser;
 use citeseek::app::{self, Outcome};
 use citeseek::cli::Cli;
 
-/// mimalloc: ingest allocates many short-lived strings and token buffers on every core; glibc's
-/// allocator spent about 11% of an ingest profile in malloc and free.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
