@@ -313,7 +313,7 @@ fn build_index(dir: &Path, corpus: &Path, docs: &[BeirDoc]) -> Result<OpenIndex,
         reference_ids: Vec::new(),
     };
     let lock = index_dir.lock(Duration::from_secs(10))?;
-    let write = index_dir.begin_full(&lock, false)?;
+    let write = index_dir.begin_full(&lock, false, marker.stats.text_bytes)?;
     for p in &passages {
         write.add(p)?;
     }

@@ -245,6 +245,20 @@ fn record_passages(files: &mut [FileEntry], cited: &[CitedPassage]) {
     }
 }
 
+/// About how many bytes a full build reads, to size its index writer: guide files are stat'ed
+/// only until the total passes [`crate::index::ONE_THREAD_BELOW_BYTES`].
+fn source_bytes(corpus: &Corpus) -> u64 {
+    let size = |path: &Path| fs::metadata(path).map_or(0, |m| m.len());
+    let mut bytes = corpus.references.as_deref().map_or(0, size);
+    for guide in &corpus.guides {
+        if bytes >= crate::index::ONE_THREAD_BELOW_BYTES {
+            break;
+        }
+        bytes += size(&guide.path);
+    }
+    bytes
+}
+
 /// Stats of an index, from its manifest.
 fn stats_of(files: &[FileEntry], references: usize) -> (Stats, usize) {
     let guides = files
@@ -650,7 +664,7 @@ fn full(
     };
     // A full rebuild over a damaged index must not be refused for the damage.
     let force = opts.full || previous.is_none();
-    let write = index.begin_full(lock, force)?;
+    let write = index.begin_full(lock, force, source_bytes(corpus))?;
 
     // Guides stream through the pipeline in parallel, each file read, extracted, split, linked
     // and handed to the index writer on its own: memory holds a few documents, not the corpus.

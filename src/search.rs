@@ -1292,7 +1292,7 @@ mod tests {
             reference_ids: Vec::new(),
         };
         let lock = dir.lock(std::time::Duration::from_secs(10)).unwrap();
-        let write = dir.begin_full(&lock, false).unwrap();
+        let write = dir.begin_full(&lock, false, 0).unwrap();
         for p in &cited {
             write.add(p).unwrap();
         }
