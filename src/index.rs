@@ -695,7 +695,7 @@ impl IndexDir {
             std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
         };
         let writer = index
-            .writer_with_num_threads::<TantivyDocument>(threads, WRITER_BUDGET / threads)
+            .writer_with_num_threads::<TantivyDocument>(threads, WRITER_BUDGET)
             .map_err(tantivy_err)?;
         Ok(FullWrite {
             generation,
@@ -1016,7 +1016,7 @@ const MERGE_BELOW_PASSAGES: usize = 200_000;
 /// passages in 598 MB).
 pub const ONE_THREAD_BELOW_BYTES: u64 = 128 << 20;
 
-/// Memory the index writer of a full build may use, shared by its threads.
+/// Memory the index writer of a full build may use, all its threads together.
 const WRITER_BUDGET: usize = 192_000_000;
 
 /// Fill `to` with the files of generation `from`: hard links to tantivy's immutable segment
