@@ -24,10 +24,11 @@ pub fn register_analyzers(index: &Index) {
 pub fn analyzer() -> TextAnalyzer {
     let builder = TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
-        .filter(RemoveShortFilter { min: 2 })
+        // At least two characters, however many bytes they take.
+        .filter(Retain(|w: &str| w.chars().nth(1).is_some()))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(EnglishStopWords)
+        .filter(Retain(|w: &str| !is_stop_word(w)))
         .filter(CachedStemmer);
     builder.build()
 }
@@ -70,52 +71,6 @@ fn is_stop_word(word: &str) -> bool {
             | "will"
             | "with"
     )
-}
-
-/// Drops English stop words (see [`is_stop_word`]).
-#[derive(Clone, Copy)]
-struct EnglishStopWords;
-
-impl TokenFilter for EnglishStopWords {
-    type Tokenizer<T: Tokenizer> = StopWordsWrapper<T>;
-    fn transform<T: Tokenizer>(self, inner: T) -> StopWordsWrapper<T> {
-        StopWordsWrapper { inner }
-    }
-}
-
-#[derive(Clone)]
-struct StopWordsWrapper<T> {
-    inner: T,
-}
-
-impl<T: Tokenizer> Tokenizer for StopWordsWrapper<T> {
-    type TokenStream<'a> = StopWordsStream<T::TokenStream<'a>>;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        StopWordsStream {
-            tail: self.inner.token_stream(text),
-        }
-    }
-}
-
-struct StopWordsStream<S> {
-    tail: S,
-}
-
-impl<S: TokenStream> TokenStream for StopWordsStream<S> {
-    fn advance(&mut self) -> bool {
-        while self.tail.advance() {
-            if !is_stop_word(&self.tail.token().text) {
-                return true;
-            }
-        }
-        false
-    }
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
-    }
 }
 
 /// Splits text into runs of letters and digits, like tantivy's `SimpleTokenizer`, and spells
@@ -266,54 +221,47 @@ fn greek_name(c: char) -> Option<&'static str> {
     })
 }
 
-/// Drops tokens shorter than `min` characters.
-#[derive(Clone)]
-struct RemoveShortFilter {
-    min: usize,
-}
+/// Keeps the tokens `keep` accepts: the analyzer drops one-letter words and stop words with it.
+#[derive(Clone, Copy)]
+struct Retain<F>(F);
 
-impl TokenFilter for RemoveShortFilter {
-    type Tokenizer<T: Tokenizer> = RemoveShortWrapper<T>;
-    fn transform<T: Tokenizer>(self, inner: T) -> RemoveShortWrapper<T> {
-        RemoveShortWrapper {
-            min: self.min,
+impl<F: Fn(&str) -> bool + Clone + Send + Sync + 'static> TokenFilter for Retain<F> {
+    type Tokenizer<T: Tokenizer> = RetainWrapper<T, F>;
+    fn transform<T: Tokenizer>(self, inner: T) -> RetainWrapper<T, F> {
+        RetainWrapper {
+            keep: self.0,
             inner,
         }
     }
 }
 
 #[derive(Clone)]
-struct RemoveShortWrapper<T> {
-    min: usize,
+struct RetainWrapper<T, F> {
+    keep: F,
     inner: T,
 }
 
-impl<T: Tokenizer> Tokenizer for RemoveShortWrapper<T> {
-    type TokenStream<'a> = RemoveShortStream<T::TokenStream<'a>>;
+impl<T: Tokenizer, F: Fn(&str) -> bool + Clone + Send + Sync + 'static> Tokenizer
+    for RetainWrapper<T, F>
+{
+    type TokenStream<'a> = RetainStream<'a, T::TokenStream<'a>, F>;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        RemoveShortStream {
-            min: self.min,
+        RetainStream {
+            keep: &self.keep,
             tail: self.inner.token_stream(text),
         }
     }
 }
 
-struct RemoveShortStream<S> {
-    min: usize,
+struct RetainStream<'a, S, F> {
+    keep: &'a F,
     tail: S,
 }
 
-impl<S: TokenStream> TokenStream for RemoveShortStream<S> {
+impl<S: TokenStream, F: Fn(&str) -> bool> TokenStream for RetainStream<'_, S, F> {
     fn advance(&mut self) -> bool {
         while self.tail.advance() {
-            if self
-                .tail
-                .token()
-                .text
-                .chars()
-                .nth(self.min.saturating_sub(1))
-                .is_some()
-            {
+            if (self.keep)(&self.tail.token().text) {
                 return true;
             }
         }
@@ -487,7 +435,7 @@ mod tests {
         );
         let ours = collect(
             TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(EnglishStopWords)
+                .filter(Retain(|w: &str| !is_stop_word(w)))
                 .build(),
         );
         assert_eq!(ours, theirs);

@@ -458,7 +458,11 @@ mod tests {
     ]"#;
 
     fn refs() -> ReferenceList {
-        match ReferenceList::parse(REFS, Path::new("test.json")) {
+        parse_refs(REFS)
+    }
+
+    fn parse_refs(csl: &str) -> ReferenceList {
+        match ReferenceList::parse(csl, Path::new("test.json")) {
             Ok(r) => r,
             Err(e) => panic!("fixture does not parse: {e}"),
         }
@@ -568,10 +572,7 @@ mod tests {
         let csl = r#"[{"id": "vdberg2020", "type": "article-journal", "title": "Hamstrings",
             "author": [{"family": "van der Berg", "given": "A."}],
             "issued": {"date-parts": [[2020]]}}]"#;
-        let list = match ReferenceList::parse(csl, Path::new("test.json")) {
-            Ok(r) => r,
-            Err(e) => panic!("fixture does not parse: {e}"),
-        };
+        let list = parse_refs(csl);
         assert_eq!(
             mentions("as van der Berg et al. (2020) found", &list),
             ["vdberg2020"]
@@ -584,10 +585,7 @@ mod tests {
         let csl = r#"[{"id": "froid2021", "type": "article-journal",
             "title": "ÉFFETS du Froid sur les muscles: une revue",
             "issued": {"date-parts": [[2021]]}}]"#;
-        let list = match ReferenceList::parse(csl, Path::new("test.json")) {
-            Ok(r) => r,
-            Err(e) => panic!("fixture does not parse: {e}"),
-        };
+        let list = parse_refs(csl);
         assert_eq!(
             mentions("Voir « éffets du froid — sur les Muscles » (2021).", &list),
             ["froid2021"]
