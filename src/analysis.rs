@@ -22,15 +22,15 @@ pub fn register_analyzers(index: &Index) {
 /// Measured on SciFact train (see the README): dropping one-character tokens (stray digits,
 /// initials, the "s" of possessives) and spelling out Greek letters each helped nDCG@10.
 pub fn analyzer() -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(WordTokenizer::default())
+    TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         // At least two characters, however many bytes they take.
         .filter(Retain(|w: &str| w.chars().nth(1).is_some()))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .filter(Retain(|w: &str| !is_stop_word(w)))
-        .filter(CachedStemmer);
-    builder.build()
+        .filter(CachedStemmer)
+        .build()
 }
 
 /// Lucene's English stop words, as tantivy's `StopWordFilter` has them. A `match` rejects most
