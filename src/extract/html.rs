@@ -562,6 +562,11 @@ const NOT_NESTING: &[&str] = &[
     "image",
 ];
 
+/// Elements whose content is text up to their end tag, never markup.
+const RAW_TEXT: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "noembed", "noframes",
+];
+
 /// Cuts `html` where element nesting (approximated with a stack of open tags) passes
 /// [`MAX_DEPTH`]. The HTML parser is quadratic in nesting depth, so a hostile page of a
 /// million nested `<div>`s would otherwise hang it; real pages nest a few dozen levels.
@@ -624,16 +629,10 @@ pub fn depth_guard(html: &str) -> &str {
         if name.eq_ignore_ascii_case(b"plaintext") {
             return html;
         }
-        let raw_text = [
-            &b"script"[..],
-            b"style",
-            b"textarea",
-            b"title",
-            b"xmp",
-            b"noembed",
-            b"noframes",
-        ];
-        if raw_text.iter().any(|t| name.eq_ignore_ascii_case(t)) {
+        if RAW_TEXT
+            .iter()
+            .any(|t| name.eq_ignore_ascii_case(t.as_bytes()))
+        {
             let mut close = b"</".to_vec();
             close.extend(name.iter().map(u8::to_ascii_lowercase));
             match find_from(tag_end + 1, &close) {
