@@ -314,9 +314,7 @@ fn build_index(dir: &Path, corpus: &Path, docs: &[BeirDoc]) -> Result<OpenIndex,
     };
     let lock = index_dir.lock(Duration::from_secs(10))?;
     let write = index_dir.begin_full(&lock, false, marker.stats.text_bytes)?;
-    for p in &passages {
-        write.add(p)?;
-    }
+    write.add_all(&passages)?;
     write.finish(&index_dir, &lock, &ReferenceList::default(), marker)?;
     let index = index_dir.open()?;
     merge_segments(&index)?;

@@ -25,11 +25,13 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fs4::fs_std::FileExt;
 
 use serde::{Deserialize, Serialize};
+use tantivy::indexer::UserOperation;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
@@ -695,13 +697,14 @@ impl IndexDir {
             std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
         };
         let writer = index
-            .writer_with_num_threads::<TantivyDocument>(threads, WRITER_BUDGET)
+            .writer_with_num_threads::<Queued>(threads, WRITER_BUDGET)
             .map_err(tantivy_err)?;
         Ok(FullWrite {
             generation,
             dir,
             writer,
             fields,
+            gate: Arc::default(),
         })
     }
 
@@ -957,24 +960,107 @@ impl IndexDir {
     }
 }
 
+/// Passages handed to tantivy's indexing threads at once: a guide page's worth.
+const ADD_BATCH: usize = 16;
+
+/// Passages that may wait for the indexing threads at once. tantivy's own queue bound counts
+/// batches, not passages; this one keeps the memory of a build that extracts faster than it
+/// indexes to a few tens of MB.
+const QUEUED_PASSAGES: usize = 16_384;
+
+/// How long an add waits for the queue to drain before going ahead anyway; draining half of it
+/// takes well under a second.
+const GATE_PATIENCE: Duration = Duration::from_secs(2);
+
+/// Counts the passages handed to tantivy and not yet indexed; producers wait while it is full.
+#[derive(Default)]
+struct Gate {
+    queued: Mutex<usize>,
+    drained: Condvar,
+}
+
+impl Gate {
+    /// Wait until `n` more passages fit, then count them in. A wait is given up after
+    /// [`GATE_PATIENCE`]: indexing threads that stopped on an error never drain the queue, and
+    /// the add that follows reports their error instead of hanging.
+    fn enter(&self, n: usize) {
+        let mut queued = self.queued.lock().unwrap_or_else(PoisonError::into_inner);
+        while *queued > 0 && *queued + n > QUEUED_PASSAGES {
+            let (guard, wait) = self
+                .drained
+                .wait_timeout(queued, GATE_PATIENCE)
+                .unwrap_or_else(PoisonError::into_inner);
+            queued = guard;
+            if wait.timed_out() {
+                break;
+            }
+        }
+        *queued += n;
+    }
+
+    /// One passage was indexed. Waiting producers are woken when the queue is half drained,
+    /// not for every passage.
+    fn leave(&self) {
+        let mut queued = self.queued.lock().unwrap_or_else(PoisonError::into_inner);
+        *queued = queued.saturating_sub(1);
+        if *queued == QUEUED_PASSAGES / 2 {
+            self.drained.notify_all();
+        }
+    }
+}
+
+/// A passage's document on its way through tantivy's queue; dropping it once indexed lets it
+/// out of the [`Gate`].
+struct Queued {
+    doc: TantivyDocument,
+    gate: Arc<Gate>,
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.gate.leave();
+    }
+}
+
+impl tantivy::Document for Queued {
+    type Value<'a> = <TantivyDocument as tantivy::Document>::Value<'a>;
+    type FieldsValuesIter<'a> = <TantivyDocument as tantivy::Document>::FieldsValuesIter<'a>;
+
+    fn iter_fields_and_values(&self) -> Self::FieldsValuesIter<'_> {
+        self.doc.iter_fields_and_values()
+    }
+}
+
 /// A full write in progress (see [`IndexDir::begin_full`]).
 pub struct FullWrite {
     generation: String,
     dir: PathBuf,
-    writer: tantivy::IndexWriter<TantivyDocument>,
+    writer: tantivy::IndexWriter<Queued>,
     fields: Fields,
+    gate: Arc<Gate>,
 }
 
 impl FullWrite {
-    /// Add one passage. Safe to call from several threads at once.
-    pub fn add(&self, p: &CitedPassage) -> Result<(), IndexError> {
-        self.writer
-            .add_document(to_document(&self.fields, p))
-            .map(|_| ())
-            .map_err(|source| IndexError::Tantivy {
-                dir: self.dir.clone(),
-                source,
-            })
+    /// Add passages, handed to the indexing threads in batches of up to [`ADD_BATCH`] rather
+    /// than one at a time (each hand-over may wake a thread). Safe to call from several threads
+    /// at once.
+    pub fn add_all(&self, passages: &[CitedPassage]) -> Result<(), IndexError> {
+        for batch in passages.chunks(ADD_BATCH) {
+            self.gate.enter(batch.len());
+            let docs = batch.iter().map(|p| {
+                UserOperation::Add(Queued {
+                    doc: to_document(&self.fields, p),
+                    gate: Arc::clone(&self.gate),
+                })
+            });
+            self.writer
+                .run(docs)
+                .map_err(|source| IndexError::Tantivy {
+                    dir: self.dir.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
     }
 
     /// Commit everything added and make this generation current.
@@ -1207,6 +1293,30 @@ mod tests {
         ] {
             assert_eq!(parse_manifest_line(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn gate_holds_producers_until_half_the_queue_is_indexed() {
+        let gate = Arc::new(Gate::default());
+        gate.enter(QUEUED_PASSAGES);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiting = Arc::clone(&gate);
+        let producer = std::thread::spawn(move || {
+            waiting.enter(ADD_BATCH);
+            tx.send(()).unwrap();
+        });
+        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+        for _ in 0..QUEUED_PASSAGES / 2 - 1 {
+            gate.leave();
+        }
+        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+        gate.leave();
+        rx.recv_timeout(GATE_PATIENCE / 2).unwrap();
+        producer.join().unwrap();
+        assert_eq!(
+            *gate.queued.lock().unwrap(),
+            QUEUED_PASSAGES / 2 + ADD_BATCH
+        );
     }
 
     #[test]

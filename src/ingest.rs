@@ -717,9 +717,7 @@ fn full(
         reference_files.extend(entry);
     }
     let cited = linker.link(passages);
-    for p in &cited {
-        write.add(p)?;
-    }
+    write.add_all(&cited)?;
     added += cited.len();
     record_passages(&mut reference_files, &cited);
     files.extend(reference_files);
@@ -767,9 +765,7 @@ fn index_guide(
     match read_file(&corpus.root, &file.path) {
         Ok((text, mut entry)) => {
             let cited = linker.link(guide_passages(file, &text));
-            for p in &cited {
-                write.add(p)?;
-            }
+            write.add_all(&cited)?;
             entry.doc = file.doc_id.clone();
             entry.citations = cited.iter().map(|p| p.direct_ids().count()).sum();
             entry.text_bytes = cited.iter().map(|p| p.passage.text.len() as u64).sum();

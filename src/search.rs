@@ -1293,9 +1293,7 @@ mod tests {
         };
         let lock = dir.lock(std::time::Duration::from_secs(10)).unwrap();
         let write = dir.begin_full(&lock, false, 0).unwrap();
-        for p in &cited {
-            write.add(p).unwrap();
-        }
+        write.add_all(&cited).unwrap();
         write
             .finish(&dir, &lock, &Default::default(), marker)
             .unwrap();
