@@ -77,22 +77,20 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
     let html = Html::parse_document(depth_guard(source));
     let lines = element_lines(&html, source);
 
+    let head = head_of(&html);
+    let meta = head.meta;
     let base = base_url.and_then(|u| Url::parse(u).ok());
-    let canonical = first_attr(&html, "link[rel~=canonical]", "href")
+    let canonical = head
+        .canonical
         .and_then(|href| resolve_href(base.as_ref(), &href))
         .and_then(|u| Url::parse(&u).ok());
     let doc_url = canonical.clone().or_else(|| base.clone());
     // `<base href>` changes how relative links resolve, not what the page's URL is.
-    let link_base = first_attr(&html, "base[href]", "href")
+    let link_base = head
+        .base
         .and_then(|href| resolve_href(doc_url.as_ref(), &href))
         .and_then(|u| Url::parse(&u).ok())
         .or_else(|| doc_url.clone());
-
-    let meta = PageMeta {
-        title: meta_content(&html, "citation_title"),
-        doi: meta_content(&html, "citation_doi"),
-        pmid: meta_content(&html, "citation_pmid"),
-    };
 
     let root = content_root(&html);
     let mut walker = Walker {
@@ -152,11 +150,70 @@ fn content_root(html: &Html) -> Option<ElementRef<'_>> {
     pick("body").first().copied().or(Some(html.root_element()))
 }
 
-fn first_attr(html: &Html, selector: &str, attr: &str) -> Option<String> {
-    let sel = Selector::parse(selector).ok()?;
-    html.select(&sel)
-        .find_map(|e| e.value().attr(attr).map(|s| s.trim().to_string()))
-        .filter(|s| !s.is_empty())
+/// What a page says about itself: its canonical URL, its `<base href>`, its Highwire
+/// `citation_*` tags. Each is taken from the first element of its kind, as a selector's first
+/// match would be, in one walk over the page rather than one for each.
+#[derive(Default)]
+struct Head {
+    canonical: Option<String>,
+    base: Option<String>,
+    meta: PageMeta,
+}
+
+fn head_of(html: &Html) -> Head {
+    // `None` until the first element of the kind is seen; then what it held, if anything.
+    let (mut canonical, mut base) = (None, None);
+    let (mut title, mut doi, mut pmid) = (None, None, None);
+    for el in html
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
+        let e = el.value();
+        match e.name() {
+            "link" if canonical.is_none() => {
+                let rel = e.attr("rel").unwrap_or_default();
+                if rel
+                    .split_ascii_whitespace()
+                    .any(|t| t.eq_ignore_ascii_case("canonical"))
+                {
+                    canonical = e.attr("href").map(non_empty_trimmed);
+                }
+            }
+            "base" if base.is_none() => base = e.attr("href").map(non_empty_trimmed),
+            "meta" => {
+                let (Some(name), Some(content)) = (e.attr("name"), e.attr("content")) else {
+                    continue;
+                };
+                let slot = if name.eq_ignore_ascii_case("citation_title") {
+                    &mut title
+                } else if name.eq_ignore_ascii_case("citation_doi") {
+                    &mut doi
+                } else if name.eq_ignore_ascii_case("citation_pmid") {
+                    &mut pmid
+                } else {
+                    continue;
+                };
+                if slot.is_none() {
+                    *slot = Some(Some(clean_text(content)).filter(|t| !t.is_empty()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Head {
+        canonical: canonical.flatten(),
+        base: base.flatten(),
+        meta: PageMeta {
+            title: title.flatten(),
+            doi: doi.flatten(),
+            pmid: pmid.flatten(),
+        },
+    }
+}
+
+fn non_empty_trimmed(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 fn first_text(html: &Html, selector: &str) -> Option<String> {
@@ -164,19 +221,6 @@ fn first_text(html: &Html, selector: &str) -> Option<String> {
     html.select(&sel)
         .map(|e| clean_text(&e.text().collect::<String>()))
         .find(|t| !t.is_empty())
-}
-
-fn meta_content(html: &Html, name: &str) -> Option<String> {
-    let sel = Selector::parse("meta[name][content]").ok()?;
-    html.select(&sel)
-        .find(|e| {
-            e.value()
-                .attr("name")
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
-        .and_then(|e| e.value().attr("content"))
-        .map(clean_text)
-        .filter(|s| !s.is_empty())
 }
 
 /// Whether an element and everything in it is chrome, hidden, or not text.
@@ -829,6 +873,28 @@ mod tests {
             ]
         );
         assert_eq!(doc.blocks[0].text, "See other guide and a study.");
+    }
+
+    #[test]
+    fn the_first_tag_of_each_kind_names_the_page() {
+        let src = r#"<html><head>
+<link rel="stylesheet" href="/a.css"><link rel="alternate Canonical" href=" /first ">
+<link rel="canonical" href="/second"><base target="_top"><base href="/b/"><base href="/c/">
+<meta name="CITATION_DOI" content=" 10.1/A "><meta name="citation_doi" content="10.1/b">
+<meta name="citation_pmid" content="  "><meta name="citation_pmid" content="123">
+<meta name="citation_title"></head>
+<body><meta name="citation_title" content="In the body"><p>x</p></body></html>"#;
+        let head = head_of(&Html::parse_document(src));
+        assert_eq!(head.canonical.as_deref(), Some("/first"));
+        assert_eq!(head.base.as_deref(), Some("/b/"));
+        // The first tag decides, even when what it holds is blank.
+        assert_eq!(head.meta.doi.as_deref(), Some("10.1/A"));
+        assert_eq!(head.meta.pmid, None);
+        assert_eq!(head.meta.title.as_deref(), Some("In the body"));
+        let head = head_of(&Html::parse_document(
+            r#"<link rel="canonical" href=""><link rel="canonical" href="/later">"#,
+        ));
+        assert_eq!(head.canonical, None);
     }
 
     #[test]
