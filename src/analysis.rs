@@ -11,9 +11,17 @@ use tantivy::Index;
 /// Name of the English analyzer in tantivy's tokenizer manager.
 pub const ANALYZER: &str = "citeseek_en";
 
+/// The same analysis for fields whose text repeats from passage to passage (see
+/// [`Replaying`]).
+pub const REPEATED_ANALYZER: &str = "citeseek_en_repeated";
+
 /// Register citeseek's analyzers; tantivy needs this on every open, not only on create.
 pub fn register_analyzers(index: &Index) {
     index.tokenizers().register(ANALYZER, analyzer());
+    index.tokenizers().register(
+        REPEATED_ANALYZER,
+        TextAnalyzer::from(Replaying::new(analyzer())),
+    );
 }
 
 /// The English analyzer: words of two or more characters (Greek letters spelled out),
@@ -188,6 +196,95 @@ impl WordTokenStream<'_> {
             n if n > self.count => self.count,
             n => n - 1,
         }
+    }
+}
+
+/// An analyzer that keeps the tokens of the last few texts it analysed and replays them when
+/// one comes again, for the fields every passage of a page or section repeats: its title,
+/// heading path and image alt text. tantivy gives each field of each segment writer its own
+/// analyzer, and a page's passages arrive together, so a title is analysed once a page instead
+/// of once a passage.
+#[derive(Clone)]
+pub struct Replaying {
+    inner: TextAnalyzer,
+    recent: Vec<Analysed>,
+    /// The entry the next new text replaces.
+    oldest: usize,
+}
+
+/// A text and its tokens: `tokens[..count]`, then a blank sentinel; the buffers past it are
+/// kept for reuse.
+#[derive(Clone, Default)]
+struct Analysed {
+    text: String,
+    tokens: Vec<Token>,
+    count: usize,
+}
+
+/// Texts a [`Replaying`] analyzer remembers: enough for a heading path and an alt text.
+const REPLAYED_TEXTS: usize = 4;
+
+impl Replaying {
+    pub fn new(inner: TextAnalyzer) -> Self {
+        Replaying {
+            inner,
+            recent: Vec::new(),
+            oldest: 0,
+        }
+    }
+}
+
+impl Tokenizer for Replaying {
+    type TokenStream<'a> = WordTokenStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
+        let slot = match self.recent.iter().position(|a| a.text == text) {
+            Some(slot) => slot,
+            None => {
+                let slot = self.oldest;
+                self.oldest = (slot + 1) % REPLAYED_TEXTS;
+                if slot == self.recent.len() {
+                    self.recent.push(Analysed::default());
+                }
+                let entry = &mut self.recent[slot];
+                entry.text.clear();
+                entry.text.push_str(text);
+                entry.count = 0;
+                let mut stream = self.inner.token_stream(text);
+                while stream.advance() {
+                    entry.keep(stream.token());
+                }
+                // The blank sentinel after the last token.
+                entry.keep(&Token {
+                    position: usize::MAX,
+                    ..Token::default()
+                });
+                entry.count -= 1;
+                slot
+            }
+        };
+        let entry = &mut self.recent[slot];
+        WordTokenStream {
+            tokens: &mut entry.tokens[..=entry.count],
+            count: entry.count,
+            next: 0,
+        }
+    }
+}
+
+impl Analysed {
+    /// Copy `token` in after the tokens kept so far, reusing a buffer when there is one.
+    fn keep(&mut self, token: &Token) {
+        match self.tokens.get_mut(self.count) {
+            Some(kept) => {
+                kept.offset_from = token.offset_from;
+                kept.offset_to = token.offset_to;
+                kept.position = token.position;
+                kept.position_length = token.position_length;
+                kept.text.clone_from(&token.text);
+            }
+            None => self.tokens.push(token.clone()),
+        }
+        self.count += 1;
     }
 }
 
@@ -381,6 +478,57 @@ mod tests {
             out.push((t.position, t.text.clone()));
         }
         out
+    }
+
+    /// Every token's text, position and offsets.
+    fn all_of(stream: &mut dyn TokenStream) -> Vec<(String, usize, usize, usize)> {
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.text.clone(), t.position, t.offset_from, t.offset_to));
+        }
+        // Asking again after the end is harmless.
+        assert!(!stream.advance());
+        let _ = stream.token();
+        out
+    }
+
+    #[test]
+    fn replaying_analyzer_gives_the_tokens_of_a_fresh_analysis() {
+        let mut replaying = TextAnalyzer::from(Replaying::new(analyzer()));
+        let texts = [
+            "Muscle Spasms: heat or ice?",
+            "Muscle Spasms: heat or ice?",
+            "",
+            "Stretching the lower back",
+            "Muscle Spasms: heat or ice?",
+            "a",
+            "b",
+            "c",
+            "d",
+            // Evicted by the four texts since.
+            "Stretching the lower back",
+            "Stretching the lower back, longer",
+            "Stretching the lower back",
+        ];
+        for text in texts {
+            let expected = all_of(&mut analyzer().token_stream(text));
+            assert_eq!(
+                all_of(&mut replaying.token_stream(text)),
+                expected,
+                "{text:?}"
+            );
+        }
+        // A repeated text is replayed, not analysed into a new entry.
+        let mut r = Replaying::new(analyzer());
+        for text in ["title", "heading", "title", "heading", "title"] {
+            r.token_stream(text);
+        }
+        assert_eq!((r.recent.len(), r.oldest), (2, 2));
+        // An empty stream has nothing to hand out, and asking does not panic.
+        let mut stream = replaying.token_stream("");
+        assert!(!stream.advance());
+        let _ = stream.token_mut();
     }
 
     #[test]

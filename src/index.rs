@@ -36,14 +36,14 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
-use crate::analysis::{register_analyzers, ANALYZER};
+use crate::analysis::{register_analyzers, ANALYZER, REPEATED_ANALYZER};
 use crate::link::CitedPassage;
 use crate::passage::Kind;
 use crate::references::ReferenceList;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
 /// File in a generation holding the references (CSL-JSON) the index was built with.
@@ -139,11 +139,14 @@ pub struct Fields {
 /// Build the schema: analysed text fields, exact-match filter fields, one stored JSON blob.
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(ANALYZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
+    let with_positions = IndexRecordOption::WithFreqsAndPositions;
+    let analysed = |analyzer, record| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analyzer)
+                .set_index_option(record),
+        )
+    };
     // Exact-match filters: one untokenized term, never scored, so no field norms (a byte a
     // passage each).
     let exact = TextOptions::default().set_indexing_options(
@@ -160,18 +163,15 @@ pub fn schema() -> (Schema, Fields) {
         doc: b.add_text_field("doc", exact.clone()),
         cites: b.add_text_field("cites", exact.clone()),
         section_cites: b.add_text_field("section_cites", exact),
-        // Titles are scored word by word, never as phrases: no positions.
+        // Titles are scored word by word, never as phrases: no positions. Title, heading path
+        // and alt text repeat from passage to passage, and their analyzer replays them.
         title: b.add_text_field(
             "title",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(ANALYZER)
-                    .set_index_option(IndexRecordOption::WithFreqs),
-            ),
+            analysed(REPEATED_ANALYZER, IndexRecordOption::WithFreqs),
         ),
-        section: b.add_text_field("section", text.clone()),
-        body: b.add_text_field("body", text.clone()),
-        alt: b.add_text_field("alt", text),
+        section: b.add_text_field("section", analysed(REPEATED_ANALYZER, with_positions)),
+        body: b.add_text_field("body", analysed(ANALYZER, with_positions)),
+        alt: b.add_text_field("alt", analysed(REPEATED_ANALYZER, with_positions)),
         data: b.add_text_field("data", STORED),
     };
     (b.build(), fields)
