@@ -74,7 +74,7 @@ pub fn discover(root: &Path) -> Result<Corpus, CorpusError> {
     if guide_dir.is_dir() {
         for entry in walkdir::WalkDir::new(&guide_dir)
             .follow_links(true)
-            .sort_by_file_name()
+            .sort_by(|a, b| last_name(a.path()).cmp(last_name(b.path())))
         {
             // A dangling link or a link loop is reported and skipped, like an unreadable file.
             let entry = match entry {
@@ -121,6 +121,20 @@ pub fn discover(root: &Path) -> Result<Corpus, CorpusError> {
         snapshots: root.join("references"),
         skipped,
     })
+}
+
+/// The bytes of a walked path's last component: what walkdir's `sort_by_file_name` compares,
+/// found by looking back for the separator instead of taking the path apart at every
+/// comparison (a measurable part of checking a 100,000-file corpus for changes).
+fn last_name(path: &Path) -> &[u8] {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    match bytes
+        .iter()
+        .rposition(|&c| std::path::is_separator(char::from(c)))
+    {
+        Some(i) => &bytes[i + 1..],
+        None => bytes,
+    }
 }
 
 /// `path` relative to `root`, with `/` separators.
@@ -240,7 +254,7 @@ mod tests {
     fn nested_directories_are_sorted_and_every_link_loop_is_skipped() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
-        for dir in ["guide/b/deep", "guide/a", "guide/c"] {
+        for dir in ["guide/b/deep", "guide/a", "guide/c", "guide/a-b"] {
             fs::create_dir_all(root.join(dir)).unwrap();
         }
         for file in [
@@ -248,6 +262,8 @@ mod tests {
             "guide/b/deep/y.md",
             "guide/b/x.md",
             "guide/a/w.md",
+            "guide/a-b/v.md",
+            "guide/a.md",
             "guide/0.md",
         ] {
             fs::write(root.join(file), "# t").unwrap();
@@ -265,6 +281,8 @@ mod tests {
             [
                 "guide/0.md",
                 "guide/a/w.md",
+                "guide/a-b/v.md",
+                "guide/a.md",
                 "guide/b/deep/y.md",
                 "guide/b/x.md",
                 "guide/c/same/w.md",
