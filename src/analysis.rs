@@ -151,21 +151,7 @@ impl Tokenizer for WordTokenizer {
             }
             i += width;
         }
-        // The blank sentinel after the last token.
-        if count == self.tokens.len() {
-            self.tokens.push(Token::default());
-        }
-        let sentinel = &mut self.tokens[count];
-        sentinel.offset_from = 0;
-        sentinel.offset_to = 0;
-        sentinel.position = usize::MAX;
-        sentinel.position_length = 1;
-        sentinel.text.clear();
-        WordTokenStream {
-            tokens: &mut self.tokens,
-            count,
-            next: 0,
-        }
+        WordTokenStream::ending(&mut self.tokens, count)
     }
 }
 
@@ -188,7 +174,25 @@ impl TokenStream for WordTokenStream<'_> {
     }
 }
 
-impl WordTokenStream<'_> {
+impl<'a> WordTokenStream<'a> {
+    /// A stream of `tokens[..count]`, with the blank sentinel put after them.
+    fn ending(tokens: &'a mut Vec<Token>, count: usize) -> Self {
+        if count == tokens.len() {
+            tokens.push(Token::default());
+        }
+        let sentinel = &mut tokens[count];
+        sentinel.offset_from = 0;
+        sentinel.offset_to = 0;
+        sentinel.position = usize::MAX;
+        sentinel.position_length = 1;
+        sentinel.text.clear();
+        WordTokenStream {
+            tokens,
+            count,
+            next: 0,
+        }
+    }
+
     /// The current token's index; the sentinel before the first `advance` and after the end.
     fn current(&self) -> usize {
         match self.next {
@@ -212,8 +216,7 @@ pub struct Replaying {
     oldest: usize,
 }
 
-/// A text and its tokens: `tokens[..count]`, then a blank sentinel; the buffers past it are
-/// kept for reuse.
+/// A text and its tokens, `tokens[..count]`; the buffers past them are kept for reuse.
 #[derive(Clone, Default)]
 struct Analysed {
     text: String,
@@ -253,21 +256,11 @@ impl Tokenizer for Replaying {
                 while stream.advance() {
                     entry.keep(stream.token());
                 }
-                // The blank sentinel after the last token.
-                entry.keep(&Token {
-                    position: usize::MAX,
-                    ..Token::default()
-                });
-                entry.count -= 1;
                 slot
             }
         };
         let entry = &mut self.recent[slot];
-        WordTokenStream {
-            tokens: &mut entry.tokens[..=entry.count],
-            count: entry.count,
-            next: 0,
-        }
+        WordTokenStream::ending(&mut entry.tokens, entry.count)
     }
 }
 
