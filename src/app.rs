@@ -175,6 +175,24 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             run_eval(req, config.output, out)?;
             Ok(Outcome::Found)
         }
+        Command::Completions(shell) => {
+            crate::cli::write_completions(*shell, out);
+            Ok(Outcome::Found)
+        }
+        Command::Man { dir: None } => {
+            crate::cli::write_man_page(out).context("cannot write the man page")?;
+            Ok(Outcome::Found)
+        }
+        Command::Man { dir: Some(dir) } => {
+            let pages = crate::cli::write_man_pages(dir)
+                .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
+            render::note(&format!(
+                "wrote {} man pages into {}",
+                pages.len(),
+                dir.display()
+            ));
+            Ok(Outcome::Found)
+        }
     }
 }
 

@@ -1,16 +1,17 @@
 //! Command-line interface: clap derive structs, resolved into [`Config`] before any logic runs.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use std::time::Duration;
 
 use crate::benchmark::EvalRequest;
 use crate::cite::CiteRequest;
 use crate::config::{
-    AddOptions, Command, Config, FetchOptions, OutputStyle, Paths, DEFAULT_CORPUS, DEFAULT_INDEX,
+    AddOptions, Command, Config, FetchOptions, OutputStyle, Paths, Shell, DEFAULT_CORPUS,
+    DEFAULT_INDEX,
 };
 use crate::ingest::IngestOptions;
 use crate::passage::Kind;
@@ -20,26 +21,132 @@ use crate::search::SearchRequest;
 
 /// Search a health guide and the studies it cites: ranked passages with their citations.
 #[derive(Debug, Parser)]
-#[command(name = "citeseek", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "citeseek",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = EXAMPLES_TOP
+)]
 pub struct Cli {
-    /// Corpus directory (guide/, references.json, references/); for `eval`, the BEIR
-    /// corpus.jsonl file.
-    #[arg(long, global = true, env = "CITESEEK_CORPUS", value_name = "DIR")]
+    /// Corpus directory (guide/, references.json, references/) for the commands that read
+    /// one; each command also takes it after its name [default: corpus]
+    #[arg(long, env = "CITESEEK_CORPUS", value_name = "DIR")]
     pub corpus: Option<PathBuf>,
-    /// Index directory (built by `ingest`, rebuilt when needed); for `eval`, where to build and
-    /// keep the BEIR index (a temporary directory otherwise).
-    #[arg(long, global = true, env = "CITESEEK_INDEX", value_name = "DIR")]
+    /// Index directory for the commands that use one; each command also takes it after its
+    /// name [default: index]
+    #[arg(long, env = "CITESEEK_INDEX", value_name = "DIR")]
     pub index: Option<PathBuf>,
     /// When to use colour and bold: auto (terminal without NO_COLOR), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, display_order = 900)]
     pub color: ColorChoice,
-    /// Answer from the index as it is, without checking the corpus for changes first (for
-    /// pipelines that run `ingest` themselves, and for very large corpora where the check
-    /// stats every file).
-    #[arg(long, global = true, env = "CITESEEK_NO_REFRESH", value_parser = clap::builder::FalseyValueParser::new())]
+    /// For search, cite, refs and audit: answer from the index as it is, without checking the
+    /// corpus for changes first.
+    #[arg(long, env = "CITESEEK_NO_REFRESH", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_refresh: bool,
     #[command(subcommand)]
     pub command: CliCommand,
+}
+
+const EXAMPLES_TOP: &str = r#"Examples:
+  citeseek search "heat vs ice"   ranked passages with their citations
+  citeseek cite "36% of 50-year-olds had a disc herniation"
+  citeseek refs brinjikji2015     one reference and the passages citing it
+  citeseek audit                  uncited claims, unused references, dangling links
+  citeseek ingest                 bring the index up to date after edits
+
+Run `citeseek COMMAND --help` for a command's options and examples."#;
+
+const EXAMPLES_INGEST: &str = r#"Examples:
+  citeseek ingest                     index the edits since the last run
+  citeseek ingest --full              rebuild everything from corpus/
+  citeseek ingest --dry-run           list what would be reindexed
+  citeseek ingest --fetch --offline   read the snapshots in corpus/references/ first"#;
+
+const EXAMPLES_FETCH: &str = r#"Examples:
+  citeseek fetch                     refresh every reference's snapshot
+  citeseek fetch lau2019 --force     replace one snapshot even if the page looks worse
+  citeseek fetch --update-metadata   also fill missing fields in references.json"#;
+
+const EXAMPLES_ADD: &str = r#"Examples:
+  citeseek add 10.1136/bmjsem-2018-000478
+  citeseek add https://www.ajnr.org/content/36/4/811 --id brinjikji2015"#;
+
+const EXAMPLES_WATCH: &str = r#"Examples:
+  citeseek watch   reindex corpus/ after each burst of edits
+  citeseek watch --corpus site/ --index /tmp/site-index"#;
+
+const EXAMPLES_SEARCH: &str = r#"Examples:
+  citeseek search "heat vs ice"          passages mentioning both sides rank first
+  citeseek search '"blood flow" +heat'   a phrase and a required word
+  citeseek search -- -ice stretch        a query starting with an exclusion
+  citeseek search spasm --kind reference --cites lau2019 -n 3
+  citeseek search "heat vs ice" --json | jq '.hits[0].citations'"#;
+
+const EXAMPLES_CITE: &str = r#"Examples:
+  citeseek cite "36% of 50-year-olds had a disc herniation"
+  citeseek cite "which study says electrolytes prevent cramps" -n 1 --style vancouver
+  citeseek cite "vitamin C cures the common cold" || echo unsupported"#;
+
+const EXAMPLES_EVAL: &str = r#"Examples:
+  citeseek eval --corpus scifact/corpus.jsonl --queries scifact/queries.jsonl \
+      --qrels scifact/qrels/test.tsv --repeat 5
+  citeseek eval --corpus tests/fixtures/beir-tiny/corpus.jsonl \
+      --queries tests/fixtures/beir-tiny/queries.jsonl \
+      --qrels tests/fixtures/beir-tiny/qrels/test.tsv --json"#;
+
+const EXAMPLES_REFS: &str = r#"Examples:
+  citeseek refs                 every reference and how often the guide cites it
+  citeseek refs brinjikji2015   one reference with the passages citing it
+  citeseek refs --format bibtex > refs.bib
+  citeseek refs --format ris lau2019 malanga2015"#;
+
+const EXAMPLES_AUDIT: &str = r#"Examples:
+  citeseek audit   the report; exit 1 when it found something
+  citeseek audit --json | jq '.summary'"#;
+
+const EXAMPLES_COMPLETIONS: &str = r#"Examples:
+  citeseek completions bash > ~/.local/share/bash-completion/completions/citeseek
+  citeseek completions zsh > ~/.zfunc/_citeseek
+  citeseek completions fish > ~/.config/fish/completions/citeseek.fish"#;
+
+const EXAMPLES_MAN: &str = r#"Examples:
+  citeseek man | man -l -
+  citeseek man --dir /usr/local/share/man/man1"#;
+
+/// Where the corpus is, for the commands that read it but keep no index (`fetch`, `add`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CorpusArgs {
+    /// Corpus directory: guide/, references.json and references/ [env: CITESEEK_CORPUS]
+    /// [default: corpus]
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
+}
+
+/// Where the corpus and its index are.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IndexArgs {
+    /// Corpus directory: guide/, references.json and references/ [env: CITESEEK_CORPUS]
+    /// [default: corpus]
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
+    /// Index directory, built from the corpus and rebuilt when needed [env: CITESEEK_INDEX]
+    /// [default: index]
+    #[arg(long, value_name = "DIR")]
+    pub index: Option<PathBuf>,
+}
+
+/// The paths of a command that answers from the index, and whether to check it first.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub paths: IndexArgs,
+    /// Answer from the index as it is, without checking the corpus for changes first (for
+    /// pipelines that run `ingest` themselves, and for very large corpora where the check
+    /// stats every file) [env: CITESEEK_NO_REFRESH]
+    #[arg(long)]
+    pub no_refresh: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,6 +214,7 @@ impl From<FormatArg> for ExportFormat {
 pub enum CliCommand {
     /// Build the index from the corpus, or bring it up to date with the corpus's edits
     /// (only added, changed and removed files are processed).
+    #[command(after_help = EXAMPLES_INGEST)]
     Ingest {
         /// Rebuild everything, also over a damaged index directory.
         #[arg(long)]
@@ -121,9 +229,12 @@ pub enum CliCommand {
         #[arg(long)]
         fetch: bool,
         #[command(flatten)]
+        paths: IndexArgs,
+        #[command(flatten)]
         net: NetArgs,
     },
     /// Fetch reference landing pages into corpus/references/<id>.html (offline snapshots).
+    #[command(after_help = EXAMPLES_FETCH)]
     Fetch {
         /// Reference ids to fetch (default: all in references.json).
         #[arg(value_name = "ID")]
@@ -139,10 +250,13 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
+        paths: CorpusArgs,
+        #[command(flatten)]
         net: NetArgs,
     },
     /// Add a reference from its landing-page URL or DOI: a CSL-JSON record in
     /// references.json and a snapshot in references/.
+    #[command(after_help = EXAMPLES_ADD)]
     Add {
         /// A URL (https://…) or a DOI (10.xxxx/…, doi:…, https://doi.org/…).
         #[arg(value_name = "URL_OR_DOI")]
@@ -154,17 +268,25 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
+        paths: CorpusArgs,
+        #[command(flatten)]
         net: NetArgs,
     },
     /// Watch the corpus and update the index after each burst of edits (Ctrl-C stops).
-    Watch,
+    #[command(after_help = EXAMPLES_WATCH)]
+    Watch {
+        #[command(flatten)]
+        paths: IndexArgs,
+    },
     /// Search the guide and its references; prints ranked passages with citations.
+    /// Exits 1 when nothing matches.
+    #[command(after_help = EXAMPLES_SEARCH)]
     Search {
         /// What to look for: plain words, "quoted phrases", +required, -excluded, `a vs b`
         /// (quote the query, or put it after `--`, when it starts with -).
         #[arg(required = true, num_args = 1.., value_name = "QUERY")]
         query: Vec<String>,
-        /// How many hits to show.
+        /// How many hits to show, 1 to 10000.
         #[arg(short = 'n', long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         limit: u64,
         /// Only passages of this kind.
@@ -176,15 +298,18 @@ pub enum CliCommand {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        read: ReadArgs,
     },
     /// Find the studies behind a claim: references ranked with the guide passages and source
     /// text that support it. Exits 1 when nothing in the corpus supports the claim.
+    #[command(after_help = EXAMPLES_CITE)]
     Cite {
         /// The claim: a sentence from the guide, a paraphrase or a question
         /// ("which study says electrolytes prevent cramps").
         #[arg(required = true, num_args = 1.., value_name = "CLAIM")]
         claim: Vec<String>,
-        /// How many references to show at most.
+        /// How many references to show at most, 1 to 1000.
         #[arg(short = 'n', long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
         limit: u64,
         /// Citation style.
@@ -193,31 +318,42 @@ pub enum CliCommand {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        read: ReadArgs,
     },
-    /// Measure ranking quality on a BEIR data set: `--corpus` is the BEIR corpus.jsonl here.
-    /// Prints nDCG@10, Recall@10, Recall@100, MRR@10, queries per second and indexing time.
+    /// Measure ranking quality on a BEIR data set: nDCG@10, Recall@10, Recall@100, MRR@10,
+    /// queries per second and indexing time.
+    #[command(after_help = EXAMPLES_EVAL)]
     Eval {
+        /// BEIR corpus: JSON lines {"_id", "title", "text"} [env: CITESEEK_CORPUS]
+        #[arg(long, value_name = "FILE")]
+        corpus: Option<PathBuf>,
         /// BEIR queries: JSON lines {"_id", "text"}. Queries without judgements are skipped.
         #[arg(long, value_name = "FILE")]
         queries: PathBuf,
         /// BEIR relevance judgements: TSV with the header `query-id corpus-id score`.
         #[arg(long, value_name = "FILE")]
         qrels: PathBuf,
-        /// Cutoff for an extra nDCG@k and MRR@k (the @10 figures are always printed).
+        /// Directory to build the BEIR index in and keep it, so a second run does not index
+        /// again (default: a temporary directory) [env: CITESEEK_INDEX]
+        #[arg(long, value_name = "DIR")]
+        index: Option<PathBuf>,
+        /// Cutoff for an extra nDCG@k and MRR@k, 1 to 100 (the @10 figures are always printed).
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
         k: u64,
         /// Write the ranking as a TREC run file (qid Q0 docid rank score tag, 100 per query).
         #[arg(long, value_name = "FILE")]
         run: Option<PathBuf>,
-        /// Run the query phase this many times and report the median speed.
+        /// Run the query phase this many times (1 to 100) and report the median speed.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
         repeat: u64,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
     },
-    /// List the references with how often the guide cites them; `refs ID` shows one with every
-    /// guide passage citing it; `--format` exports them.
+    /// List the references with how many guide passages cite them; `refs ID` shows one with
+    /// those passages and its References-section entry; `--format` exports them.
+    #[command(after_help = EXAMPLES_REFS)]
     Refs {
         /// Reference id to show (or ids to export with --format; none = all).
         #[arg(value_name = "ID")]
@@ -231,14 +367,111 @@ pub enum CliCommand {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        read: ReadArgs,
     },
     /// Check the guide's citations: uncited claims, unlisted sources, unused references and
     /// dangling links. Exits 0 when clean, 1 when it found something.
+    #[command(after_help = EXAMPLES_AUDIT)]
     Audit {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        read: ReadArgs,
     },
+    /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
+    #[command(after_help = EXAMPLES_COMPLETIONS)]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: ShellArg,
+    },
+    /// Print the man page (roff), or write one page per command into a directory.
+    #[command(after_help = EXAMPLES_MAN)]
+    Man {
+        /// Write citeseek.1 and citeseek-COMMAND.1 for each command into DIR (created if
+        /// missing) instead of printing citeseek.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Shells `completions` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+impl From<ShellArg> for Shell {
+    fn from(s: ShellArg) -> Shell {
+        match s {
+            ShellArg::Bash => Shell::Bash,
+            ShellArg::Zsh => Shell::Zsh,
+            ShellArg::Fish => Shell::Fish,
+            ShellArg::Powershell => Shell::PowerShell,
+            ShellArg::Elvish => Shell::Elvish,
+        }
+    }
+}
+
+/// Write the completion script for `shell`, generated from the command-line definition.
+pub fn write_completions(shell: Shell, out: &mut dyn Write) {
+    let shell = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+        Shell::PowerShell => clap_complete::Shell::PowerShell,
+        Shell::Elvish => clap_complete::Shell::Elvish,
+    };
+    clap_complete::generate(shell, &mut Cli::command(), "citeseek", out);
+}
+
+/// Write the man page of `citeseek` itself (its commands are listed, each with its summary).
+pub fn write_man_page(out: &mut dyn Write) -> io::Result<()> {
+    clap_mangen::Man::new(Cli::command()).render(out)
+}
+
+/// Write `citeseek.1` and a `citeseek-COMMAND.1` page per command into `dir`; returns the
+/// files written.
+pub fn write_man_pages(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut written = Vec::new();
+    let mut write = |name: String, page: clap::Command| -> io::Result<()> {
+        let path = dir.join(format!("{name}.1"));
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(page)
+            .title(name.clone())
+            .render(&mut buf)?;
+        std::fs::write(&path, buf)?;
+        written.push(path);
+        Ok(())
+    };
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("citeseek-{}", sub.get_name());
+        write(
+            name.clone(),
+            sub.clone().name(name.clone()).display_name(name),
+        )?;
+    }
+    write("citeseek".to_string(), cmd)?;
+    written.rotate_right(1);
+    Ok(written)
+}
+
+/// Seconds for a network limit: a positive number up to an hour.
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(v),
+        Ok(_) => Err("must be more than 0 and at most 3600 seconds (e.g. 0.5 or 30)".into()),
+        Err(_) => Err("not a number of seconds (e.g. 0.5 or 30)".into()),
+    }
 }
 
 /// Network settings shared by the commands that fetch.
@@ -247,11 +480,12 @@ pub struct NetArgs {
     /// Do not touch the network: use the snapshots on disk.
     #[arg(long)]
     pub offline: bool,
-    /// Seconds allowed to connect to a server.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    /// Seconds allowed to connect to a server (more than 0, at most 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
     pub connect_timeout: f64,
-    /// Seconds allowed for one whole request (a server that trickles bytes is cut off).
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    /// Seconds allowed for one whole request, more than 0 and at most 3600 (a server that
+    /// trickles bytes is cut off).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = seconds)]
     pub timeout: f64,
     /// Largest page accepted, in bytes (checked while downloading).
     #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
@@ -269,13 +503,8 @@ pub struct NetArgs {
 
 impl NetArgs {
     fn resolve(self, ids: Vec<String>, update_metadata: bool, force: bool) -> FetchOptions {
-        let secs = |s: f64| {
-            Duration::from_secs_f64(if s.is_finite() && s > 0.0 {
-                s.min(3600.0)
-            } else {
-                0.001
-            })
-        };
+        // `seconds` admits only positive, finite values up to an hour.
+        let secs = Duration::from_secs_f64;
         FetchOptions {
             ids,
             offline: self.offline,
@@ -291,12 +520,20 @@ impl NetArgs {
 
 impl Cli {
     /// Resolve flags and environment into the plain configuration the logic uses.
+    ///
+    /// `--corpus` and `--index` may come before the command's name (or from the environment)
+    /// or after it; after it wins.
     pub fn resolve(self) -> Config {
-        let (given_corpus, given_index) = (self.corpus.clone(), self.index.clone());
-        let paths = Paths {
-            corpus: self.corpus.unwrap_or_else(|| PathBuf::from(DEFAULT_CORPUS)),
-            index: self.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX)),
+        let (top_corpus, top_index) = (self.corpus, self.index);
+        let paths = |corpus: Option<PathBuf>, index: Option<PathBuf>| Paths {
+            corpus: corpus
+                .or_else(|| top_corpus.clone())
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_CORPUS)),
+            index: index
+                .or_else(|| top_index.clone())
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX)),
         };
+        let index_paths = |a: IndexArgs| paths(a.corpus, a.index);
         let color = match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -305,12 +542,15 @@ impl Cli {
                     && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         };
-        let (command, json) = match self.command {
+        let top_no_refresh = self.no_refresh;
+        let reading = |r: ReadArgs| (index_paths(r.paths), !(r.no_refresh || top_no_refresh));
+        let (command, json, (paths, refresh)) = match self.command {
             CliCommand::Ingest {
                 full,
                 dry_run,
                 json,
                 fetch,
+                paths,
                 net,
             } => (
                 Command::Ingest(
@@ -318,22 +558,26 @@ impl Cli {
                     fetch.then(|| net.resolve(Vec::new(), false, false)),
                 ),
                 json,
+                (index_paths(paths), true),
             ),
-            CliCommand::Watch => (Command::Watch, false),
+            CliCommand::Watch { paths } => (Command::Watch, false, (index_paths(paths), true)),
             CliCommand::Fetch {
                 ids,
                 update_metadata,
                 force,
                 json,
+                paths: corpus,
                 net,
             } => (
                 Command::Fetch(net.resolve(ids, update_metadata, force)),
                 json,
+                (paths(corpus.corpus, None), true),
             ),
             CliCommand::Add {
                 input,
                 id,
                 json,
+                paths: corpus,
                 net,
             } => (
                 Command::Add(AddOptions {
@@ -342,6 +586,7 @@ impl Cli {
                     fetch: net.resolve(Vec::new(), false, false),
                 }),
                 json,
+                (paths(corpus.corpus, None), true),
             ),
             CliCommand::Search {
                 query,
@@ -349,6 +594,7 @@ impl Cli {
                 kind,
                 cites,
                 json,
+                read,
             } => (
                 Command::Search(SearchRequest {
                     query: query.join(" "),
@@ -357,31 +603,42 @@ impl Cli {
                     cites,
                 }),
                 json,
+                reading(read),
             ),
             CliCommand::Eval {
+                corpus,
                 queries,
                 qrels,
+                index,
                 k,
                 run,
                 repeat,
                 json,
-            } => (
-                Command::Eval(EvalRequest {
-                    corpus: given_corpus,
-                    queries,
-                    qrels,
-                    k: usize::try_from(k).unwrap_or(10),
-                    run,
-                    index: given_index,
-                    repeat: usize::try_from(repeat).unwrap_or(1),
-                }),
-                json,
-            ),
+            } => {
+                let (corpus, index) = (
+                    corpus.or_else(|| top_corpus.clone()),
+                    index.or_else(|| top_index.clone()),
+                );
+                (
+                    Command::Eval(EvalRequest {
+                        corpus: corpus.clone(),
+                        queries,
+                        qrels,
+                        k: usize::try_from(k).unwrap_or(10),
+                        run,
+                        index: index.clone(),
+                        repeat: usize::try_from(repeat).unwrap_or(1),
+                    }),
+                    json,
+                    (paths(corpus, index), true),
+                )
+            }
             CliCommand::Cite {
                 claim,
                 limit,
                 style,
                 json,
+                read,
             } => (
                 Command::Cite(CiteRequest {
                     claim: claim.join(" "),
@@ -389,12 +646,14 @@ impl Cli {
                     style: style.into(),
                 }),
                 json,
+                reading(read),
             ),
             CliCommand::Refs {
                 ids,
                 format,
                 style,
                 json,
+                read,
             } => (
                 Command::Refs(RefsRequest {
                     ids,
@@ -402,14 +661,41 @@ impl Cli {
                     style: style.into(),
                 }),
                 json,
+                reading(read),
             ),
-            CliCommand::Audit { json } => (Command::Audit, json),
+            CliCommand::Audit { json, read } => (Command::Audit, json, reading(read)),
+            CliCommand::Completions { shell } => (
+                Command::Completions(shell.into()),
+                false,
+                (paths(None, None), true),
+            ),
+            CliCommand::Man { dir } => (Command::Man { dir }, false, (paths(None, None), true)),
         };
         Config {
             paths,
             output: OutputStyle { json, color },
             command,
-            refresh: !self.no_refresh,
+            refresh,
         }
     }
+}
+
+/// The command a raw command line names (`search` in `citeseek --index i search x`), if any.
+pub fn command_named<I: IntoIterator<Item = T>, T: AsRef<std::ffi::OsStr>>(
+    args: I,
+) -> Option<String> {
+    let cli = Cli::command();
+    args.into_iter().skip(1).find_map(|a| {
+        let a = a.as_ref().to_str()?;
+        cli.find_subcommand(a).map(|c| c.get_name().to_string())
+    })
+}
+
+/// Whether the raw command line asks for JSON output: decides how a command line that does
+/// not parse is reported.
+pub fn wants_json<I: IntoIterator<Item = T>, T: AsRef<std::ffi::OsStr>>(args: I) -> bool {
+    args.into_iter()
+        .skip(1)
+        .map_while(|a| (a.as_ref() != "--").then_some(a))
+        .any(|a| a.as_ref() == "--json")
 }

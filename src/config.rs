@@ -78,6 +78,22 @@ pub enum Command {
     Refs(RefsRequest),
     /// Report uncited claims, unlisted sources, unused references and dangling links.
     Audit,
+    /// Print a shell completion script.
+    Completions(Shell),
+    /// Print the man page, or write one page per command into `dir`.
+    Man {
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Shells completion scripts are written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    PowerShell,
+    Elvish,
 }
 
 /// Everything a run needs.

@@ -19,6 +19,7 @@ pub mod config;
 pub mod corpus;
 pub mod eval;
 pub mod extract;
+pub mod failure;
 pub mod fetch;
 pub mod fsutil;
 pub mod index;

@@ -1,5 +1,6 @@
 //! The `citeseek` binary: parse the command line, run it, print the error chain, exit with
-//! 0 (found), 1 (nothing found) or 2 (error).
+//! 0 (found), 1 (nothing found) or 2 (error); under `--json` an error is also one JSON object
+//! on stdout.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -7,21 +8,28 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use citeseek::app::{self, Outcome};
-use citeseek::cli::Cli;
+use citeseek::cli::{self, Cli};
+use citeseek::{failure, render};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            if !e.use_stderr() {
+                // --help and --version.
+                return ExitCode::SUCCESS;
+            }
+            if cli::wants_json(std::env::args_os()) {
+                let command = cli::command_named(std::env::args_os());
+                let failure = failure::usage(&e, command.as_deref());
+                let _ = render::error_json(&mut io::stdout().lock(), &failure);
+            }
+            return ExitCode::from(2);
         }
     };
     let config = cli.resolve();
+    let json = config.output.json;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = app::run(&config, &mut out).and_then(|o| {
@@ -41,7 +49,14 @@ fn main() -> ExitCode {
                     msg.push_str(&format!("\n  caused by: {cause}"));
                 }
             }
-            eprintln!("{}", citeseek::render::sanitize(&msg));
+            eprintln!("{}", render::sanitize(&msg));
+            if json {
+                // Whatever half-written output is still buffered is dropped: stdout carries
+                // exactly one JSON object, the error.
+                let (mut stdout, _unwritten) = out.into_parts();
+                let _ = render::error_json(&mut stdout, &failure::describe(&e));
+                let _ = stdout.flush();
+            }
             ExitCode::from(2)
         }
     }

@@ -146,6 +146,12 @@ impl Catalog {
         })
     }
 
+    /// How many guide passages outside the References section cite `id` themselves: what
+    /// "cited by" means in `refs` and `refs ID`.
+    pub fn citing(&self, id: &str) -> usize {
+        count_citing(&self.backlinks(id))
+    }
+
     /// One row per reference, in references.json order.
     pub fn entries(&self) -> Vec<RefEntry<'_>> {
         self.references
@@ -155,10 +161,7 @@ impl Catalog {
                 let backlinks = self.backlinks(&r.id);
                 RefEntry {
                     reference: r,
-                    citing: backlinks
-                        .iter()
-                        .filter(|p| !is_references_section(&p.passage.section))
-                        .count(),
+                    citing: count_citing(&backlinks),
                     described: backlinks
                         .iter()
                         .any(|p| is_references_section(&p.passage.section)),
@@ -207,4 +210,12 @@ impl Catalog {
             ExportFormat::Ris => self.references.to_ris(ids),
         })
     }
+}
+
+/// The backlinks outside the References section.
+fn count_citing(backlinks: &[&CitedPassage]) -> usize {
+    backlinks
+        .iter()
+        .filter(|p| !is_references_section(&p.passage.section))
+        .count()
 }

@@ -127,6 +127,33 @@ pub fn warning(msg: &str) {
     eprintln!("citeseek: warning: {}", sanitize(msg));
 }
 
+/// The body of `{"error": …}`, printed on stdout under `--json` when a command fails.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    pub kind: &'a str,
+    pub message: &'a str,
+    pub hint: Option<&'a str>,
+}
+
+/// `{"error": {"kind", "message", "hint"}}`: a failure under `--json`.
+#[derive(Debug, Serialize)]
+pub struct ErrorOut<'a> {
+    pub error: ErrorBody<'a>,
+}
+
+/// Write a failure as one JSON object (data as it is: JSON escapes what a terminal cannot take).
+pub fn error_json<W: Write>(w: &mut W, failure: &crate::failure::Failure) -> io::Result<()> {
+    let out = ErrorOut {
+        error: ErrorBody {
+            kind: failure.kind,
+            message: &failure.message,
+            hint: failure.hint.as_deref(),
+        },
+    };
+    serde_json::to_writer(&mut *w, &out)?;
+    writeln!(w)
+}
+
 /// Remove control characters and escape sequences so corpus text cannot drive the terminal.
 pub fn sanitize(s: &str) -> String {
     crate::sanitize::sanitize_terminal(s)
@@ -679,6 +706,9 @@ pub struct RefShowOut {
     pub url: Option<String>,
     pub doi: Option<String>,
     pub snapshot: bool,
+    /// Guide passages outside the References section that cite it themselves (as in `refs`).
+    pub cited_by: usize,
+    /// Every guide passage citing it, the References section's entry included.
     pub backlinks: Vec<BacklinkOut>,
 }
 
@@ -776,6 +806,7 @@ pub fn refs_show<W: Write>(
         url: reference_url(reference),
         doi: reference.display_doi(),
         snapshot: catalog.has_snapshot(&reference.id),
+        cited_by: catalog.citing(&reference.id),
         backlinks: catalog
             .backlinks(&reference.id)
             .iter()
@@ -794,12 +825,17 @@ pub fn refs_show<W: Write>(
     if let Some(url) = &out.url {
         writeln!(w, "{d}url:{r} {}", sanitize(url))?;
     }
+    // "cited by" means what it means in `refs`: guide passages outside the References
+    // section that cite the reference themselves; the References-section entry comes after.
+    let (listed, citing): (Vec<&BacklinkOut>, Vec<&BacklinkOut>) =
+        out.backlinks.iter().partition(|bl| bl.references_section);
     writeln!(
         w,
-        "\ncited by {}:",
-        plural(out.backlinks.len(), "guide passage", "guide passages")
+        "\ncited by {}{}",
+        plural(out.cited_by, "guide passage", "guide passages"),
+        if citing.is_empty() { "" } else { ":" }
     )?;
-    for bl in &out.backlinks {
+    let write_backlink = |w: &mut W, bl: &BacklinkOut| -> io::Result<()> {
         let mut heading = vec![bl.title.as_str()];
         heading.extend(bl.section.iter().map(String::as_str));
         writeln!(
@@ -809,7 +845,16 @@ pub fn refs_show<W: Write>(
             bl.source.line,
             sanitize(&heading.join(" › "))
         )?;
-        writeln!(w, "    {}", sanitize(&truncate_chars(&bl.text, 160)))?;
+        writeln!(w, "    {}", sanitize(&truncate_chars(&bl.text, 160)))
+    };
+    for bl in citing {
+        write_backlink(w, bl)?;
+    }
+    if !listed.is_empty() {
+        writeln!(w, "\nlisted in the References section:")?;
+        for bl in listed {
+            write_backlink(w, bl)?;
+        }
     }
     Ok(())
 }
