@@ -259,17 +259,63 @@ const IMPERATIVES: &[&str] = &[
     "strengthen",
     "stay",
 ];
+/// Openings that make the rest of a sentence advice, like an imperative ("The key is to start
+/// slowly…").
+const ADVICE_OPENINGS: &[&[&str]] = &[
+    &["the", "key", "is", "to"],
+    &["the", "trick", "is", "to"],
+    &["the", "goal", "is", "to"],
+    &["it's", "important", "to"],
+    &["it", "is", "important", "to"],
+    &["make", "sure", "to"],
+    &["be", "sure", "to"],
+    &["remember", "to"],
+];
+/// Openings of sentences about the document itself ("This guide has provided a roadmap…"),
+/// which summarise what it says rather than claim anything new.
+const SELF_REFERENCES: &[&[&str]] = &[
+    &["this", "guide"],
+    &["this", "article"],
+    &["this", "post"],
+    &["this", "page"],
+    &["in", "this", "guide"],
+    &["in", "this", "article"],
+    &["we've", "covered"],
+    &["we", "have", "covered"],
+];
+/// Words before "cause(s)" that make it a noun ("identify the root cause of…"); a noun cause
+/// is a claim only when the sentence says what it is ("The primary cause is…").
+const NOUN_MARKERS: &[&str] = &[
+    "the",
+    "a",
+    "root",
+    "underlying",
+    "its",
+    "their",
+    "primary",
+    "main",
+    "common",
+    "other",
+    "possible",
+    "likely",
+];
+/// Verbs after a noun "cause(s)" that state what the cause is.
+const COPULAS: &[&str] = &["is", "are", "was", "were", "include", "includes"];
 const NUMBER_WORDS: &[&str] = &[
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "half",
 ];
 
 /// Why a sentence reads as a factual claim that needs a source (empty: it does not).
 pub fn claim_reasons(sentence: &str) -> Vec<&'static str> {
-    let lower = sentence.to_lowercase();
+    let lower = sentence.to_lowercase().replace('’', "'");
     let words: Vec<&str> = lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '%' || c == '-'))
+        .split(|c: char| !(c.is_alphanumeric() || c == '%' || c == '-' || c == '\''))
+        .map(|w| w.trim_matches('\''))
         .filter(|w| !w.is_empty())
         .collect();
+    if SELF_REFERENCES.iter().any(|o| words.starts_with(o)) {
+        return Vec::new();
+    }
     let is_number =
         |w: &str| w.chars().next().is_some_and(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w);
     let mut reasons = Vec::new();
@@ -287,7 +333,8 @@ pub fn claim_reasons(sentence: &str) -> Vec<&'static str> {
     {
         reasons.push("N of M");
     }
-    let imperative = words.first().is_some_and(|w| IMPERATIVES.contains(w));
+    let imperative = words.first().is_some_and(|w| IMPERATIVES.contains(w))
+        || ADVICE_OPENINGS.iter().any(|o| words.starts_with(o));
     if !imperative
         && words.windows(2).any(|w| {
             (is_number(w[0]) || w[0] == "few" || w[0] == "several")
@@ -302,11 +349,19 @@ pub fn claim_reasons(sentence: &str) -> Vec<&'static str> {
     // An effect verb, not a capitalised word of a title ("Lower Back Pain 101: Causes &
     // Relief"); in an instruction only as its purpose ("Apply ice … to reduce swelling").
     let original: Vec<&str> = sentence
-        .split(|c: char| !(c.is_alphanumeric() || c == '%' || c == '-'))
+        .split(|c: char| !(c.is_alphanumeric() || c == '%' || c == '-' || c == '\'' || c == '’'))
+        .map(|w| w.trim_matches(['\'', '’']))
         .filter(|w| !w.is_empty())
         .collect();
+    let noun_cause = |i: usize| {
+        matches!(words[i], "cause" | "causes")
+            && i > 0
+            && NOUN_MARKERS.contains(&words[i - 1])
+            && !words.get(i + 1).is_some_and(|n| COPULAS.contains(n))
+    };
     let effect = words.iter().enumerate().any(|(i, w)| {
         EFFECT_WORDS.contains(w)
+            && !noun_cause(i)
             && (i == 0
                 || !original
                     .get(i)
@@ -366,5 +421,35 @@ mod tests {
             claim_reasons("Apply ice packs for the first 48-72 hours to reduce inflammation"),
             ["effect"]
         );
+        assert!(claim_reasons(
+            "The key is to start slowly and listen to your body, avoiding any position that worsens the pain."
+        )
+        .is_empty());
+        assert_eq!(
+            claim_reasons("The key is to rest, which is proven to help."),
+            ["research"]
+        );
+        assert!(claim_reasons(
+            "This guide has provided a roadmap to back spasm relief, covering causes, immediate solutions, and long-term prevention."
+        )
+        .is_empty());
+        assert!(claim_reasons("We’ve covered how spasms reduce mobility.").is_empty());
+        assert!(claim_reasons(
+            "If at-home efforts aren't enough, professional support can identify the root cause of chronic spasms."
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_noun_cause_is_a_claim_when_the_sentence_says_what_it_is() {
+        assert_eq!(
+            claim_reasons("The primary cause is muscle strain from lifting."),
+            ["effect"]
+        );
+        assert_eq!(
+            claim_reasons("Other common causes include poor posture."),
+            ["effect"]
+        );
+        assert_eq!(claim_reasons("Stress can cause spasms."), ["effect"]);
     }
 }

@@ -921,9 +921,11 @@ fn bibtex_entry(r: &Reference) -> String {
         "paper-conference" => "inproceedings",
         "report" => "techreport",
         "thesis" => "phdthesis",
-        "webpage" | "post-weblog" | "post" => "online",
         _ => "misc",
     };
+    // Classic BibTeX styles know no @online: a web page is @misc with its address in
+    // `howpublished`, and where it was published and when it was read in `note`.
+    let web = matches!(r.kind.as_str(), "webpage" | "post-weblog" | "post");
     let mut fields: Vec<(&str, String)> = Vec::new();
     if !r.authors.is_empty() {
         let names: Vec<String> = r
@@ -940,13 +942,16 @@ fn bibtex_entry(r: &Reference) -> String {
         // Double braces keep the title's capitalisation.
         fields.push(("title", format!("{{{}}}", bibtex_escape(&r.title))));
     }
-    if let Some(c) = &r.container {
+    if let Some(c) = r.container.as_ref().filter(|_| !web) {
         let key = match entry_type {
             "article" => "journal",
             "incollection" | "inproceedings" => "booktitle",
             _ => "howpublished",
         };
         fields.push((key, bibtex_escape(c)));
+    }
+    if let Some(u) = r.url.as_ref().filter(|_| web) {
+        fields.push(("howpublished", format!("\\url{{{}}}", bibtex_verbatim(u))));
     }
     if let Some(y) = r.year {
         fields.push(("year", y.to_string()));
@@ -956,6 +961,9 @@ fn bibtex_entry(r: &Reference) -> String {
         ("number", &r.issue),
         ("publisher", &r.publisher),
     ] {
+        if web && key == "publisher" {
+            continue;
+        }
         if let Some(v) = v {
             let key = if key == "publisher" && entry_type == "techreport" {
                 "institution"
@@ -976,7 +984,7 @@ fn bibtex_entry(r: &Reference) -> String {
     if let Some(d) = r.display_doi() {
         fields.push(("doi", bibtex_verbatim(&d)));
     }
-    if let Some(u) = &r.url {
+    if let Some(u) = r.url.as_ref().filter(|_| !web) {
         fields.push(("url", bibtex_verbatim(u)));
     }
     if let Some(p) = &r.pmid {
@@ -985,8 +993,26 @@ fn bibtex_entry(r: &Reference) -> String {
     if let Some(p) = &r.pmcid {
         fields.push(("pmcid", p.clone()));
     }
-    if let Some(n) = &r.note {
-        fields.push(("note", bibtex_escape(n)));
+    let mut note: Vec<String> = Vec::new();
+    if web {
+        // The site and its publisher, then when the page was read: BibTeX's `note`.
+        note.extend(
+            r.container
+                .iter()
+                .chain(&r.publisher)
+                .map(|s| bibtex_escape(s)),
+        );
+        if let Some(date) = accessed_date(&r.csl) {
+            note.push(format!("Accessed {date}"));
+        }
+    }
+    note.extend(r.note.iter().map(|n| bibtex_escape(n)));
+    if !note.is_empty() {
+        let joined: Vec<String> = note
+            .iter()
+            .map(|n| n.trim_end_matches('.').to_string())
+            .collect();
+        fields.push(("note", format!("{}.", joined.join(". "))));
     }
     let mut out = format!("@{entry_type}{{{},\n", bibtex_key(&r.id));
     for (key, value) in &fields {
@@ -994,6 +1020,36 @@ fn bibtex_entry(r: &Reference) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// The CSL `accessed` date as `YYYY-MM-DD` (or `YYYY-MM`, `YYYY`), or its raw text.
+fn accessed_date(csl: &Value) -> Option<String> {
+    let accessed = csl.get("accessed")?;
+    let parts = accessed.get("date-parts").and_then(|dp| dp.get(0));
+    if let Some(parts) = parts.and_then(Value::as_array) {
+        let nums: Vec<i64> = parts
+            .iter()
+            .map_while(|p| match p {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .take(3)
+            .collect();
+        if let Some((year, rest)) = nums.split_first() {
+            let mut out = format!("{year:04}");
+            for n in rest {
+                out.push_str(&format!("-{n:02}"));
+            }
+            return Some(out);
+        }
+    }
+    ["raw", "literal"]
+        .iter()
+        .find_map(|k| accessed.get(*k).and_then(Value::as_str))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn ris_record(r: &Reference) -> String {
@@ -2127,6 +2183,32 @@ mod tests {
     }
 
     #[test]
+    fn bibtex_web_pages_are_misc_with_url_and_access_date() {
+        let text = r#"[{"id": "site", "type": "webpage", "title": "Back 100%",
+            "author": [{"literal": "A & B"}], "container-title": "Health Library",
+            "publisher": "Clinic", "URL": "https://example.org/a_b?x={y}",
+            "accessed": {"date-parts": [[2024, 5, 1]]}, "note": "Seen."},
+            {"id": "raw", "type": "post", "title": "T", "URL": "https://e.org/",
+            "accessed": {"raw": "last spring"}}]"#;
+        let list = ReferenceList::parse(text, Path::new("r.json")).unwrap();
+        let bib = list.to_bibtex(&[]);
+        assert!(bib.starts_with("@misc{site,\n"), "{bib}");
+        assert!(
+            bib.contains("  howpublished = {\\url{https://example.org/a_b?x=%7By%7D}},\n"),
+            "{bib}"
+        );
+        assert!(
+            bib.contains("  note = {Health Library. Clinic. Accessed 2024-05-01. Seen.},\n"),
+            "{bib}"
+        );
+        assert!(!bib.contains("  url = "), "{bib}");
+        assert!(!bib.contains("publisher"), "{bib}");
+        assert!(bib.contains("  title = {{Back 100\\%}},"), "{bib}");
+        assert!(bib.contains("@misc{raw,\n"), "{bib}");
+        assert!(bib.contains("  note = {Accessed last spring.},\n"), "{bib}");
+    }
+
+    #[test]
     fn bibtex_export() {
         let list = seed();
         let bib = list.to_bibtex(&["brinjikji2015".to_string()]);
@@ -2151,13 +2233,24 @@ mod tests {
 
         let all = list.to_bibtex(&[]);
         assert_eq!(all.matches("\n@").count() + 1, 8);
-        assert!(all.contains("@online{clevelandclinic2022,"), "{all}");
+        assert!(all.contains("@misc{clevelandclinic2022,"), "{all}");
+        assert!(!all.contains("@online"), "{all}");
+        assert!(
+            all.contains(
+                "  howpublished = {\\url{https://my.clevelandclinic.org/health/diseases/22881-back-spasms}},\n"
+            ),
+            "{all}"
+        );
+        assert!(
+            all.contains("  note = {Cleveland Clinic Health Library.},\n"),
+            "{all}"
+        );
         assert!(all.contains("  author = {{Cleveland Clinic}},"), "{all}");
         assert!(
             all.contains("  journal = {BMJ Open Sport \\& Exercise Medicine},"),
             "{all}"
         );
-        assert!(all.contains("@online{aoa-yoga,"), "{all}");
+        assert!(all.contains("@misc{aoa-yoga,"), "{all}");
         assert!(all.contains("guide's References section.},"), "{all}");
 
         assert_eq!(bibtex_escape("{}&%$#_"), "\\{\\}\\&\\%\\$\\#\\_");
