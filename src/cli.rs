@@ -38,9 +38,10 @@ pub struct Cli {
     /// name [default: index]
     #[arg(long, env = "CITESEEK_INDEX", value_name = "DIR")]
     pub index: Option<PathBuf>,
-    /// When to use colour and bold: auto (terminal without NO_COLOR), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, display_order = 900)]
-    pub color: ColorChoice,
+    /// When to use colour and bold: auto (terminal without NO_COLOR), always, never; each
+    /// command also takes it after its name [default: auto]
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
     /// For search, cite, refs and audit: answer from the index as it is, without checking the
     /// corpus for changes first.
     #[arg(long, env = "CITESEEK_NO_REFRESH", value_parser = clap::builder::FalseyValueParser::new())]
@@ -122,6 +123,17 @@ pub struct CorpusArgs {
     /// [default: corpus]
     #[arg(long, value_name = "DIR")]
     pub corpus: Option<PathBuf>,
+    #[command(flatten)]
+    pub color: ColorArgs,
+}
+
+/// Colour, for the commands that print for people.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ColorArgs {
+    /// When to use colour and bold: auto (a terminal without NO_COLOR), always, never
+    /// [default: auto]
+    #[arg(long, value_enum, value_name = "WHEN", display_order = 900)]
+    pub color: Option<ColorChoice>,
 }
 
 /// Where the corpus and its index are.
@@ -135,6 +147,8 @@ pub struct IndexArgs {
     /// [default: index]
     #[arg(long, value_name = "DIR")]
     pub index: Option<PathBuf>,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 /// The paths of a command that answers from the index, and whether to check it first.
@@ -350,6 +364,8 @@ pub enum CliCommand {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        color: ColorArgs,
     },
     /// List the references with how many guide passages cite them; `refs ID` shows one with
     /// those passages and its References-section entry; `--format` exports them.
@@ -533,8 +549,8 @@ impl Cli {
                 .or_else(|| top_index.clone())
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX)),
         };
-        let index_paths = |a: IndexArgs| paths(a.corpus, a.index);
-        let color = match self.color {
+        let top_color = self.color;
+        let color = |c: &ColorArgs| match c.color.or(top_color).unwrap_or(ColorChoice::Auto) {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
@@ -542,9 +558,14 @@ impl Cli {
                     && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         };
+        let index_paths = |a: IndexArgs| (color(&a.color), paths(a.corpus, a.index));
         let top_no_refresh = self.no_refresh;
-        let reading = |r: ReadArgs| (index_paths(r.paths), !(r.no_refresh || top_no_refresh));
-        let (command, json, (paths, refresh)) = match self.command {
+        let reading = |r: ReadArgs| {
+            let (color, paths) = index_paths(r.paths);
+            (color, (paths, !(r.no_refresh || top_no_refresh)))
+        };
+        let plain = || (false, (paths(None, None), true));
+        let (command, json, (color, (paths, refresh))) = match self.command {
             CliCommand::Ingest {
                 full,
                 dry_run,
@@ -558,9 +579,15 @@ impl Cli {
                     fetch.then(|| net.resolve(Vec::new(), false, false)),
                 ),
                 json,
-                (index_paths(paths), true),
+                {
+                    let (color, paths) = index_paths(paths);
+                    (color, (paths, true))
+                },
             ),
-            CliCommand::Watch { paths } => (Command::Watch, false, (index_paths(paths), true)),
+            CliCommand::Watch { paths } => (Command::Watch, false, {
+                let (color, paths) = index_paths(paths);
+                (color, (paths, true))
+            }),
             CliCommand::Fetch {
                 ids,
                 update_metadata,
@@ -571,7 +598,7 @@ impl Cli {
             } => (
                 Command::Fetch(net.resolve(ids, update_metadata, force)),
                 json,
-                (paths(corpus.corpus, None), true),
+                (color(&corpus.color), (paths(corpus.corpus, None), true)),
             ),
             CliCommand::Add {
                 input,
@@ -586,7 +613,7 @@ impl Cli {
                     fetch: net.resolve(Vec::new(), false, false),
                 }),
                 json,
-                (paths(corpus.corpus, None), true),
+                (color(&corpus.color), (paths(corpus.corpus, None), true)),
             ),
             CliCommand::Search {
                 query,
@@ -614,6 +641,7 @@ impl Cli {
                 run,
                 repeat,
                 json,
+                color: eval_color,
             } => {
                 let (corpus, index) = (
                     corpus.or_else(|| top_corpus.clone()),
@@ -630,7 +658,7 @@ impl Cli {
                         repeat: usize::try_from(repeat).unwrap_or(1),
                     }),
                     json,
-                    (paths(corpus, index), true),
+                    (color(&eval_color), (paths(corpus, index), true)),
                 )
             }
             CliCommand::Cite {
@@ -664,12 +692,10 @@ impl Cli {
                 reading(read),
             ),
             CliCommand::Audit { json, read } => (Command::Audit, json, reading(read)),
-            CliCommand::Completions { shell } => (
-                Command::Completions(shell.into()),
-                false,
-                (paths(None, None), true),
-            ),
-            CliCommand::Man { dir } => (Command::Man { dir }, false, (paths(None, None), true)),
+            CliCommand::Completions { shell } => {
+                (Command::Completions(shell.into()), false, plain())
+            }
+            CliCommand::Man { dir } => (Command::Man { dir }, false, plain()),
         };
         Config {
             paths,

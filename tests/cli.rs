@@ -71,6 +71,11 @@ fn help_offers_only_the_options_a_command_uses() {
     let eval = help("eval");
     assert!(eval.contains("--corpus <FILE>"), "{eval}");
     assert!(!eval.contains("guide/"), "{eval}");
+    // Commands that print nothing for people take no --color.
+    for command in ["completions", "man"] {
+        assert!(!help(command).contains("--color"), "{command}");
+    }
+    assert!(help("search").contains("--color <WHEN>"));
     // Commands that keep no index do not offer one.
     for command in ["fetch", "add", "completions", "man"] {
         assert!(!help(command).contains("--index"), "{command}");
