@@ -21,6 +21,7 @@ pub mod eval;
 pub mod extract;
 pub mod fetch;
 pub mod fsutil;
+pub mod fuzzing;
 pub mod index;
 pub mod ingest;
 pub mod link;
