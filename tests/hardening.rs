@@ -22,6 +22,14 @@ fn run(env: &Env, args: &[&str]) -> Output {
     env.cmd().args(args).output().expect("run citeseek")
 }
 
+/// Run `citeseek <args>`, assert its exit code, and return its stderr.
+fn stderr_of(env: &Env, args: &[&str], code: i32) -> String {
+    let out = run(env, args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+    stderr
+}
+
 /// `citeseek --corpus CORPUS --index INDEX <args>`.
 fn run_with(corpus: &Path, index: &Path, args: &[&str]) -> Output {
     StdCommand::new(assert_cmd::cargo::cargo_bin("citeseek"))
@@ -123,13 +131,7 @@ fn reading_the_index_creates_no_lock_file() {
         &["cite", "ice reduces inflammation", "--json"],
     ];
     for args in commands {
-        let out = run(&env, args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
+        stderr_of(&env, args, 0);
     }
     assert_eq!(files_below(&env.index), before);
     // Made immutable (`chattr +i`, which binds root too), it answers all the same.
@@ -138,13 +140,7 @@ fn reading_the_index_creates_no_lock_file() {
         return;
     };
     for args in commands {
-        let out = run(&env, args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
+        stderr_of(&env, args, 0);
     }
 }
 
@@ -342,9 +338,7 @@ fn damaged_segments_are_reported_and_rebuilt() {
             commands.push(&["refs", "--json"]);
         }
         for args in commands {
-            let out = run(&env, args);
-            let stderr = text(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), ".{ext} {args:?}: {stderr}");
+            let stderr = stderr_of(&env, args, 2);
             assert!(
                 stderr.contains("is damaged") && stderr.contains("citeseek ingest --full"),
                 ".{ext} {args:?}: {stderr}"
@@ -455,9 +449,7 @@ fn a_reference_id_leaving_the_corpus_is_refused() {
         r#"[{"id": "../../outside", "type": "webpage", "title": "Outside"}]"#,
     )
     .unwrap();
-    let out = run(&env, &["ingest"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = stderr_of(&env, &["ingest"], 2);
     assert!(
         stderr.contains("references.json") && stderr.contains("../../outside"),
         "{stderr}"
@@ -473,9 +465,7 @@ fn a_wrong_typed_csl_field_is_an_error_naming_record_and_field() {
         r#"[{"id": "ok2020", "title": "Fine"}, {"id": "bad2021", "title": "T", "DOI": ["10.1/x"]}]"#,
     )
     .unwrap();
-    let out = run(&env, &["ingest"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = stderr_of(&env, &["ingest"], 2);
     assert!(
         stderr.contains("bad2021") && stderr.contains("\"DOI\"") && stderr.contains("index 1"),
         "{stderr}"
@@ -646,9 +636,7 @@ fn a_bom_before_a_markdown_title_keeps_it_a_title() {
 fn skipped_files_are_not_counted_as_indexed_guides() {
     let env = Env::sample();
     fs::write(env.guide("bad.md"), b"# Bad\n\nCaf\xe9\n").unwrap();
-    let out = run(&env, &["ingest"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stderr = stderr_of(&env, &["ingest"], 0);
     assert!(
         stderr.contains("skipped") && stderr.contains("bad.md"),
         "{stderr}"
@@ -665,8 +653,7 @@ fn a_latin1_page_with_meta_charset_is_decoded() {
           <body><main><h1>Numbatolog\xeda</h1><p>Caf\xe9 numbatology.</p></main></body></html>",
     )
     .unwrap();
-    let out = run(&env, &["ingest"]);
-    let stderr = text(&out.stderr);
+    let stderr = stderr_of(&env, &["ingest"], 0);
     assert!(!stderr.contains("skipped"), "{stderr}");
     let (code, hits, _) = env.search(&["numbatology"]);
     assert_eq!(code, 0);
