@@ -254,28 +254,17 @@ fn report_notes(report: &IngestReport) {
 ///
 /// A missing corpus is an error, and an index built from another corpus directory is rebuilt
 /// for this one (or, with `--no-refresh` or when it cannot be rebuilt, refused): answers never
-/// mix one corpus's index with another's paths. A panic from inside tantivy while opening is
-/// reported as a damaged index.
+/// mix one corpus's index with another's paths.
 pub fn open_index(config: &Config) -> Result<OpenIndex> {
     let paths = &config.paths;
     crate::corpus::check_root(&paths.corpus)?;
-    let opened = catch_panic(|| {
-        if config.refresh {
-            open_fresh(paths)
-        } else {
-            open_or_build(paths).and_then(|index| {
-                refuse_other_corpus(paths, &index, "--no-refresh was given")?;
-                Ok(index)
-            })
-        }
-    });
-    opened.unwrap_or_else(|panic| {
-        Err(IndexError::Corrupt {
-            dir: paths.index.clone(),
-            detail: format!("opening it failed: {panic}"),
-        }
-        .into())
-    })
+    if config.refresh {
+        open_fresh(paths)
+    } else {
+        let index = open_or_build(paths)?;
+        refuse_other_corpus(paths, &index, "--no-refresh was given")?;
+        Ok(index)
+    }
 }
 
 /// An error when `index` was built from another corpus directory than `paths.corpus`.

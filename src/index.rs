@@ -545,10 +545,22 @@ impl IndexDir {
     /// A writer may swap in a new generation and remove the old one between our reading of the
     /// marker and our opening of its generation; when opening fails and the marker has moved
     /// on, try again with the new one.
+    ///
+    /// tantivy panics on some damaged files instead of returning an error: such a panic is
+    /// reported as [`IndexError::Corrupt`].
     pub fn open(&self) -> Result<OpenIndex, IndexError> {
         let mut attempt = 0;
         loop {
-            let (err, tried) = match self.open_once() {
+            let opened = catch_panic(|| self.open_once()).unwrap_or_else(|panic| {
+                Err((
+                    IndexError::Corrupt {
+                        dir: self.path.clone(),
+                        detail: format!("opening it failed: {panic}"),
+                    },
+                    None,
+                ))
+            });
+            let (err, tried) = match opened {
                 Ok(index) => return Ok(index),
                 Err(e) => e,
             };
