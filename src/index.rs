@@ -1685,6 +1685,8 @@ mod tests {
         assert!(is_ours(&tmp.path().join(&left)));
         // Without a marker, the look-alike makes the directory foreign; ours does not.
         assert!(matches!(dir.read_marker(), Err(IndexError::Foreign { .. })));
+        // Names are made of the time in milliseconds: the next one must not reuse it.
+        std::thread::sleep(Duration::from_millis(5));
         let (next, _) = dir.new_generation(&lock).unwrap();
         assert!(
             !tmp.path().join(&left).exists(),
