@@ -75,13 +75,16 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Whether tests run as root with `setpriv` available, to run citeseek as another user.
+/// Whether tests run as root with `setpriv` available, and user `nobody` may run the binary
+/// (a checkout below a private folder it may not), to run citeseek as another user.
 fn can_switch_user() -> bool {
     let root = StdCommand::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| text(&o.stdout).trim() == "0");
     root && StdCommand::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(assert_cmd::cargo::cargo_bin("citeseek"))
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
