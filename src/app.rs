@@ -13,7 +13,7 @@ use crate::cite;
 use crate::config::{Command, Config, FetchOptions, OutputStyle, Paths};
 use crate::eval;
 use crate::fetch::run as fetch_run;
-use crate::index::{IndexDir, IndexError, OpenIndex};
+use crate::index::{catch_panic, IndexDir, IndexError, OpenIndex};
 use crate::ingest::{self, IngestOptions, IngestReport, Mode};
 use crate::passage::Kind;
 use crate::refs::{Catalog, RefsError};
@@ -81,7 +81,10 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
                     .into());
                 }
             }
-            let hits = search::search(&index, req)?;
+            if let Some(note) = search::cut_query_note(&req.query) {
+                render::warning(&note);
+            }
+            let hits = read_index(&index, || Ok(search::search(&index, req)?))?;
             render::search(out, &req.query, &hits, &config.paths.corpus, config.output)
                 .context("cannot write the results")?;
             Ok(if hits.is_empty() {
@@ -92,7 +95,10 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         }
         Command::Cite(req) => {
             let index = open_index(config)?;
-            let result = cite::cite(&index, req)?;
+            if let Some(note) = search::cut_query_note(&req.claim) {
+                render::warning(&note);
+            }
+            let result = read_index(&index, || Ok(cite::cite(&index, req)?))?;
             render::cite(out, &result, &config.paths.corpus, config.output)
                 .context("cannot write the results")?;
             Ok(if result.references.is_empty() {
@@ -103,7 +109,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         }
         Command::Refs(req) => {
             let index = open_index(config)?;
-            let catalog = Catalog::load(&index)?;
+            let catalog = read_index(&index, || Ok(Catalog::load(&index)?))?;
             if let Some(format) = req.format {
                 let text = catalog.export(&req.ids, format)?;
                 render::export(out, &text).context("cannot write the export")?;
@@ -148,7 +154,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         }
         Command::Audit => {
             let index = open_index(config)?;
-            let catalog = Catalog::load(&index)?;
+            let catalog = read_index(&index, || Ok(Catalog::load(&index)?))?;
             if !catalog
                 .passages
                 .iter()
@@ -263,22 +269,66 @@ fn report_notes(report: &IngestReport) {
 /// and the index directory is writable, the index is updated incrementally first; when it is
 /// not writable, or another ingest holds the lock, the answer comes from the index as it is,
 /// with a warning naming the changed files. With `--no-refresh` the check is skipped.
+///
+/// A missing corpus is an error, and an index built from another corpus directory is rebuilt
+/// for this one (or, with `--no-refresh` or when it cannot be rebuilt, refused): answers never
+/// mix one corpus's index with another's paths.
 pub fn open_index(config: &Config) -> Result<OpenIndex> {
+    let paths = &config.paths;
+    crate::corpus::check_root(&paths.corpus)?;
     if config.refresh {
-        open_fresh(&config.paths)
+        open_fresh(paths)
     } else {
-        open_or_build(&config.paths)
+        let index = open_or_build(paths)?;
+        refuse_other_corpus(paths, &index, "--no-refresh was given")?;
+        Ok(index)
     }
+}
+
+/// An error when `index` was built from another corpus directory than `paths.corpus`.
+fn refuse_other_corpus(paths: &Paths, index: &OpenIndex, why: &str) -> Result<()> {
+    let built_from = &index.marker.corpus;
+    if *built_from == ingest::canonical(&paths.corpus) {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the index in {} was built from {}, not from {}, and cannot be rebuilt now ({why}): run `citeseek ingest` for {}, or pass --index with another directory",
+        paths.index.display(),
+        built_from.display(),
+        paths.corpus.display(),
+        paths.corpus.display()
+    )
+}
+
+/// Run `read` against an open index. A panic from inside tantivy (a damaged segment) or a
+/// tantivy error becomes the "damaged: run `citeseek ingest --full`" error, naming the files
+/// whose checksums fail; the caller's own errors (an empty query) pass through.
+fn read_index<T>(index: &OpenIndex, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_panic(read) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) if from_index_layer(&e) => {
+            Err(anyhow::Error::new(index.damaged(&format!("{e:#}"))))
+        }
+        Ok(Err(e)) => Err(e),
+        Err(panic) => Err(index.damaged(&panic).into()),
+    }
+}
+
+/// Whether an error came from reading the index (tantivy), not from the user's input.
+fn from_index_layer(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<tantivy::TantivyError>().is_some()
+            || matches!(
+                c.downcast_ref::<IndexError>(),
+                Some(IndexError::Tantivy { .. })
+            )
+    })
 }
 
 /// [`open_index`] with the freshness check.
 pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
     let dir = IndexDir::new(&paths.index);
     let mut index = open_or_build(paths)?;
-    if !paths.corpus.is_dir() {
-        // Nothing to compare with (the index may have been copied without its corpus).
-        return Ok(index);
-    }
     let mut attempt = 0;
     let stale = loop {
         match ingest::stale_files(&paths.corpus, &dir, &index.marker) {
@@ -300,13 +350,16 @@ pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
     if stale.is_empty() {
         return Ok(index);
     }
-    let answer_from_old = |why: String| {
+    let answer_from_old = |index: OpenIndex, why: String| -> Result<OpenIndex> {
+        // Another corpus's index is never answered from with this corpus's paths.
+        refuse_other_corpus(paths, &index, &why)?;
         render::warning(&format!(
             "the index in {} is out of date ({why}); answering from it as it is. Changed since \
              the last ingest: {}",
             paths.index.display(),
             stale.join(", ")
         ));
+        Ok(index)
     };
     match dir.try_lock() {
         Ok(Some(lock)) => {
@@ -329,8 +382,7 @@ pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
                         why.push_str(&format!(": {cause}"));
                         source = cause.source();
                     }
-                    answer_from_old(why);
-                    Ok(index)
+                    answer_from_old(index, why)
                 }
             }
         }
@@ -339,16 +391,15 @@ pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
                 .lock_holder()
                 .map(|p| format!(" (pid {p})"))
                 .unwrap_or_default();
-            answer_from_old(format!("another ingest is running{pid}"));
-            Ok(index)
+            answer_from_old(index, format!("another ingest is running{pid}"))
         }
-        Err(IndexError::NotWritable { .. }) => {
-            answer_from_old(format!(
+        Err(IndexError::NotWritable { .. }) => answer_from_old(
+            index,
+            format!(
                 "{} is not writable; run `citeseek ingest` where it is",
                 paths.index.display()
-            ));
-            Ok(index)
-        }
+            ),
+        ),
         Err(e) => Err(e.into()),
     }
 }

@@ -62,12 +62,7 @@ impl Corpus {
 
 /// Discover the files of a corpus directory. Files are returned in a stable (sorted) order.
 pub fn discover(root: &Path) -> Result<Corpus, CorpusError> {
-    if !root.exists() {
-        return Err(CorpusError::Missing(root.to_path_buf()));
-    }
-    if !root.is_dir() {
-        return Err(CorpusError::NotADirectory(root.to_path_buf()));
-    }
+    check_root(root)?;
     let guide_dir = root.join("guide");
     let mut guides = Vec::new();
     let mut skipped = Vec::new();
@@ -121,6 +116,17 @@ pub fn discover(root: &Path) -> Result<Corpus, CorpusError> {
         snapshots: root.join("references"),
         skipped,
     })
+}
+
+/// Check that a corpus directory exists and is a directory.
+pub fn check_root(root: &Path) -> Result<(), CorpusError> {
+    if !root.exists() {
+        return Err(CorpusError::Missing(root.to_path_buf()));
+    }
+    if !root.is_dir() {
+        return Err(CorpusError::NotADirectory(root.to_path_buf()));
+    }
+    Ok(())
 }
 
 /// The bytes of a walked path's last component: what walkdir's `sort_by_file_name` compares,

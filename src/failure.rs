@@ -62,6 +62,7 @@ pub const KINDS: &[(&str, &str)] = &[
         "the index directory cannot be written",
     ),
     ("index_io", "reading or writing the index failed"),
+    ("no_space", "the disk holding the index is full"),
     ("network", "fetching a page failed"),
     (
         "eval_input",
@@ -241,6 +242,7 @@ fn index_kind(e: &IndexError) -> &'static str {
         IndexError::Corrupt { .. } => "index_damaged",
         IndexError::Busy { .. } => "index_busy",
         IndexError::NotWritable { .. } => "index_not_writable",
+        IndexError::NoSpace { .. } => "no_space",
         IndexError::Io { .. } | IndexError::Tantivy { .. } => "index_io",
     }
 }

@@ -23,7 +23,7 @@
 //! marker just before its generation was removed reads the marker again.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -31,6 +31,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use fs4::fs_std::FileExt;
 
 use serde::{Deserialize, Serialize};
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
+};
 use tantivy::indexer::UserOperation;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED};
@@ -43,7 +47,7 @@ use crate::references::ReferenceList;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
 /// File in a generation holding the references (CSL-JSON) the index was built with.
@@ -53,7 +57,7 @@ pub const REFERENCES_FILE: &str = "references.json";
 pub const MANIFEST_FILE: &str = "manifest.tsv";
 /// The first line of [`MANIFEST_FILE`]: what its columns are.
 const MANIFEST_HEADER: &str = "# citeseek manifest: size, mtime_ns, blake3, citations, \
-    text_bytes, doc, path (tab-separated; %, tab, CR and LF in doc and path written as %25, \
+    text_bytes, skipped, doc, path (tab-separated; %, tab, CR and LF in doc and path written as %25, \
     %09, %0D, %0A)";
 /// File in a generation with one line per indexed file, `size<TAB>mtime_ns<TAB>doc<TAB>path`:
 /// all the freshness check before a search reads.
@@ -67,6 +71,11 @@ const PLACEHOLDERS: &[&str] = &["README.md", ".gitkeep", ".gitignore", LOCK_FILE
 const TMP_PREFIX: &str = ".citeseek-tmp-";
 /// The writers' lock file in the index directory; holds the pid of the writer.
 pub const LOCK_FILE: &str = ".lock";
+/// File citeseek writes into every generation directory the moment it creates it: only
+/// directories holding it (or the one the marker names) are ever deleted as ours.
+pub const GENERATION_PROOF: &str = ".citeseek-generation";
+/// What [`GENERATION_PROOF`] holds.
+const GENERATION_PROOF_TEXT: &str = "created by citeseek; removed with its generation\n";
 
 /// Errors a caller can act on.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +119,12 @@ pub enum IndexError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "no space left on device while writing {}: free some space and run the ingest again \
+         (the previous index is unchanged and keeps answering)",
+        .dir.display()
+    )]
+    NoSpace { dir: PathBuf },
     #[error("tantivy failed on the index in {}: {source}", .dir.display())]
     Tantivy {
         dir: PathBuf,
@@ -233,6 +248,9 @@ pub struct FileEntry {
     pub citations: usize,
     /// Bytes of text in its passages.
     pub text_bytes: u64,
+    /// The file could not be read or decoded: it has no passages, is not counted as indexed,
+    /// and is tried again only when its size or modification time changes.
+    pub skipped: bool,
 }
 
 /// A file's passage ids as one tab-separated string, with how many there are (counted once,
@@ -273,7 +291,7 @@ impl FileEntry {
                 .text
                 .split('\t')
                 .filter(|id| !id.is_empty())
-                .map(str::to_string)
+                .map(|id| unescape_field(id).unwrap_or_else(|| id.to_string()))
                 .collect();
         }
         &mut self.passages
@@ -346,12 +364,13 @@ fn push_manifest_line(out: &mut String, f: &FileEntry) {
     use std::fmt::Write as _;
     let _ = writeln!(
         out,
-        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
         f.size,
         f.mtime_ns,
         escape_field(&f.hash),
         f.citations,
         f.text_bytes,
+        u8::from(f.skipped),
         escape_field(&f.doc),
         escape_field(&f.path)
     );
@@ -366,6 +385,11 @@ fn parse_manifest_line(line: &str) -> Option<FileEntry> {
         hash: unescape_field(parts.next()?)?,
         citations: parts.next()?.parse().ok()?,
         text_bytes: parts.next()?.parse().ok()?,
+        skipped: match parts.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        },
         doc: unescape_field(parts.next()?)?,
         path: unescape_field(parts.next()?)?,
         passages: Vec::new(),
@@ -426,6 +450,21 @@ pub struct OpenIndex {
 }
 
 impl OpenIndex {
+    /// The error to report for a failure while reading this index (a tantivy error, or a
+    /// panic from inside tantivy): [`IndexError::Corrupt`] naming the damaged files when the
+    /// checksums find some, else naming the failure. Either way it says to rebuild.
+    pub fn damaged(&self, failure: &str) -> IndexError {
+        let detail = match damaged_files(&self.index) {
+            Ok(files) if !files.is_empty() => format!("damaged files: {}", files.join(", ")),
+            Ok(_) => format!("reading it failed: {failure}"),
+            Err(e) => format!("reading it failed: {failure}; its checksums cannot be read: {e}"),
+        };
+        IndexError::Corrupt {
+            dir: self.generation_dir.clone(),
+            detail,
+        }
+    }
+
     /// The references the index was built with.
     pub fn references(&self) -> Result<ReferenceList, IndexError> {
         let path = self.generation_dir.join(REFERENCES_FILE);
@@ -491,10 +530,10 @@ impl IndexDir {
             let entry = entry.map_err(|e| self.io(e))?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if !PLACEHOLDERS.contains(&name.as_ref())
-                && !is_generation_name(&name)
-                && !name.starts_with(TMP_PREFIX)
-            {
+            let ours = PLACEHOLDERS.contains(&name.as_ref())
+                || name.starts_with(TMP_PREFIX)
+                || (is_generation_name(&name) && is_ours(&entry.path()));
+            if !ours {
                 return Ok(true);
             }
         }
@@ -506,10 +545,22 @@ impl IndexDir {
     /// A writer may swap in a new generation and remove the old one between our reading of the
     /// marker and our opening of its generation; when opening fails and the marker has moved
     /// on, try again with the new one.
+    ///
+    /// tantivy panics on some damaged files instead of returning an error: such a panic is
+    /// reported as [`IndexError::Corrupt`].
     pub fn open(&self) -> Result<OpenIndex, IndexError> {
         let mut attempt = 0;
         loop {
-            let (err, tried) = match self.open_once() {
+            let opened = catch_panic(|| self.open_once()).unwrap_or_else(|panic| {
+                Err((
+                    IndexError::Corrupt {
+                        dir: self.path.clone(),
+                        detail: format!("opening it failed: {panic}"),
+                    },
+                    None,
+                ))
+            });
+            let (err, tried) = match opened {
                 Ok(index) => return Ok(index),
                 Err(e) => e,
             };
@@ -525,9 +576,22 @@ impl IndexDir {
         }
     }
 
-    /// Check that a generation opens and its segments read (before building on it).
+    /// Check that a generation opens, its segments read and their checksums match (before
+    /// building on it, or calling it up to date).
     pub fn check_generation(&self, generation: &str) -> Result<(), IndexError> {
-        self.open_parts(generation).map(|_| ())
+        let (index, ..) = self.open_parts(generation)?;
+        let damaged = damaged_files(&index).map_err(|e| IndexError::Corrupt {
+            dir: self.path.clone(),
+            detail: format!("cannot verify {generation}: {e}"),
+        })?;
+        if damaged.is_empty() {
+            Ok(())
+        } else {
+            Err(IndexError::Corrupt {
+                dir: self.path.clone(),
+                detail: format!("damaged files in {generation}: {}", damaged.join(", ")),
+            })
+        }
     }
 
     /// One attempt at [`IndexDir::open`]; a failure says which generation it tried.
@@ -584,7 +648,11 @@ impl IndexDir {
             dir: self.path.clone(),
             detail,
         };
-        let index = Index::open_in_dir(&generation_dir)
+        // Read-only: no lock file is created and nothing is written, so an index another user
+        // owns (or one made immutable) still answers.
+        let index = MmapDirectory::open(&generation_dir)
+            .map_err(tantivy::TantivyError::from)
+            .and_then(|d| Index::open(ReadOnlyDirectory(d)))
             .map_err(|e| corrupt(format!("cannot open {}: {e}", generation_dir.display())))?;
         register_analyzers(&index);
         let (expected, fields) = schema();
@@ -630,7 +698,23 @@ impl IndexDir {
             dir: self.path.clone(),
             source,
         };
-        fs::create_dir_all(&self.path).map_err(not_writable)?;
+        // Only the index directory itself is created: a mistyped `--index /nonexistent/deep/idx`
+        // must not make folders all the way down.
+        match fs::create_dir(&self.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let parent = self.path.parent().unwrap_or(Path::new(""));
+                return Err(not_writable(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "its parent directory {} does not exist; create it first",
+                        parent.display()
+                    ),
+                )));
+            }
+            Err(e) => return Err(not_writable(e)),
+        }
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -852,7 +936,10 @@ impl IndexDir {
         let mut lines: Vec<(usize, &str)> = Vec::with_capacity(files.len());
         for line in ids.lines() {
             let (path, rest) = line.split_once('\t').unwrap_or((line, ""));
-            if let Some(&i) = by_path.get(path) {
+            let Some(path) = unescape_field(path) else {
+                continue;
+            };
+            if let Some(&i) = by_path.get(path.as_str()) {
                 lines.push((i, rest));
             }
         }
@@ -879,14 +966,19 @@ impl IndexDir {
             else {
                 continue;
             };
-            let (Ok(size), Ok(mtime_ns)) = (size.parse(), mtime.parse()) else {
+            let (Ok(size), Ok(mtime_ns), Some(path), Some(doc)) = (
+                size.parse(),
+                mtime.parse(),
+                unescape_field(p),
+                unescape_field(doc),
+            ) else {
                 continue;
             };
             out.push(StatEntry {
-                path: p.to_string(),
+                path,
                 size,
                 mtime_ns,
-                doc: doc.to_string(),
+                doc,
             });
         }
         Ok(out)
@@ -896,7 +988,7 @@ impl IndexDir {
     /// writers left behind (we hold the lock, so no other process is writing one).
     fn new_generation(&self, _lock: &IndexLock) -> Result<(String, PathBuf), IndexError> {
         let current = self.read_marker().ok().flatten().map(|m| m.generation);
-        self.remove_stale_generations(current.as_deref());
+        self.remove_stale_generations(current.as_deref(), None);
         let mut millis = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
@@ -904,7 +996,13 @@ impl IndexDir {
             let generation = format!("gen-{millis}-{}", std::process::id());
             let dir = self.path.join(&generation);
             match fs::create_dir(&dir) {
-                Ok(()) => return Ok((generation, dir)),
+                Ok(()) => {
+                    if let Err(e) = fs::write(dir.join(GENERATION_PROOF), GENERATION_PROOF_TEXT) {
+                        let _ = fs::remove_dir_all(&dir);
+                        return Err(self.io(e));
+                    }
+                    return Ok((generation, dir));
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => millis += 1,
                 Err(e) => return Err(self.io(e)),
             }
@@ -924,10 +1022,14 @@ impl IndexDir {
         write_atomic(&dir.join(REFERENCES_FILE), refs.to_csl_json(&[]).as_bytes())
             .map_err(|e| self.io(e))?;
         self.write_manifest(lock, dir, &marker.files)?;
+        readable_by_all(dir).map_err(|e| self.io(e))?;
         // tantivy syncs every file it writes when it commits, write_atomic syncs the
         // references, and hard-linked files were synced with the generation they came from;
         // what is left is the directory itself (its new names), before the marker points at it.
         sync_dir(dir).map_err(|e| self.io(e))?;
+        // What was written must read back: its checksums, before the marker points at it.
+        self.check_generation(generation)?;
+        let previous = self.read_marker().ok().flatten().map(|m| m.generation);
 
         marker.tool = "citeseek".into();
         marker.schema_version = SCHEMA_VERSION;
@@ -939,22 +1041,27 @@ impl IndexDir {
         write_atomic(&self.marker_path(), &json).map_err(|e| self.io(e))?;
         sync_dir(&self.path).map_err(|e| self.io(e))?;
 
-        // The new generation is live; older ones of ours can go. Readers that still have one
-        // open keep their memory maps on Unix; one that read the old marker retries.
-        self.remove_stale_generations(Some(generation));
+        // The new generation is live; older ones of ours can go (the one the old marker named
+        // is ours whether or not it has its proof file). Readers that still have one open keep
+        // their memory maps on Unix; one that read the old marker retries.
+        self.remove_stale_generations(Some(generation), previous.as_deref());
         Ok(marker)
     }
 
-    /// Delete generation directories other than `keep` (only `gen-*` entries, which are ours).
-    /// Callers hold the lock, so none of them is being written.
-    fn remove_stale_generations(&self, keep: Option<&str>) {
+    /// Delete generation directories other than `keep`: only `gen-*` entries citeseek can
+    /// prove it created (they hold [`GENERATION_PROOF`]), and `previous`, the one the marker
+    /// named until now. Callers hold the lock, so none of them is being written.
+    fn remove_stale_generations(&self, keep: Option<&str>, previous: Option<&str>) {
         let Ok(entries) = fs::read_dir(&self.path) else {
             return;
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if is_generation_name(&name) && Some(name.as_ref()) != keep {
+            if is_generation_name(&name)
+                && Some(name.as_ref()) != keep
+                && (Some(name.as_ref()) == previous || is_ours(&entry.path()))
+            {
                 let _ = fs::remove_dir_all(entry.path());
             } else if name.starts_with(TMP_PREFIX) {
                 // A marker write that was killed before its rename.
@@ -1123,6 +1230,7 @@ fn copy_generation(from: &Path, to: &Path) -> std::io::Result<()> {
             || name_str == MANIFEST_FILE
             || name_str == STAT_FILE
             || name_str == PASSAGES_FILE
+            || name_str == GENERATION_PROOF
         {
             // Locks are per index; the manifest files are written anew by `publish`.
             continue;
@@ -1168,6 +1276,139 @@ fn is_generation_name(name: &str) -> bool {
     ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
 }
 
+/// Make every file of a generation readable by all, like the files `write_atomic` writes:
+/// tantivy writes `meta.json` and `.managed.json` private (mode 0600), which would keep
+/// other users from searching an index they may read.
+fn readable_by_all(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            let mode = meta.permissions().mode();
+            if meta.is_file() && mode & 0o044 != 0o044 {
+                fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode | 0o644))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Whether a generation directory is one citeseek created: it holds [`GENERATION_PROOF`].
+fn is_ours(dir: &Path) -> bool {
+    fs::read_to_string(dir.join(GENERATION_PROOF)).is_ok_and(|t| t == GENERATION_PROOF_TEXT)
+}
+
+/// The segment files of `index` whose checksums do not match, sorted.
+fn damaged_files(index: &Index) -> tantivy::Result<Vec<String>> {
+    let mut files: Vec<String> = index
+        .validate_checksum()?
+        .into_iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Whether a failed write ran out of disk space: an `ENOSPC` anywhere in its causes, or a
+/// tantivy failure (its indexing threads hide the I/O error behind "an index writer was
+/// killed") on a filesystem with less than a MiB left.
+fn out_of_space(err: &IndexError, dir: &Path) -> bool {
+    let full =
+        |io: &io::Error| io.raw_os_error() == Some(28) || io.kind() == io::ErrorKind::StorageFull;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(c) = cause {
+        let io = c
+            .downcast_ref::<io::Error>()
+            .or_else(|| match c.downcast_ref() {
+                Some(tantivy::TantivyError::IoError(io)) => Some(io.as_ref()),
+                _ => None,
+            });
+        // tantivy also quotes I/O errors in its own messages.
+        if io.is_some_and(full) || c.to_string().contains("(os error 28)") {
+            return true;
+        }
+        cause = c.source();
+    }
+    matches!(err, IndexError::Tantivy { .. })
+        && fs4::available_space(dir).is_ok_and(|free| free < 1 << 20)
+}
+
+/// A write error as the user should read it: [`IndexError::NoSpace`] when the disk is full.
+pub fn write_error(err: IndexError, dir: &Path) -> IndexError {
+    match err {
+        IndexError::NoSpace { .. } => err,
+        _ if out_of_space(&err, dir) => IndexError::NoSpace {
+            dir: dir.to_path_buf(),
+        },
+        _ => err,
+    }
+}
+
+/// A generation opened for reading: tantivy's memory-mapped directory without its locks and
+/// writes. tantivy's reader takes a lock file before it reads `meta.json`, which a reader of
+/// an index it cannot write (another user's, or an immutable one) cannot create; citeseek's
+/// writers never change a published generation, so readers need no lock.
+#[derive(Debug, Clone)]
+struct ReadOnlyDirectory(MmapDirectory);
+
+fn read_only_error() -> Arc<io::Error> {
+    Arc::new(io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        "the index is opened read-only",
+    ))
+}
+
+impl Directory for ReadOnlyDirectory {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        self.0.get_file_handle(path)
+    }
+
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        Err(DeleteError::IoError {
+            io_error: read_only_error(),
+            filepath: path.to_path_buf(),
+        })
+    }
+
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.0.exists(path)
+    }
+
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        Err(OpenWriteError::IoError {
+            io_error: read_only_error(),
+            filepath: path.to_path_buf(),
+        })
+    }
+
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.0.atomic_read(path)
+    }
+
+    fn atomic_write(&self, _path: &Path, _data: &[u8]) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "the index is opened read-only",
+        ))
+    }
+
+    fn sync_directory(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn acquire_lock(&self, _lock: &Lock) -> Result<DirectoryLock, LockError> {
+        Ok(DirectoryLock::from(Box::new(())))
+    }
+
+    fn watch(&self, _callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        Ok(WatchHandle::empty())
+    }
+}
+
 /// The manifest file's text: a header, then one line a file.
 fn manifest_text(files: &[FileEntry]) -> String {
     let mut manifest = String::with_capacity(files.len() * 160);
@@ -1183,10 +1424,7 @@ fn manifest_text(files: &[FileEntry]) -> String {
 fn passages_text(files: &[FileEntry]) -> String {
     let mut ids = String::with_capacity(files.iter().map(|f| f.passage_count() * 24).sum());
     for f in files {
-        if f.path.contains(['\t', '\n']) {
-            continue;
-        }
-        ids.push_str(&f.path);
+        ids.push_str(&escape_field(&f.path));
         if let Some(raw) = &f.passages_raw {
             // Read from the previous generation and untouched: written back as it was.
             if !raw.text.is_empty() {
@@ -1198,13 +1436,8 @@ fn passages_text(files: &[FileEntry]) -> String {
         }
         for id in &f.passages {
             ids.push('\t');
-            // An id never holds a tab or newline but from a malformed anchor; keep the line
-            // format intact whatever it holds.
-            if id.contains(['\t', '\n']) {
-                ids.push_str(&id.replace(['\t', '\n'], " "));
-            } else {
-                ids.push_str(id);
-            }
+            // Ids hold a file's name, tabs and newlines included: escaped, like the paths.
+            ids.push_str(&escape_field(id));
         }
         ids.push('\n');
     }
@@ -1216,12 +1449,15 @@ fn stat_text(files: &[FileEntry]) -> String {
     use std::fmt::Write as _;
     let mut tsv = String::with_capacity(files.len() * 64);
     for f in files {
-        // Paths and doc ids never hold tabs or newlines we would need to escape: they come
-        // from file names, which the stat check reads back as they are.
-        if f.path.contains(['\t', '\n']) || f.doc.contains(['\t', '\n']) {
-            continue;
-        }
-        let _ = writeln!(tsv, "{}\t{}\t{}\t{}", f.size, f.mtime_ns, f.doc, f.path);
+        // File names may hold tabs and newlines: escaped like the manifest's.
+        let _ = writeln!(
+            tsv,
+            "{}\t{}\t{}\t{}",
+            f.size,
+            f.mtime_ns,
+            escape_field(&f.doc),
+            escape_field(&f.path)
+        );
     }
     tsv
 }
@@ -1256,6 +1492,23 @@ pub(crate) fn to_document(f: &Fields, cp: &CitedPassage) -> TantivyDocument {
 
 pub use crate::fsutil::write_atomic;
 
+/// Run `f`, turning a panic inside it into an error with the panic's message. The panic is not
+/// printed (the caller reports it); used around reading the index, where tantivy panics on
+/// some damaged segments instead of returning an error.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1277,12 +1530,13 @@ mod tests {
                 doc: doc.into(),
                 citations: 3,
                 text_bytes: 1234,
+                skipped: path.contains('\t'),
             };
             let mut line = String::new();
             push_manifest_line(&mut line, &entry);
             let line = line.strip_suffix('\n').expect("one line");
             assert!(
-                !line.contains('\n') && line.split('\t').count() == 7,
+                !line.contains('\n') && line.split('\t').count() == 8,
                 "{line:?}"
             );
             assert_eq!(parse_manifest_line(line), Some(entry));
@@ -1290,10 +1544,11 @@ mod tests {
         // Malformed lines are refused, not half-read.
         for bad in [
             "",
-            "1\t2\tab\t3\t4\tdoc",
-            "x\t2\tab\t3\t4\tdoc\tpath",
-            "1\t2\tab\t3\t4\tdoc\tpath\textra",
-            "1\t2\tab\t3\t4\tdoc\tbad%zz",
+            "1\t2\tab\t3\t4\t0\tdoc",
+            "x\t2\tab\t3\t4\t0\tdoc\tpath",
+            "1\t2\tab\t3\t4\t0\tdoc\tpath\textra",
+            "1\t2\tab\t3\t4\t0\tdoc\tbad%zz",
+            "1\t2\tab\t3\t4\t2\tdoc\tpath",
         ] {
             assert_eq!(parse_manifest_line(bad), None, "{bad:?}");
         }
@@ -1371,5 +1626,106 @@ mod tests {
         let err = dir.open().err().unwrap();
         assert!(matches!(err, IndexError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("citeseek ingest --full"));
+    }
+
+    #[test]
+    fn stat_and_passage_files_round_trip_tabs_and_newlines_in_names() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = IndexDir::new(tmp.path());
+        let generation = "gen-1-1";
+        fs::create_dir_all(tmp.path().join(generation)).unwrap();
+        let files: Vec<FileEntry> = ["guide/a\tb.md", "guide/c\nd.md", "guide/100%.md"]
+            .iter()
+            .map(|path| FileEntry {
+                path: path.to_string(),
+                size: 3,
+                mtime_ns: 4,
+                hash: "ab".into(),
+                passages: vec![format!("{path}#x/1")],
+                passages_raw: None,
+                doc: path.trim_start_matches("guide/").to_string(),
+                citations: 0,
+                text_bytes: 5,
+                skipped: false,
+            })
+            .collect();
+        let g = tmp.path().join(generation);
+        fs::write(g.join(STAT_FILE), stat_text(&files)).unwrap();
+        fs::write(g.join(PASSAGES_FILE), passages_text(&files)).unwrap();
+        fs::write(g.join(MANIFEST_FILE), manifest_text(&files)).unwrap();
+        let stats = dir.stat_entries(generation).unwrap();
+        let expected: Vec<StatEntry> = files.iter().map(StatEntry::from).collect();
+        assert_eq!(stats, expected);
+        let mut marker = Marker {
+            tool: "citeseek".into(),
+            schema_version: SCHEMA_VERSION,
+            generation: generation.into(),
+            corpus: PathBuf::from("/c"),
+            built_unix_ms: 0,
+            stats: Stats::default(),
+            files: Vec::new(),
+            reference_ids: Vec::new(),
+        };
+        dir.load_manifest(&mut marker).unwrap();
+        for (read, written) in marker.files.iter_mut().zip(&files) {
+            assert_eq!(read.path, written.path);
+            assert_eq!(read.passages_mut(), &written.passages);
+        }
+    }
+
+    #[test]
+    fn only_generations_citeseek_made_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = IndexDir::new(tmp.path());
+        let lock = dir.lock(Duration::from_millis(10)).unwrap();
+        // A user's folder that only looks like a generation, and one a killed writer left.
+        fs::create_dir_all(tmp.path().join("gen-123-456")).unwrap();
+        fs::write(tmp.path().join("gen-123-456/notes.txt"), "mine").unwrap();
+        let (left, _) = dir.new_generation(&lock).unwrap();
+        assert!(is_ours(&tmp.path().join(&left)));
+        // Without a marker, the look-alike makes the directory foreign; ours does not.
+        assert!(matches!(dir.read_marker(), Err(IndexError::Foreign { .. })));
+        // Names are made of the time in milliseconds: the next one must not reuse it.
+        std::thread::sleep(Duration::from_millis(5));
+        let (next, _) = dir.new_generation(&lock).unwrap();
+        assert!(
+            !tmp.path().join(&left).exists(),
+            "a killed writer's generation stays"
+        );
+        assert!(tmp.path().join(&next).exists());
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("gen-123-456/notes.txt")).unwrap(),
+            "mine"
+        );
+        fs::remove_dir_all(tmp.path().join("gen-123-456")).unwrap();
+        assert!(matches!(dir.read_marker(), Ok(None)));
+    }
+
+    #[test]
+    fn a_full_disk_is_named() {
+        let dir = Path::new("/some/index");
+        let enospc = IndexError::Io {
+            dir: dir.into(),
+            source: io::Error::from_raw_os_error(28),
+        };
+        let err = write_error(enospc, dir);
+        assert!(matches!(err, IndexError::NoSpace { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("no space left on device while writing /some/index"),
+            "{err}"
+        );
+        let other = IndexError::Io {
+            dir: dir.into(),
+            source: io::Error::from_raw_os_error(13),
+        };
+        assert!(matches!(write_error(other, dir), IndexError::Io { .. }));
+    }
+
+    #[test]
+    fn a_panic_is_caught_with_its_message() {
+        assert_eq!(catch_panic(|| 7), Ok(7));
+        let err = catch_panic(|| -> u8 { panic!("index out of bounds: {}", 3) }).unwrap_err();
+        assert_eq!(err, "index out of bounds: 3");
     }
 }

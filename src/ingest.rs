@@ -261,9 +261,10 @@ fn source_bytes(corpus: &Corpus) -> u64 {
 
 /// Stats of an index, from its manifest.
 fn stats_of(files: &[FileEntry], references: usize) -> (Stats, usize) {
+    // A guide that could not be read or decoded is in the manifest, but not indexed.
     let guides = files
         .iter()
-        .filter(|f| f.path.starts_with("guide/"))
+        .filter(|f| f.path.starts_with("guide/") && !f.skipped)
         .count();
     (
         Stats {
@@ -287,12 +288,27 @@ pub fn ingest(
     if opts.dry_run {
         return dry_run(corpus_dir, index, opts);
     }
+    // A missing corpus stops the run before the index directory (or its lock) is made.
+    corpus::check_root(corpus_dir)?;
     let lock = index.lock(LOCK_WAIT)?;
     ingest_locked(corpus_dir, index, opts, &lock)
 }
 
 /// [`ingest`] for a caller that already holds the index lock.
 pub fn ingest_locked(
+    corpus_dir: &Path,
+    index: &IndexDir,
+    opts: &IngestOptions,
+    lock: &IndexLock,
+) -> Result<IngestReport, IngestError> {
+    ingest_with_lock(corpus_dir, index, opts, lock).map_err(|e| match e {
+        // A full disk says so, rather than "an index writer was killed".
+        IngestError::Index(e) => IngestError::Index(crate::index::write_error(e, &index.path)),
+        e => e,
+    })
+}
+
+fn ingest_with_lock(
     corpus_dir: &Path,
     index: &IndexDir,
     opts: &IngestOptions,
@@ -450,7 +466,8 @@ fn plan(
     })
 }
 
-fn canonical(dir: &Path) -> PathBuf {
+/// A directory's canonical path (as the marker records the corpus), or the path as given.
+pub fn canonical(dir: &Path) -> PathBuf {
     fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
@@ -967,32 +984,64 @@ fn snapshot_id(rel: &str) -> &str {
 /// Why a file could not be read, and its manifest entry when its bytes could be.
 type Unread = (String, Option<Box<FileEntry>>);
 
-/// Read a corpus file as UTF-8, with its manifest entry. On failure, the reason and, when
-/// the bytes could be read, the entry (so an undecodable file is not retried until it changes).
+/// Read a corpus file as text, with its manifest entry. On failure, the reason and, when the
+/// file could be stat'ed, its entry marked skipped: an unreadable or undecodable file is
+/// recorded (without a hash when it could not be read) and not retried until it changes.
 fn read_file(root: &Path, path: &Path) -> Result<(String, FileEntry), Unread> {
-    let bytes = fs::read(path).map_err(|e| (format!("cannot read it ({e})"), None))?;
-    let (size, mtime_ns) = stat(path).ok_or_else(|| ("cannot stat it".to_string(), None))?;
-    let entry = FileEntry {
-        path: corpus::rel_path(root, path),
-        size,
-        mtime_ns,
-        hash: blake3::hash(&bytes).to_hex().to_string(),
-        passages: Vec::new(),
-        passages_raw: None,
-        doc: String::new(),
-        citations: 0,
-        text_bytes: 0,
+    let entry = |hash: String| {
+        stat(path).map(|(size, mtime_ns)| FileEntry {
+            path: corpus::rel_path(root, path),
+            size,
+            mtime_ns,
+            hash,
+            passages: Vec::new(),
+            passages_raw: None,
+            doc: String::new(),
+            citations: 0,
+            text_bytes: 0,
+            skipped: true,
+        })
     };
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok((text, entry)),
-        Err(e) => Err((
-            format!(
-                "not valid UTF-8 (byte {}); save it as UTF-8",
-                e.utf8_error().valid_up_to()
-            ),
-            Some(Box::new(entry)),
-        )),
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return Err((
+                format!("cannot read it ({e})"),
+                entry(String::new()).map(Box::new),
+            ))
+        }
+    };
+    let Some(mut entry) = entry(blake3::hash(&bytes).to_hex().to_string()) else {
+        return Err(("cannot stat it".to_string(), None));
+    };
+    match decode(path, bytes) {
+        Ok(text) => {
+            entry.skipped = false;
+            Ok((text, entry))
+        }
+        Err(reason) => Err((reason, Some(Box::new(entry)))),
     }
+}
+
+/// A corpus file's text: UTF-8, or for an HTML page the encoding its `<meta charset>` (or
+/// `http-equiv` Content-Type) declares.
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
+    let e = match String::from_utf8(bytes) {
+        Ok(text) => return Ok(text),
+        Err(e) => e,
+    };
+    let bytes = e.as_bytes();
+    if Format::from_path(path) == Some(Format::Html) {
+        if let Some(encoding) = crate::fetch::http::declared_charset(bytes) {
+            if encoding != encoding_rs::UTF_8 {
+                return Ok(encoding.decode(bytes).0.into_owned());
+            }
+        }
+    }
+    Err(format!(
+        "not valid UTF-8 (byte {}); save it as UTF-8",
+        e.utf8_error().valid_up_to()
+    ))
 }
 
 /// Passages of one guide file.
@@ -1107,4 +1156,45 @@ fn id_on_line(line: &str) -> Option<String> {
 /// Line of the `"id": "<id>"` member of a record in references.json.
 fn record_line(lines: &HashMap<String, usize>, id: &str) -> Option<usize> {
     lines.get(id).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_latin1_page_declaring_its_charset_is_decoded() {
+        let page = b"<html><head><meta charset=\"iso-8859-1\"></head><body><p>Caf\xe9 au lait</p>\
+            </body></html>"
+            .to_vec();
+        let text = decode(Path::new("guide/a.html"), page.clone()).unwrap();
+        assert!(text.contains("Café au lait"), "{text}");
+        // Only HTML declares an encoding; an undeclared one is still refused, by byte.
+        let md = decode(Path::new("guide/a.md"), page).unwrap_err();
+        assert!(md.contains("not valid UTF-8 (byte 58)"), "{md}");
+        assert!(decode(Path::new("guide/b.html"), b"<p>Caf\xe9</p>".to_vec()).is_err());
+    }
+
+    #[test]
+    fn skipped_guides_are_not_counted_as_indexed() {
+        let entry = |path: &str, skipped| FileEntry {
+            path: path.into(),
+            size: 1,
+            mtime_ns: 1,
+            hash: String::new(),
+            passages: vec!["p#a/1".into()],
+            passages_raw: None,
+            doc: "d".into(),
+            citations: 0,
+            text_bytes: 0,
+            skipped,
+        };
+        let files = [
+            entry("guide/a.md", false),
+            entry("guide/b.md", true),
+            entry("references.json", false),
+        ];
+        let (stats, guides) = stats_of(&files, 2);
+        assert_eq!((guides, stats.documents), (1, 3));
+    }
 }

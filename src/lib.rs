@@ -22,6 +22,7 @@ pub mod extract;
 pub mod failure;
 pub mod fetch;
 pub mod fsutil;
+pub mod fuzzing;
 pub mod index;
 pub mod ingest;
 pub mod link;

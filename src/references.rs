@@ -296,14 +296,103 @@ pub enum RecordError {
     NoId,
     #[error("record {0:?}: \"author\" must be an array")]
     AuthorNotArray(String),
+    #[error(
+        "record id {0:?} cannot be a file name (its snapshot is references/<id>.html): an id \
+         must not be empty, start with '.', hold '/', '\\' or control characters, or be longer \
+         than 200 bytes"
+    )]
+    UnsafeId(String),
+    #[error("record {id:?}: {field:?} must be {expected}, not {found}")]
+    FieldType {
+        id: String,
+        field: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+}
+
+/// Whether a record id is safe as the file name of its snapshot, `references/<id>.html`.
+pub fn is_safe_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 200
+        && !id.starts_with('.')
+        && !id.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+}
+
+/// The record fields read as text: their names (matched ignoring ASCII case when the flag is
+/// set, as CSL-JSON writers disagree on `DOI` vs `doi`) and whether a number is text too.
+const TEXT_FIELDS: &[(&str, bool, bool)] = &[
+    ("type", false, false),
+    ("title", false, false),
+    ("container-title", false, false),
+    ("container-title-short", false, false),
+    ("journalAbbreviation", false, false),
+    ("volume", false, true),
+    ("issue", false, true),
+    ("page", false, true),
+    ("publisher", false, false),
+    ("note", false, true),
+    ("abstract", false, false),
+    ("DOI", true, false),
+    ("PMID", true, true),
+    ("PMCID", true, true),
+    ("URL", true, false),
+];
+
+/// The JSON type of a value, for error messages.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Refuse a record whose text fields hold another JSON type: a DOI given as an array or a
+/// title as a number would otherwise be dropped without a word and change its citations.
+fn check_field_types(id: &str, obj: &Map<String, Value>) -> Result<(), RecordError> {
+    for (key, value) in obj {
+        let Some(&(_, _, number_ok)) = TEXT_FIELDS
+            .iter()
+            .find(|(name, ci, _)| key == name || (*ci && key.eq_ignore_ascii_case(name)))
+        else {
+            continue;
+        };
+        let ok = match value {
+            Value::String(_) => true,
+            Value::Number(_) => number_ok,
+            _ => false,
+        };
+        if !ok {
+            return Err(RecordError::FieldType {
+                id: id.to_string(),
+                field: key.clone(),
+                expected: if number_ok {
+                    "a string or a number"
+                } else {
+                    "a string"
+                },
+                found: json_type(value),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Reference {
     /// Build a reference from one CSL-JSON record. The record must be an object with a
-    /// non-empty `id`; everything else is optional and read leniently.
+    /// non-empty `id` that is safe as a file name ([`is_safe_id`]); everything else is
+    /// optional, but the text fields it reads must hold text ([`RecordError::FieldType`]).
     pub fn from_csl(value: Value) -> Result<Reference, RecordError> {
         let obj = value.as_object().ok_or(RecordError::NotAnObject)?;
         let id = text_field(obj, "id").ok_or(RecordError::NoId)?;
+        if !is_safe_id(&id) {
+            return Err(RecordError::UnsafeId(id));
+        }
+        check_field_types(&id, obj)?;
         let kind = text_field(obj, "type").unwrap_or_else(|| "document".to_string());
         let title = text_field(obj, "title").unwrap_or_default();
         let authors = match obj.get("author") {
@@ -728,23 +817,45 @@ fn is_connector(w: &str) -> bool {
 }
 
 /// Put proper names back in their own capitalisation after sentence casing lowered them.
+///
+/// Matches are found character by character in the title itself, never at offsets taken from
+/// a lower-cased copy: case mapping can change a text's length (`İ` lower-cases to two
+/// characters, `ẞ` to a shorter one), so such offsets need not be character boundaries.
 fn restore_names(title: &str, names: &[String]) -> String {
     let mut out = title.to_string();
     for name in names {
-        let lower_out = out.to_lowercase();
-        let lower_name = name.to_lowercase();
-        // Lower-casing keeps byte offsets for the ASCII names this is about; skip others.
-        if lower_out.len() != out.len() || lower_name.len() != name.len() {
+        if name.is_empty() {
             continue;
         }
         let mut from = 0;
-        while let Some(pos) = lower_out[from..].find(&lower_name) {
-            let at = from + pos;
-            out.replace_range(at..at + name.len(), name);
+        while let Some((at, end)) = find_ignoring_case(&out, name, from) {
+            out.replace_range(at..end, name);
             from = at + name.len();
         }
     }
     out
+}
+
+/// The byte range of the first match of `needle` in `hay` at or after byte `from` (a character
+/// boundary), comparing characters by their lower-case forms.
+fn find_ignoring_case(hay: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
+    let same = |a: char, b: char| a == b || a.to_lowercase().eq(b.to_lowercase());
+    let rest = hay.get(from..)?;
+    for (i, _) in rest.char_indices() {
+        let mut hay_chars = rest[i..].char_indices();
+        let mut end = i;
+        let matched = needle.chars().all(|n| match hay_chars.next() {
+            Some((j, h)) if same(h, n) => {
+                end = i + j + h.len_utf8();
+                true
+            }
+            _ => false,
+        });
+        if matched {
+            return Some((from + i, from + end));
+        }
+    }
+    None
 }
 
 /// Citation styles for [`Reference::format`].
@@ -893,9 +1004,12 @@ fn bibtex_escape(s: &str) -> String {
     out
 }
 
-/// URL / DOI fields are read verbatim by biblatex and `\url`; only braces would break the entry.
+/// URL / DOI fields are read verbatim by biblatex and `\url`; only braces, and a backslash
+/// (which escapes the brace closing the field), would break the entry.
 fn bibtex_verbatim(s: &str) -> String {
-    s.replace('{', "%7B").replace('}', "%7D")
+    s.replace('\\', "%5C")
+        .replace('{', "%7B")
+        .replace('}', "%7D")
 }
 
 /// BibTeX keys may not contain whitespace or `,{}()"#%'=\~`.
@@ -1070,26 +1184,26 @@ fn ris_record(r: &Reference) -> String {
     for a in &r.authors {
         let name = a.inverted();
         if !name.is_empty() {
-            lines.push(("AU", one_line(&name)));
+            lines.push(("AU", name));
         }
     }
     if !r.title.is_empty() {
-        lines.push(("TI", one_line(&r.title)));
+        lines.push(("TI", r.title.clone()));
     }
     if let Some(c) = &r.container {
-        lines.push(("T2", one_line(c)));
+        lines.push(("T2", c.clone()));
     }
     if let Some(c) = &r.container_short {
-        lines.push(("JO", one_line(c)));
+        lines.push(("JO", c.clone()));
     }
     if let Some(y) = r.year {
         lines.push(("PY", y.to_string()));
     }
     if let Some(v) = &r.volume {
-        lines.push(("VL", one_line(v)));
+        lines.push(("VL", v.clone()));
     }
     if let Some(i) = &r.issue {
-        lines.push(("IS", one_line(i)));
+        lines.push(("IS", i.clone()));
     }
     if let Some(p) = &r.page {
         let (first, last) = split_pages(p);
@@ -1099,26 +1213,27 @@ fn ris_record(r: &Reference) -> String {
         }
     }
     if let Some(p) = &r.publisher {
-        lines.push(("PB", one_line(p)));
+        lines.push(("PB", p.clone()));
     }
     if let Some(d) = r.display_doi() {
         lines.push(("DO", d));
     }
     if let Some(u) = &r.url {
-        lines.push(("UR", one_line(u)));
+        lines.push(("UR", u.clone()));
     }
     if let Some(p) = &r.pmid {
         lines.push(("AN", p.clone()));
     }
     if let Some(a) = &r.abstract_text {
-        lines.push(("AB", one_line(a)));
+        lines.push(("AB", a.clone()));
     }
     if let Some(n) = &r.note {
-        lines.push(("N1", one_line(n)));
+        lines.push(("N1", n.clone()));
     }
     let mut out = String::new();
     for (tag, value) in lines {
-        let _ = writeln!(out, "{tag}  - {value}");
+        // One line a tag, whatever the record holds (a page range with a newline, say).
+        let _ = writeln!(out, "{tag}  - {}", one_line(&value));
     }
     out.push_str("ER  - \n");
     out
@@ -2327,5 +2442,94 @@ mod tests {
         let _ = r.format(CitationStyle::Apa);
         let _ = r.format(CitationStyle::Vancouver);
         let _ = r.short_label();
+    }
+
+    #[test]
+    fn apa_survives_case_mapping_that_changes_lengths() {
+        // `İ` lower-cases to two characters and `ẞ` to a shorter one: offsets taken from a
+        // lower-cased title once fell inside a character here and panicked.
+        let r = Reference::from_csl(serde_json::json!({
+            "id": "x", "type": "article-journal", "title": "İ American Collegeé ẞ",
+            "container-title": "American College"
+        }))
+        .unwrap();
+        let apa = r.format(CitationStyle::Apa);
+        assert!(apa.contains("American College"), "{apa}");
+        assert!(apa.starts_with("İ American Collegeé ẞ"), "{apa}");
+        assert_eq!(
+            restore_names("the american college of x", &["American College".into()]),
+            "the American College of x"
+        );
+        assert_eq!(restore_names("ﬁ café", &["Café".into()]), "ﬁ Café");
+    }
+
+    #[test]
+    fn ids_that_are_not_safe_file_names_are_refused() {
+        for id in [
+            "../../outside",
+            "a/b",
+            "..",
+            ".hidden",
+            "a\\b",
+            "a\u{0}b",
+            "x\ny",
+        ] {
+            let err = Reference::from_csl(serde_json::json!({"id": id, "title": "T"}));
+            assert_eq!(
+                err.err(),
+                Some(RecordError::UnsafeId(id.trim().to_string())),
+                "{id:?}"
+            );
+        }
+        let long = "a".repeat(201);
+        assert!(Reference::from_csl(serde_json::json!({"id": long})).is_err());
+        for id in ["smith2020", "doi:10.1-x", "Müller-2019.b", "42"] {
+            assert!(
+                Reference::from_csl(serde_json::json!({"id": id})).is_ok(),
+                "{id:?}"
+            );
+        }
+        let msg = ReferenceList::parse(r#"[{"id": "../../outside"}]"#, Path::new("r.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("../../outside") && msg.contains("file name"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn wrong_typed_fields_are_errors_naming_record_and_field() {
+        for (record, field, found) in [
+            (r#"{"id": "a", "DOI": ["10.1/x"]}"#, "DOI", "an array"),
+            (r#"{"id": "a", "doi": {"x": 1}}"#, "doi", "an object"),
+            (r#"{"id": "a", "title": 42}"#, "title", "a number"),
+            (r#"{"id": "a", "URL": 7}"#, "URL", "a number"),
+            (r#"{"id": "a", "type": null}"#, "type", "null"),
+            (
+                r#"{"id": "a", "container-title": true}"#,
+                "container-title",
+                "a boolean",
+            ),
+            (r#"{"id": "a", "volume": [5]}"#, "volume", "an array"),
+        ] {
+            let text = format!("[{record}]");
+            let msg = ReferenceList::parse(&text, Path::new("refs.json"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains("record \"a\"")
+                    && msg.contains(&format!("\"{field}\""))
+                    && msg.contains(found)
+                    && msg.contains("refs.json"),
+                "{record}: {msg}"
+            );
+        }
+        // Numbers are text where CSL writers use them.
+        let ok = ReferenceList::parse(
+            r#"[{"id": 1, "volume": 5, "issue": 2, "page": 10, "PMID": 123, "note": 1}]"#,
+            Path::new("refs.json"),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 }

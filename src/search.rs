@@ -106,6 +106,16 @@ pub struct Clause {
     pub occur: Occurrence,
 }
 
+/// The warning for a query longer than [`MAX_QUERY_CHARS`], whose rest is not searched.
+pub fn cut_query_note(query: &str) -> Option<String> {
+    let chars = query.chars().count();
+    (chars > MAX_QUERY_CHARS).then(|| {
+        format!(
+            "the query is {chars} characters long; only its first {MAX_QUERY_CHARS} are searched"
+        )
+    })
+}
+
 /// Parse a query typed by a person. Never fails: unknown syntax is read as words.
 pub fn parse_query(input: &str) -> ParsedQuery {
     let input: String = input
@@ -1450,7 +1460,10 @@ mod tests {
             ("f", Kind::Guide, "Rest", "Short rest, then walking."),
         ]);
         let searcher = more.1.reader.searcher();
-        let mut writer = index.index.writer::<TantivyDocument>(15_000_000).unwrap();
+        // Opened for searching, the index is read-only: write through a writable handle.
+        let writable = tantivy::Index::open_in_dir(&index.generation_dir).unwrap();
+        crate::analysis::register_analyzers(&writable);
+        let mut writer = writable.writer::<TantivyDocument>(15_000_000).unwrap();
         for segment in searcher.segment_readers() {
             for d in 0..segment.max_doc() {
                 let doc: TantivyDocument = searcher.doc(DocAddress::new(0, d)).unwrap();
@@ -1491,5 +1504,15 @@ mod tests {
     fn truncates_at_word_boundary() {
         assert_eq!(truncate_chars("short", 10), "short");
         assert_eq!(truncate_chars("one two three four", 10), "one two…");
+    }
+
+    #[test]
+    fn an_over_long_query_is_named_not_cut_silently() {
+        assert_eq!(cut_query_note(&"a".repeat(MAX_QUERY_CHARS)), None);
+        let note = cut_query_note(&"é".repeat(MAX_QUERY_CHARS + 1)).unwrap();
+        assert!(
+            note.contains("2001 characters") && note.contains("first 2000"),
+            "{note}"
+        );
     }
 }

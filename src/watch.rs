@@ -2,7 +2,8 @@
 //!
 //! File events (the `notify` crate) are debounced: after the first event, more events are
 //! collected until the corpus has been quiet for [`QUIET`], so an editor's save burst (write a
-//! temporary file, rename it over the original, touch it) is one update. Ctrl-C exits cleanly.
+//! temporary file, rename it over the original, touch it) is one update. Ctrl-C, SIGTERM and
+//! SIGHUP exit cleanly.
 
 use std::io::Write;
 use std::path::Path;
@@ -30,7 +31,7 @@ pub fn watch<W: Write>(paths: &Paths, out: &mut W, style: OutputStyle) -> Result
     {
         let stop = Arc::clone(&stop);
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
-            .context("cannot install the Ctrl-C handler")?;
+            .context("cannot install the Ctrl-C and SIGTERM handler")?;
     }
     let index = IndexDir::new(&paths.index);
     let index_abs = std::fs::canonicalize(&paths.index).ok();

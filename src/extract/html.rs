@@ -73,8 +73,11 @@ const BLOCK_TAGS: &[&str] = &[
 /// when the page names no canonical URL); the document's own URL is its canonical URL.
 pub fn extract(source: &str, base_url: Option<&str>) -> Document {
     // A hostile page nested thousands of levels deep would make the parser (and our walk)
-    // run for minutes or overflow the stack: nesting past MAX_DEPTH is cut.
-    let html = Html::parse_document(depth_guard(source));
+    // run for minutes or overflow the stack: nesting past MAX_DEPTH is flattened. The tags it
+    // removes are blanked in place, so byte offsets, and with them line numbers, stay.
+    let source = depth_guard(source);
+    let source = source.as_ref();
+    let html = Html::parse_document(source);
     let lines = element_lines(&html, source);
 
     let head = head_of(&html);
@@ -611,10 +614,12 @@ const RAW_TEXT: &[&str] = &[
     "script", "style", "textarea", "title", "xmp", "noembed", "noframes",
 ];
 
-/// Cuts `html` where element nesting (approximated with a stack of open tags) passes
-/// [`MAX_DEPTH`]. The HTML parser is quadratic in nesting depth, so a hostile page of a
+/// Flattens `html` where element nesting (approximated with a stack of open tags) passes
+/// [`MAX_DEPTH`]: start tags deeper than that, and their end tags, are replaced by spaces
+/// (newlines inside a tag are kept), so their text stays, one level below the limit, at the
+/// same byte offsets. The HTML parser is quadratic in nesting depth, so a hostile page of a
 /// million nested `<div>`s would otherwise hang it; real pages nest a few dozen levels.
-pub fn depth_guard(html: &str) -> &str {
+pub fn depth_guard(html: &str) -> std::borrow::Cow<'_, str> {
     let b = html.as_bytes();
     let lower_at = |i: usize, pat: &[u8]| {
         b.get(i..i + pat.len())
@@ -635,13 +640,17 @@ pub fn depth_guard(html: &str) -> &str {
         None
     };
     let mut stack: Vec<&[u8]> = Vec::new();
+    // Open elements past the limit whose tags were blanked, innermost last.
+    let mut flattened: Vec<&[u8]> = Vec::new();
+    // Byte ranges of the tags to blank.
+    let mut blank: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while let Some(off) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
         i += off;
         if lower_at(i, b"<!--") {
             match find_from(i + 4, b"-->") {
                 Some(end) => i = end + 3,
-                None => return html,
+                None => break,
             }
             continue;
         }
@@ -661,17 +670,24 @@ pub fn depth_guard(html: &str) -> &str {
             .and_then(|r| r.iter().position(|&c| c == b'>'))
         {
             Some(p) => name_start + p,
-            None => return html,
+            None => break,
         };
         if closing {
-            if let Some(pos) = stack.iter().rposition(|s| s.eq_ignore_ascii_case(name)) {
+            if flattened
+                .last()
+                .is_some_and(|s| s.eq_ignore_ascii_case(name))
+            {
+                flattened.pop();
+                blank.push((i, tag_end + 1));
+            } else if let Some(pos) = stack.iter().rposition(|s| s.eq_ignore_ascii_case(name)) {
                 stack.truncate(pos);
+                flattened.clear();
             }
             i = tag_end + 1;
             continue;
         }
         if name.eq_ignore_ascii_case(b"plaintext") {
-            return html;
+            break;
         }
         if RAW_TEXT
             .iter()
@@ -681,7 +697,7 @@ pub fn depth_guard(html: &str) -> &str {
             close.extend(name.iter().map(u8::to_ascii_lowercase));
             match find_from(tag_end + 1, &close) {
                 Some(end) => i = end + close.len(),
-                None => return html,
+                None => break,
             }
             continue;
         }
@@ -690,15 +706,29 @@ pub fn depth_guard(html: &str) -> &str {
             .iter()
             .any(|n| n.as_bytes().eq_ignore_ascii_case(name));
         if nests && !self_closing {
-            stack.push(name);
-            if stack.len() > MAX_DEPTH {
-                // `i` is at a '<', an ASCII byte, so it is a char boundary.
-                return html.get(..i).unwrap_or("");
+            if stack.len() >= MAX_DEPTH {
+                flattened.push(name);
+                blank.push((i, tag_end + 1));
+            } else {
+                stack.push(name);
             }
         }
         i = tag_end + 1;
     }
-    html
+    if blank.is_empty() {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    // Each range runs from a '<' to a '>': ASCII bytes, so blanking whole ranges keeps the
+    // text valid UTF-8.
+    let mut bytes = html.as_bytes().to_vec();
+    for (from, to) in blank {
+        for b in &mut bytes[from..to] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    }
+    std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| html.to_string()))
 }
 
 /// Map every element to the 1-based line of its start tag in `source`.
@@ -973,12 +1003,11 @@ mod tests {
             format!("<body><SCRIPT>var s = '{many}';</Script><!-- {many} --><p>after</p></body>");
         assert_eq!(depth_guard(&page), page);
         let deep = format!("<body><p>before</p>{many}<p>x</p></body>");
-        let cut = depth_guard(&deep);
-        assert!(
-            cut.len() < deep.len() && cut.contains("before"),
-            "{}",
-            cut.len()
-        );
+        let flat = depth_guard(&deep);
+        // Flattened, not cut: the same bytes but the tags past the limit.
+        assert_eq!(flat.len(), deep.len());
+        assert!(flat.contains("before") && flat.contains("<p>x</p>"));
+        assert_eq!(flat.matches("<div>").count(), MAX_DEPTH - 1);
         // An unclosed comment or script: the page is left to the parser as it is.
         let open = format!("<body><script>{many}");
         assert_eq!(depth_guard(&open), open);
@@ -993,5 +1022,30 @@ mod tests {
             .map(|(n, _)| n)
             .collect();
         assert_eq!(tags, ["p", "script", "p"]);
+    }
+
+    #[test]
+    fn text_nested_past_the_depth_limit_is_kept_on_its_line() {
+        let open = "<div>\n".repeat(MAX_DEPTH + 100);
+        let close = "</div>".repeat(MAX_DEPTH + 100);
+        let page = format!(
+            "<html><body><main><p>Before the deep part.</p>{open}<p>Deep inside: ice \
+             first.</p>{close}<p>After the deep part.</p></main></body></html>"
+        );
+        let doc = extract(&page, None);
+        let texts: Vec<(&str, usize)> = doc
+            .blocks
+            .iter()
+            .map(|b| (b.text.as_str(), b.line))
+            .collect();
+        let deep_line = MAX_DEPTH + 100 + 1;
+        assert!(
+            texts.contains(&("Deep inside: ice first.", deep_line)),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|(t, _)| *t == "After the deep part."),
+            "{texts:?}"
+        );
     }
 }

@@ -160,11 +160,15 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
             Event::Text(t) | Event::Code(t) | Event::InlineHtml(t) | Event::Html(t) => {
                 if let Some(b) = buffer(&mut current, &mut list, &mut item) {
                     b.push_str(&t);
-                } else if !t.trim().is_empty() {
-                    // Raw HTML blocks outside paragraphs become paragraphs of their own.
-                    let mut b = Block::new(BlockKind::Paragraph, clean_text(&strip_tags(&t)), line);
-                    b.links = super::bare_links(&t, base.as_ref());
-                    blocks.push(b);
+                } else {
+                    // Raw HTML blocks outside paragraphs become paragraphs of their own, when
+                    // there is text between their tags (`<div>` alone has none).
+                    let text = clean_text(&strip_tags(&t));
+                    if !text.is_empty() {
+                        let mut b = Block::new(BlockKind::Paragraph, text, line);
+                        b.links = super::bare_links(&t, base.as_ref());
+                        blocks.push(b);
+                    }
                 }
             }
             Event::SoftBreak | Event::HardBreak => {

@@ -126,6 +126,9 @@ pub fn extract(
     base_url: Option<&str>,
     fallback_title: &str,
 ) -> Document {
+    // A UTF-8 byte-order mark is not text: before a Markdown `# Title` it would make the
+    // heading a paragraph.
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut doc = match format {
         Format::Html => html::extract(source, base_url),
         Format::Markdown => markdown::extract(source, base_url),
@@ -270,5 +273,21 @@ mod tests {
         let links = bare_links("See https://doi.org/10.1/abc. And (http://x.org/y)", None);
         let urls: Vec<_> = links.iter().map(|l| l.href.as_str()).collect();
         assert_eq!(urls, ["https://doi.org/10.1/abc", "http://x.org/y"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_hide_a_markdown_title() {
+        let doc = extract(
+            Format::Markdown,
+            "\u{feff}# Heat or ice\n\nUse ice first.\n",
+            None,
+            "stem",
+        );
+        assert_eq!(doc.title, "Heat or ice");
+        assert!(matches!(
+            doc.blocks[0].kind,
+            BlockKind::Heading { level: 1, .. }
+        ));
+        assert!(doc.blocks.iter().all(|b| !b.text.contains('\u{feff}')));
     }
 }

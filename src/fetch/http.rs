@@ -601,24 +601,28 @@ pub(crate) fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
         encoding_rs::Encoding::for_label(label.trim().trim_matches(['"', '\'']).as_bytes())
     });
     let encoding = from_header
-        .or_else(|| {
-            let head = &body[..body.len().min(4096)];
-            meta_charset_regex()?
-                .captures(head)
-                .and_then(|c| c.get(1))
-                .and_then(|m| encoding_rs::Encoding::for_label(m.as_bytes()))
-                .map(|enc| {
-                    // HTML: a <meta> claiming UTF-16 can only be read as ASCII, i.e. UTF-8.
-                    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-                        encoding_rs::UTF_8
-                    } else {
-                        enc
-                    }
-                })
-        })
+        .or_else(|| declared_charset(body))
         .unwrap_or(encoding_rs::UTF_8);
     let (text, _, _) = encoding.decode(body);
     text.into_owned()
+}
+
+/// The encoding an HTML page declares with `<meta charset>` or `http-equiv` in its first
+/// 4 KiB, if any.
+pub(crate) fn declared_charset(body: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let head = &body[..body.len().min(4096)];
+    meta_charset_regex()?
+        .captures(head)
+        .and_then(|c| c.get(1))
+        .and_then(|m| encoding_rs::Encoding::for_label(m.as_bytes()))
+        .map(|enc| {
+            // HTML: a <meta> claiming UTF-16 can only be read as ASCII, i.e. UTF-8.
+            if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+                encoding_rs::UTF_8
+            } else {
+                enc
+            }
+        })
 }
 
 fn charset_param(ct: &str) -> Option<&str> {
