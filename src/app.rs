@@ -149,18 +149,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         Command::Audit => {
             let index = open_index(config)?;
             let catalog = Catalog::load(&index)?;
-            if !catalog
-                .passages
-                .iter()
-                .any(|p| p.passage.kind == Kind::Guide)
-            {
-                // A publishing gate pointed at the wrong directory must not pass as clean.
-                anyhow::bail!(
-                    "there is no guide to audit: {} has no guide files under guide/ (pass \
-                     --corpus DIR with the guides to check)",
-                    config.paths.corpus.display()
-                );
-            }
+            check_auditable(&catalog, &config.paths.corpus)?;
             let report = audit::audit(&catalog);
             render::audit(out, &report, &config.paths.corpus, config.output)
                 .context("cannot write the audit")?;
@@ -194,6 +183,22 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             Ok(Outcome::Found)
         }
     }
+}
+
+/// An audit needs a guide: a publishing gate pointed at the wrong directory must not pass as
+/// clean.
+pub fn check_auditable(catalog: &Catalog, corpus: &std::path::Path) -> Result<()> {
+    if !catalog
+        .passages
+        .iter()
+        .any(|p| p.passage.kind == Kind::Guide)
+    {
+        return Err(crate::corpus::CorpusError::NoGuide {
+            dir: corpus.to_path_buf(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 fn run_eval<W: Write>(req: &EvalRequest, style: OutputStyle, out: &mut W) -> Result<()> {
