@@ -45,6 +45,10 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             crate::watch::watch(&config.paths, out, config.output)?;
             Ok(Outcome::Found)
         }
+        Command::Serve(opts) => {
+            crate::serve::serve(&config.paths, opts, out, config.output)?;
+            Ok(Outcome::Found)
+        }
         Command::Fetch(opts) => {
             let run = fetch_references(&config.paths, opts)?;
             if config.output.json {
