@@ -137,7 +137,7 @@ pub fn router(served: Arc<Served>, limits: Limits, cors: Option<HeaderValue>) ->
     if let Some(origin) = cors {
         app = app.layer(
             CorsLayer::new()
-                .allow_origin(origin)
+                .allow_origin(tower_http::cors::AllowOrigin::list([origin]))
                 .allow_methods([Method::GET])
                 .allow_headers([header::CONTENT_TYPE]),
         );

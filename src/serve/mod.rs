@@ -144,12 +144,14 @@ pub fn serve<W: Write>(
             .name("citeseek-follow".into())
             .spawn(move || {
                 let dir = IndexDir::new(&paths.index);
-                let mut stdout = std::io::stdout();
+                // stdout is locked by the command's writer for the whole run: update lines
+                // go to stderr with the other notes.
+                let mut log = std::io::stderr();
                 crate::watch::follow(
                     &paths,
                     &stop,
                     |first| {
-                        crate::watch::update(&paths, &dir, &mut stdout, style, first)?;
+                        crate::watch::update(&paths, &dir, &mut log, style, first)?;
                         served.refresh_or_warn();
                         Ok(())
                     },

@@ -5,6 +5,8 @@
 pub mod gen;
 pub mod http;
 pub mod rebuild;
+pub mod schema;
+pub mod server;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -377,16 +377,16 @@
 
   async function runCite(claim) {
     const out = $('cite-out');
-    out.replaceChildren(h('p', { class: 'hint', role: 'status' }, 'Looking for the studies…'));
+    out.replaceChildren(h('p', { class: 'hint' }, 'Looking for the studies…'));
     let data;
     try {
       data = await api('/api/v1/cite', { claim });
     } catch (e) {
-      out.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+      out.replaceChildren(h('p', { class: 'error' }, e.message));
       return;
     }
     if (!data.references.length) {
-      out.replaceChildren(h('p', { role: 'status' }, 'No reference in the corpus supports this claim.'));
+      out.replaceChildren(h('p', {}, 'No reference in the corpus supports this claim.'));
       return;
     }
     out.replaceChildren(h('ol', { class: 'cited' }, data.references.map((r) => h('li', {},
@@ -408,7 +408,7 @@
         h('a', { href: '/?ref=' + encodeURIComponent(r.id), 'data-nav': '' }, r.label),
         ` · cited by ${r.cited_by} ${r.cited_by === 1 ? 'passage' : 'passages'}`))));
     } catch (e) {
-      out.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+      out.replaceChildren(h('p', { class: 'error' }, e.message));
     }
   }
 
@@ -432,7 +432,7 @@
         listed.length ? h('ul', { class: 'backlinks' }, listed.map(backlink)) : null);
       document.title = r.label + ' · citeseek';
     } catch (e) {
-      view.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+      view.replaceChildren(h('p', { class: 'error' }, e.message));
     }
   }
 
@@ -452,7 +452,7 @@
         h('p', {}, h('a', { href: '/', id: 'back', onclick: (e) => { e.preventDefault(); history.back(); } }, 'Back to the results')));
       document.title = (p.section[p.section.length - 1] || p.title) + ' · citeseek';
     } catch (e) {
-      view.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+      view.replaceChildren(h('p', { class: 'error' }, e.message));
     }
   }
 
