@@ -75,15 +75,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         Command::Search(req) => {
             let index = open_index(config)?;
             if let Some(id) = &req.cites {
-                // A typo in --cites must not look like "nothing cites it".
-                let known = &index.marker.reference_ids;
-                if !known.iter().any(|k| k == id) {
-                    return Err(RefsError::UnknownId {
-                        id: id.clone(),
-                        known: known.join(", "),
-                    }
-                    .into());
-                }
+                crate::refs::check_known(&index, id)?;
             }
             let hits = search::search(&index, req)?;
             render::search(out, &req.query, &hits, &config.paths.corpus, config.output)

@@ -1424,6 +1424,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn segments_cut_the_snippet_at_character_offsets() {
+        let seg = |t: &str, mark| SegmentOut {
+            text: t.to_string(),
+            mark,
+        };
+        // Offsets count characters, so an emoji (two UTF-16 units, four bytes) moves nothing.
+        let s = "\u{1F9D8} ice or heat";
+        assert_eq!(
+            segments(s, &[[2, 5], [9, 13]]),
+            vec![
+                seg("\u{1F9D8} ", false),
+                seg("ice", true),
+                seg(" or ", false),
+                seg("heat", true)
+            ]
+        );
+        // Overlapping and out-of-range highlights are clipped; no empty pieces.
+        assert_eq!(
+            segments("abcdef", &[[1, 3], [2, 4], [5, 99]]),
+            vec![
+                seg("a", false),
+                seg("bcd", true),
+                seg("e", false),
+                seg("f", true)
+            ]
+        );
+        assert_eq!(segments("", &[[0, 3]]), Vec::<SegmentOut>::new());
+        assert_eq!(segments("abc", &[]), vec![seg("abc", false)]);
+    }
+
+    #[test]
     fn sanitize_strips_escapes_and_controls() {
         assert_eq!(sanitize("a\x1b[31mred\x1b[0m b"), "ared b");
         assert_eq!(sanitize("x\x1b]0;title\x07y"), "xy");

@@ -23,7 +23,6 @@ use super::{Generation, Served};
 use crate::cite::{self, CiteRequest};
 use crate::passage::Kind;
 use crate::references::CitationStyle;
-use crate::refs::RefsError;
 use crate::render::{
     ApiErrorBody, ApiErrorOut, ApiSearchOut, AuditOut, CiteOut, HealthOut, PassageOut, RefShowOut,
     RefsListOut, SearchOut,
@@ -419,14 +418,7 @@ async fn search_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) 
         let started = Instant::now();
         let index = &generation.index;
         if let Some(id) = &req.cites {
-            let known = &index.marker.reference_ids;
-            if !known.iter().any(|k| k == id) {
-                return Err(RefsError::UnknownId {
-                    id: id.clone(),
-                    known: known.join(", "),
-                }
-                .into());
-            }
+            crate::refs::check_known(index, id)?;
         }
         let page = search::search_page(index, &req, offset)?;
         let mut out = ApiSearchOut::new(
@@ -473,20 +465,26 @@ async fn refs_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
     .await
 }
 
+/// The `{id}` of a path and the query's parameters.
+fn with_id(
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    raw: Option<&str>,
+    known: &[&str],
+) -> Result<(String, Params), ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::bad(format!("bad id in the path: {e}")))?;
+    Ok((id, Params::parse(raw, known)?))
+}
+
 async fn ref_handler(
     State(state): State<AppState>,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let parsed = (|| {
-        let Path(id) = id.map_err(|e| ApiError::bad(format!("bad reference id: {e}")))?;
-        let p = Params::parse(raw.as_deref(), &["style"])?;
-        Ok::<_, ApiError>((id, p.style()?))
-    })();
-    let (id, style) = match parsed {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
+    let (id, style) =
+        match with_id(id, raw.as_deref(), &["style"]).and_then(|(id, p)| Ok((id, p.style()?))) {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        };
     answer(&state, move |generation, corpus| {
         let catalog = generation.catalog()?;
         let reference = catalog.reference(&id)?;
@@ -500,13 +498,8 @@ async fn passage_handler(
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let parsed = (|| {
-        let Path(id) = id.map_err(|e| ApiError::bad(format!("bad passage id: {e}")))?;
-        Params::parse(raw.as_deref(), &[])?;
-        Ok::<_, ApiError>(id)
-    })();
-    let id = match parsed {
-        Ok(r) => r,
+    let id = match with_id(id, raw.as_deref(), &[]) {
+        Ok((id, _)) => id,
         Err(e) => return e.into_response(),
     };
     answer(&state, move |generation, corpus| {
@@ -589,6 +582,7 @@ async fn css_handler() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::refs::RefsError;
 
     #[test]
     fn params_reject_unknown_names_and_out_of_range_numbers() {

@@ -39,16 +39,8 @@ impl Server {
     pub fn start(env: &TestEnv, extra: &[&str]) -> Server {
         let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_citeseek"))
-            .current_dir(env.dir.path())
-            .env_remove("CITESEEK_CORPUS")
-            .env_remove("CITESEEK_INDEX")
-            .env("NO_COLOR", "1")
-            .arg("--corpus")
-            .arg(&env.corpus)
-            .arg("--index")
-            .arg(&env.index)
-            .args(&args)
+        let mut child = env
+            .process(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
