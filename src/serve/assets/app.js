@@ -235,8 +235,10 @@
     inflight = null;
     renderResults(data);
     if (since !== null) {
-      const ms = performance.now() - since;
-      document.body.dataset.firstResultsMs = ms.toFixed(1);
+      // Time from the last keystroke to the frame that shows the results (for the benchmark).
+      requestAnimationFrame(() => {
+        document.body.dataset.firstResultsMs = (performance.now() - since).toFixed(1);
+      });
     }
   }
 
@@ -258,34 +260,42 @@
   }
 
   function renderResults(data) {
-    hits = data.hits;
     active = -1;
     input.removeAttribute('aria-activedescendant');
     renderSuggestion(data);
-    // Hits grouped by page, pages in the order of their best hit.
-    const groups = new Map();
-    hits.forEach((hit, i) => {
-      if (!groups.has(hit.doc)) groups.set(hit.doc, []);
-      groups.get(hit.doc).push(i);
-    });
+    // Pages in the order of their best hit; in a page, a sub-result per heading path, in the
+    // order of its best hit. `hits` follows the order shown, so the arrows do too.
+    const pages = new Map();
+    for (const hit of data.hits) {
+      if (!pages.has(hit.doc)) pages.set(hit.doc, new Map());
+      const headings = pages.get(hit.doc);
+      const key = hit.section.join('\u0000');
+      if (!headings.has(key)) headings.set(key, []);
+      headings.get(key).push(hit);
+    }
+    hits = [];
     const nodes = [];
-    let g = 0;
-    for (const [, members] of groups) {
-      const first = hits[members[0]];
+    for (const headings of pages.values()) {
+      const first = headings.values().next().value[0];
       const title = first.title || first.doc;
-      g += 1;
-      const options = members.map((i) => {
-        const hit = hits[i];
-        const cites = hit.citations.map((c) => c.label);
-        const opt = h('div', { class: 'hit', role: 'option', id: 'hit-' + i, 'aria-selected': 'false' },
-          h('span', { class: 'heading' }, hit.section.length ? hit.section.join(' › ') : title),
-          hit.kind === 'reference' ? h('span', { class: 'tag' }, ' reference') : null,
-          h('span', { class: 'excerpt' }, fromSegments(hit.segments)),
-          cites.length ? h('span', { class: 'cites' }, 'Cites ' + cites.join('; ')) : null);
-        opt.addEventListener('mousemove', () => { if (active !== i) setActive(i, false); });
-        opt.addEventListener('click', () => openHit(i));
-        return opt;
-      });
+      const options = [];
+      for (const group of headings.values()) {
+        group.forEach((hit, j) => {
+          const i = hits.length;
+          hits.push(hit);
+          const cites = hit.citations.map((c) => c.label);
+          // The heading shows once per sub-result; later hits under it still say it to a
+          // screen reader.
+          const opt = h('div', { class: j ? 'hit more' : 'hit', role: 'option', id: 'hit-' + i, 'aria-selected': 'false' },
+            h('span', { class: j ? 'heading sr-only' : 'heading' }, hit.section.length ? hit.section.join(' › ') : title),
+            hit.kind === 'reference' ? h('span', { class: 'tag' }, ' reference') : null,
+            h('span', { class: 'excerpt' }, fromSegments(hit.segments)),
+            cites.length ? h('span', { class: 'cites' }, 'Cites ' + cites.join('; ')) : null);
+          opt.addEventListener('mousemove', () => { if (active !== i) setActive(i, false); });
+          opt.addEventListener('click', () => openHit(i));
+          options.push(opt);
+        });
+      }
       nodes.push(h('div', { class: 'group', role: 'group', 'aria-label': title },
         h('div', { class: 'page', 'aria-hidden': 'true' }, title), options));
     }
@@ -391,7 +401,7 @@
     }
     out.replaceChildren(h('ol', { class: 'cited' }, data.references.map((r) => h('li', {},
       h('p', { class: 'reference' }, r.citation),
-      h('p', {}, link(r.doi ? 'https://doi.org/' + r.doi : r.url, r.doi ? 'doi:' + r.doi : (r.url || '')),
+      h('p', {}, studyLink(r),
         ' · ', h('a', { href: '/?ref=' + encodeURIComponent(r.id), 'data-nav': '' }, 'reference page')),
       h('ul', { class: 'evidence' }, r.evidence.map((e) => h('li', {},
         h('span', { class: 'role' }, e.role === 'claim' ? 'The guide says' : e.role === 'description' ? 'The References section says' : 'The study says'),
@@ -412,12 +422,27 @@
     }
   }
 
-  async function openRef(id) {
-    show('ref-view');
-    const view = $('ref-view');
+  // Show a view while its answer loads, then what `render` makes of it (or the error).
+  async function load(viewId, path, render) {
+    show(viewId);
+    const view = $(viewId);
     view.replaceChildren(h('p', { class: 'hint' }, 'Loading…'));
+    let data;
     try {
-      const r = await api('/api/v1/refs/' + encodeURIComponent(id));
+      data = await api(path);
+    } catch (e) {
+      view.replaceChildren(h('p', { class: 'error' }, e.message));
+      return;
+    }
+    render(view, data);
+  }
+
+  function studyLink(r) {
+    return link(r.doi ? 'https://doi.org/' + r.doi : r.url, r.doi ? 'doi:' + r.doi : (r.url || ''));
+  }
+
+  function openRef(id) {
+    return load('ref-view', '/api/v1/refs/' + encodeURIComponent(id), (view, r) => {
       const citing = r.backlinks.filter((b) => !b.references_section);
       const listed = r.backlinks.filter((b) => b.references_section);
       const backlink = (b) => h('li', {}, breadcrumb(b), h('p', { class: 'text' }, b.text),
@@ -425,23 +450,17 @@
       view.replaceChildren(
         h('h1', {}, r.label),
         h('p', { class: 'reference' }, r.citation),
-        h('p', {}, link(r.doi ? 'https://doi.org/' + r.doi : r.url, r.doi ? 'doi:' + r.doi : (r.url || ''))),
+        h('p', {}, studyLink(r)),
         h('h2', {}, `Cited by ${r.cited_by} guide ${r.cited_by === 1 ? 'passage' : 'passages'}`),
         h('ul', { class: 'backlinks' }, citing.map(backlink)),
         listed.length ? h('h2', {}, 'Listed in the References section') : null,
         listed.length ? h('ul', { class: 'backlinks' }, listed.map(backlink)) : null);
       document.title = r.label + ' · citeseek';
-    } catch (e) {
-      view.replaceChildren(h('p', { class: 'error' }, e.message));
-    }
+    });
   }
 
-  async function openPassage(id) {
-    show('passage-view');
-    const view = $('passage-view');
-    view.replaceChildren(h('p', { class: 'hint' }, 'Loading…'));
-    try {
-      const p = await api('/api/v1/passages/' + encodeURIComponent(id));
+  function openPassage(id) {
+    return load('passage-view', '/api/v1/passages/' + encodeURIComponent(id), (view, p) => {
       view.replaceChildren(
         h('h1', {}, p.section.length ? p.section[p.section.length - 1] : p.title),
         breadcrumb(p),
@@ -451,9 +470,7 @@
         h('p', { class: 'hint' }, p.source.path + ':' + p.source.line),
         h('p', {}, h('a', { href: '/', id: 'back', onclick: (e) => { e.preventDefault(); history.back(); } }, 'Back to the results')));
       document.title = (p.section[p.section.length - 1] || p.title) + ' · citeseek';
-    } catch (e) {
-      view.replaceChildren(h('p', { class: 'error' }, e.message));
-    }
+    });
   }
 
   route();
