@@ -583,6 +583,47 @@ async fn css_handler() -> Response {
 mod tests {
     use super::*;
     use crate::refs::RefsError;
+    use tower::ServiceExt;
+
+    /// One request to a router over a fresh index of the bundled corpus.
+    fn one_request(limits: Limits, uri: &str) -> (StatusCode, serde_json::Value) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let paths = crate::config::Paths {
+            corpus: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"),
+            index: dir.path().join("index"),
+        };
+        let index = crate::app::open_or_build(&paths).expect("index");
+        let app = router(Arc::new(Served::new(&paths, index)), limits, None);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let req = axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .expect("request");
+            let resp = app.oneshot(req).await.expect("response");
+            let status = resp.status();
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            (status, serde_json::from_slice(&body).expect("JSON body"))
+        })
+    }
+
+    #[test]
+    fn a_request_over_the_time_limit_is_a_503_with_a_json_error() {
+        let (status, body) = one_request(Limits::default(), "/api/v1/search?q=heat");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // With no time at all, the search cannot finish in time.
+        let no_time = Limits {
+            timeout: Duration::ZERO,
+            ..Limits::default()
+        };
+        let (status, body) = one_request(no_time, "/api/v1/search?q=heat");
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["error"]["code"], "timeout");
+    }
 
     #[test]
     fn params_reject_unknown_names_and_out_of_range_numbers() {
