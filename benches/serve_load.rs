@@ -201,6 +201,20 @@ fn edited(original: &str, number: usize) -> String {
     )
 }
 
+/// `citeseek ingest`, as a separate process would run it; whether it succeeded.
+fn ingest(bin: &Path, corpus: &Path, index: &Path) -> bool {
+    Command::new(bin)
+        .args(["ingest", "--corpus"])
+        .arg(corpus)
+        .arg("--index")
+        .arg(index)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run citeseek ingest")
+        .success()
+}
+
 /// Save the way editors save: a temporary file renamed over the guide.
 fn save(corpus: &Path, guide: &Path, text: &str) {
     let tmp = corpus.join("guide/.back-spasm-relief.html.tmp");
@@ -281,23 +295,10 @@ fn main() {
     };
     // Each query's total on the original guide and on the edited one.
     let generation = || get(&format!("{base}/api/v1/health"))["generation"].clone();
-    let ingest = || {
-        let ok = Command::new(&bin)
-            .args(["ingest", "--corpus"])
-            .arg(&corpus)
-            .arg("--index")
-            .arg(&index)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("ingest")
-            .success();
-        assert!(ok, "ingest failed");
-    };
     let swap_to = |text: &str| {
         let before = generation();
         save(&corpus, &guide, text);
-        ingest();
+        assert!(ingest(&bin, &corpus, &index), "ingest failed");
         let deadline = Instant::now() + Duration::from_secs(30);
         while generation() == before {
             assert!(Instant::now() < deadline, "the server did not swap");
@@ -355,16 +356,7 @@ fn main() {
                     original.clone()
                 };
                 save(&corpus, &guide, &text);
-                let status = Command::new(&bin)
-                    .args(["ingest", "--corpus"])
-                    .arg(&corpus)
-                    .arg("--index")
-                    .arg(&index)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .expect("ingest");
-                if status.success() {
+                if ingest(&bin, &corpus, &index) {
                     ingests += 1;
                 }
                 if let Ok(r) = http.get(format!("{base}/api/v1/health")).send() {
