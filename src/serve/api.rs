@@ -95,7 +95,13 @@ pub fn router(served: Arc<Served>, limits: Limits, cors: Option<HeaderValue>) ->
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
-    let mut app = api
+    guarded(api, state, cors)
+}
+
+/// `routes` behind the limits, the JSON errors for them, the security headers and CORS.
+fn guarded(routes: Router, state: AppState, cors: Option<HeaderValue>) -> Router {
+    let limits = state.limits;
+    let mut app = routes
         // A body streamed without a declared length is cut off at the limit too.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             limits.body_bytes,
@@ -585,21 +591,38 @@ mod tests {
     use crate::refs::RefsError;
     use tower::ServiceExt;
 
-    /// One request to a router over a fresh index of the bundled corpus.
-    fn one_request(limits: Limits, uri: &str) -> (StatusCode, serde_json::Value) {
+    #[test]
+    fn a_request_over_the_time_limit_is_a_503_with_a_json_error() {
         let dir = tempfile::tempdir().expect("temp dir");
         let paths = crate::config::Paths {
             corpus: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"),
             index: dir.path().join("index"),
         };
         let index = crate::app::open_or_build(&paths).expect("index");
-        let app = router(Arc::new(Served::new(&paths, index)), limits, None);
-        let rt = tokio::runtime::Builder::new_multi_thread()
+        let limits = Limits {
+            timeout: Duration::from_millis(50),
+            ..Limits::default()
+        };
+        let state = AppState {
+            served: Arc::new(Served::new(&paths, index)),
+            limits,
+            turns: Arc::new(Semaphore::new(1)),
+        };
+        // A handler slower than the limit, behind the server's own layers.
+        let slow = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        );
+        let app = guarded(slow, state, None);
+        let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
-        rt.block_on(async {
-            let req = axum::http::Request::get(uri)
+        let (status, body) = rt.block_on(async {
+            let req = axum::http::Request::get("/slow")
                 .body(axum::body::Body::empty())
                 .expect("request");
             let resp = app.oneshot(req).await.expect("response");
@@ -607,22 +630,11 @@ mod tests {
             let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
                 .await
                 .expect("body");
-            (status, serde_json::from_slice(&body).expect("JSON body"))
-        })
-    }
-
-    #[test]
-    fn a_request_over_the_time_limit_is_a_503_with_a_json_error() {
-        let (status, body) = one_request(Limits::default(), "/api/v1/search?q=heat");
-        assert_eq!(status, StatusCode::OK, "{body}");
-        // With no time at all, the search cannot finish in time.
-        let no_time = Limits {
-            timeout: Duration::ZERO,
-            ..Limits::default()
-        };
-        let (status, body) = one_request(no_time, "/api/v1/search?q=heat");
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-        assert_eq!(body["error"]["code"], "timeout");
+            (status, body)
+        });
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON body");
+        assert_eq!(body["error"]["code"], "timeout", "{body}");
     }
 
     #[test]
