@@ -45,6 +45,10 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             crate::watch::watch(&config.paths, out, config.output)?;
             Ok(Outcome::Found)
         }
+        Command::Serve(opts) => {
+            crate::serve::serve(&config.paths, opts, out, config.output)?;
+            Ok(Outcome::Found)
+        }
         Command::Fetch(opts) => {
             let run = fetch_references(&config.paths, opts)?;
             if config.output.json {
@@ -71,15 +75,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         Command::Search(req) => {
             let index = open_index(config)?;
             if let Some(id) = &req.cites {
-                // A typo in --cites must not look like "nothing cites it".
-                let known = &index.marker.reference_ids;
-                if !known.iter().any(|k| k == id) {
-                    return Err(RefsError::UnknownId {
-                        id: id.clone(),
-                        known: known.join(", "),
-                    }
-                    .into());
-                }
+                crate::refs::check_known(&index, id)?;
             }
             if let Some(note) = search::cut_query_note(&req.query) {
                 render::warning(&note);
@@ -155,18 +151,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         Command::Audit => {
             let index = open_index(config)?;
             let catalog = read_index(&index, || Ok(Catalog::load(&index)?))?;
-            if !catalog
-                .passages
-                .iter()
-                .any(|p| p.passage.kind == Kind::Guide)
-            {
-                // A publishing gate pointed at the wrong directory must not pass as clean.
-                anyhow::bail!(
-                    "there is no guide to audit: {} has no guide files under guide/ (pass \
-                     --corpus DIR with the guides to check)",
-                    config.paths.corpus.display()
-                );
-            }
+            check_auditable(&catalog, &config.paths.corpus)?;
             let report = audit::audit(&catalog);
             render::audit(out, &report, &config.paths.corpus, config.output)
                 .context("cannot write the audit")?;
@@ -200,6 +185,22 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             Ok(Outcome::Found)
         }
     }
+}
+
+/// An audit needs a guide: a publishing gate pointed at the wrong directory must not pass as
+/// clean.
+pub fn check_auditable(catalog: &Catalog, corpus: &std::path::Path) -> Result<()> {
+    if !catalog
+        .passages
+        .iter()
+        .any(|p| p.passage.kind == Kind::Guide)
+    {
+        return Err(crate::corpus::CorpusError::NoGuide {
+            dir: corpus.to_path_buf(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 fn run_eval<W: Write>(req: &EvalRequest, style: OutputStyle, out: &mut W) -> Result<()> {

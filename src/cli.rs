@@ -10,8 +10,8 @@ use std::time::Duration;
 use crate::benchmark::EvalRequest;
 use crate::cite::CiteRequest;
 use crate::config::{
-    AddOptions, Command, Config, FetchOptions, OutputStyle, Paths, Shell, DEFAULT_CORPUS,
-    DEFAULT_INDEX,
+    AddOptions, Command, Config, FetchOptions, OutputStyle, Paths, ServeOptions, Shell,
+    DEFAULT_ADDR, DEFAULT_CORPUS, DEFAULT_INDEX,
 };
 use crate::ingest::IngestOptions;
 use crate::passage::Kind;
@@ -77,6 +77,12 @@ const EXAMPLES_ADD: &str = r#"Examples:
 const EXAMPLES_WATCH: &str = r#"Examples:
   citeseek watch   reindex corpus/ after each burst of edits
   citeseek watch --corpus site/ --index /tmp/site-index"#;
+
+const EXAMPLES_SERVE: &str = r#"Examples:
+  citeseek serve                           the search page and API on http://127.0.0.1:7700/
+  citeseek serve --addr 127.0.0.1:8080 --open
+  citeseek serve --cors-origin https://guide.example.org
+  curl 'http://127.0.0.1:7700/api/v1/search?q=heat+vs+ice&limit=3'"#;
 
 const EXAMPLES_SEARCH: &str = r#"Examples:
   citeseek search "heat vs ice"          passages mentioning both sides rank first
@@ -292,6 +298,24 @@ pub enum CliCommand {
         #[command(flatten)]
         paths: IndexArgs,
     },
+    /// Serve the search page and the HTTP JSON API (/api/v1/…), following the corpus's edits
+    /// like `watch`.
+    #[command(after_help = EXAMPLES_SERVE)]
+    Serve {
+        /// Address to listen on; anything other than loopback makes the corpus readable by
+        /// other machines (port 0 picks a free port).
+        #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
+        addr: std::net::SocketAddr,
+        /// Open the search page in the desktop's browser once the server listens.
+        #[arg(long)]
+        open: bool,
+        /// Let pages from this origin call the API (CORS; off by default), e.g.
+        /// https://guide.example.org
+        #[arg(long, value_name = "ORIGIN", value_parser = origin)]
+        cors_origin: Option<String>,
+        #[command(flatten)]
+        paths: IndexArgs,
+    },
     /// Search the guide and its references; prints ranked passages with citations.
     /// Exits 1 when nothing matches.
     #[command(after_help = EXAMPLES_SEARCH)]
@@ -490,6 +514,19 @@ fn seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A CORS origin: `scheme://host[:port]`, nothing after it.
+fn origin(s: &str) -> Result<String, String> {
+    let bad = || {
+        format!("{s:?} is not an origin: give scheme://host[:port], e.g. https://guide.example.org")
+    };
+    let url = url::Url::parse(s).map_err(|_| bad())?;
+    let origin = url.origin().ascii_serialization();
+    if !matches!(url.scheme(), "http" | "https") || origin != s.trim_end_matches('/') {
+        return Err(bad());
+    }
+    Ok(origin)
+}
+
 /// Network settings shared by the commands that fetch.
 #[derive(Debug, Clone, clap::Args)]
 pub struct NetArgs {
@@ -588,6 +625,23 @@ impl Cli {
                 let (color, paths) = index_paths(paths);
                 (color, (paths, true))
             }),
+            CliCommand::Serve {
+                addr,
+                open,
+                cors_origin,
+                paths,
+            } => (
+                Command::Serve(ServeOptions {
+                    addr,
+                    open,
+                    cors_origin,
+                }),
+                false,
+                {
+                    let (color, paths) = index_paths(paths);
+                    (color, (paths, true))
+                },
+            ),
             CliCommand::Fetch {
                 ids,
                 update_metadata,

@@ -60,6 +60,20 @@ pub struct AddOptions {
     pub fetch: FetchOptions,
 }
 
+/// `citeseek serve`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// Address to listen on (port 0: any free port, printed at start).
+    pub addr: std::net::SocketAddr,
+    /// Open the search page in the desktop's browser once listening.
+    pub open: bool,
+    /// The one origin other than the server's own whose pages may call the API (CORS).
+    pub cors_origin: Option<String>,
+}
+
+/// The address `serve` listens on unless told otherwise: loopback only.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:7700";
+
 /// What to do.
 #[derive(Debug, Clone)]
 pub enum Command {
@@ -67,6 +81,8 @@ pub enum Command {
     Ingest(IngestOptions, Option<FetchOptions>),
     /// Follow the corpus's edits until interrupted.
     Watch,
+    /// Serve the HTTP API and the search page, following the corpus's edits.
+    Serve(ServeOptions),
     Search(SearchRequest),
     /// Rank a BEIR data set and score the ranking.
     Eval(EvalRequest),

@@ -18,6 +18,12 @@ pub enum CorpusError {
     Missing(PathBuf),
     #[error("{} is not a directory: pass --corpus DIR with a folder holding guide/ and references.json", .0.display())]
     NotADirectory(PathBuf),
+    #[error(
+        "there is no guide to audit: {} has no guide files under guide/ (pass --corpus DIR \
+         with the guides to check)",
+        .dir.display()
+    )]
+    NoGuide { dir: PathBuf },
     #[error("cannot read {}: {source}", .path.display())]
     Io {
         path: PathBuf,

@@ -7,7 +7,8 @@
 //! [`benchmark`] runs the same indexing and ranking on a BEIR data set and scores it with
 //! [`eval`]'s metrics.
 //! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it. [`ingest`] is
-//! incremental (only edited files are processed) and [`watch`] follows the corpus's edits.
+//! incremental (only edited files are processed) and [`watch`] follows the corpus's edits;
+//! [`serve`] answers the same calls over HTTP, with a search page.
 
 pub mod analysis;
 pub mod app;
@@ -32,4 +33,5 @@ pub mod refs;
 pub mod render;
 pub mod sanitize;
 pub mod search;
+pub mod serve;
 pub mod watch;

@@ -77,6 +77,19 @@ pub struct UnlistedSource<'a> {
     pub passages: Vec<&'a CitedPassage>,
 }
 
+/// Check that `id` is a reference of the index (a typo in `--cites` must not look like
+/// "nothing cites it").
+pub fn check_known(index: &OpenIndex, id: &str) -> Result<(), RefsError> {
+    let known = &index.marker.reference_ids;
+    if known.iter().any(|k| k == id) {
+        return Ok(());
+    }
+    Err(RefsError::UnknownId {
+        id: id.to_string(),
+        known: known.join(", "),
+    })
+}
+
 impl Catalog {
     /// Read the references and every passage from the index.
     pub fn load(index: &OpenIndex) -> Result<Catalog, RefsError> {

@@ -70,7 +70,41 @@ pub struct HitOut {
     pub alt: String,
     pub snippet: String,
     pub highlights: Vec<[usize; 2]>,
+    /// The snippet cut at its highlights (`serve`'s API only; the CLI leaves it out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<SegmentOut>>,
     pub citations: Vec<CitationOut>,
+}
+
+/// A piece of a snippet: highlighted (`mark`) or not. Pieces joined give the snippet back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SegmentOut {
+    pub text: String,
+    pub mark: bool,
+}
+
+/// `snippet` cut at the character ranges `highlights` (Unicode scalar offsets, as
+/// `search --json` gives them): the pieces in order, each marked or not, none empty.
+/// Overlapping or out-of-range highlights are clipped, never a panic.
+pub fn segments(snippet: &str, highlights: &[[usize; 2]]) -> Vec<SegmentOut> {
+    let chars: Vec<char> = snippet.chars().collect();
+    let mut marked = vec![false; chars.len()];
+    for &[a, b] in highlights {
+        for m in marked.iter_mut().take(b.min(chars.len())).skip(a) {
+            *m = true;
+        }
+    }
+    let mut out: Vec<SegmentOut> = Vec::new();
+    for (c, m) in chars.into_iter().zip(marked) {
+        match out.last_mut() {
+            Some(last) if last.mark == m => last.text.push(c),
+            _ => out.push(SegmentOut {
+                text: c.to_string(),
+                mark: m,
+            }),
+        }
+    }
+    out
 }
 
 /// `citeseek search --json`.
@@ -78,6 +112,95 @@ pub struct HitOut {
 pub struct SearchOut {
     pub query: String,
     pub hits: Vec<HitOut>,
+}
+
+impl SearchOut {
+    pub fn new(query: &str, hits: &[Hit], corpus: &Path) -> SearchOut {
+        SearchOut {
+            query: query.to_string(),
+            hits: hits.iter().map(|h| HitOut::new(h, corpus)).collect(),
+        }
+    }
+}
+
+/// `GET /api/v1/search`: the object of `search --json`, with every hit's `segments`, the
+/// number of matching passages and the time the search took.
+#[derive(Debug, Serialize)]
+pub struct ApiSearchOut {
+    #[serde(flatten)]
+    pub search: SearchOut,
+    /// Passages matching the query and filters, of which `hits` is the page from `offset`.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub took_ms: f64,
+}
+
+impl ApiSearchOut {
+    pub fn new(search: SearchOut, total: usize, offset: usize, limit: usize) -> ApiSearchOut {
+        let mut search = search;
+        for hit in &mut search.hits {
+            hit.segments = Some(segments(&hit.snippet, &hit.highlights));
+        }
+        ApiSearchOut {
+            search,
+            total,
+            offset,
+            limit,
+            took_ms: 0.0,
+        }
+    }
+}
+
+/// `GET /api/v1/passages/{id}`: one stored passage with its citations.
+#[derive(Debug, Serialize)]
+pub struct PassageOut {
+    pub passage_id: String,
+    pub kind: &'static str,
+    pub doc: String,
+    pub title: String,
+    pub section: Vec<String>,
+    pub text: String,
+    pub source: SourceOut,
+    pub citations: Vec<CitationOut>,
+}
+
+impl PassageOut {
+    pub fn new(p: &CitedPassage, corpus: &Path) -> PassageOut {
+        PassageOut {
+            passage_id: p.passage.id.clone(),
+            kind: p.passage.kind.as_str(),
+            doc: p.passage.doc.clone(),
+            title: p.passage.title.clone(),
+            section: p.passage.section.clone(),
+            text: p.passage.text.clone(),
+            source: source_out(p, corpus),
+            citations: p.citations.iter().map(CitationOut::from).collect(),
+        }
+    }
+}
+
+/// `GET /api/v1/health`: the generation being served and what it holds.
+#[derive(Debug, Serialize)]
+pub struct HealthOut {
+    pub status: &'static str,
+    pub version: &'static str,
+    pub generation: String,
+    pub passages: u64,
+    pub references: usize,
+}
+
+/// The body of an API error: `{"error": {"code", "message"}}`.
+#[derive(Debug, Serialize)]
+pub struct ApiErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+/// An API error response.
+#[derive(Debug, Serialize)]
+pub struct ApiErrorOut {
+    pub error: ApiErrorBody,
 }
 
 impl HitOut {
@@ -100,6 +223,7 @@ impl HitOut {
             alt: p.alt.clone(),
             snippet: hit.snippet.clone(),
             highlights: hit.highlights.iter().map(|&(a, b)| [a, b]).collect(),
+            segments: None,
             citations: hit
                 .passage
                 .citations
@@ -167,10 +291,7 @@ pub fn search<W: Write>(
     corpus: &Path,
     style: OutputStyle,
 ) -> io::Result<()> {
-    let out = SearchOut {
-        query: query.to_string(),
-        hits: hits.iter().map(|h| HitOut::new(h, corpus)).collect(),
-    };
+    let out = SearchOut::new(query, hits, corpus);
     if style.json {
         serde_json::to_writer(&mut *w, &out)?;
         return writeln!(w);
@@ -530,6 +651,32 @@ impl EvidenceOut {
     }
 }
 
+impl CiteOut {
+    pub fn new(result: &CiteResult, corpus: &Path) -> CiteOut {
+        CiteOut {
+            claim: result.claim.clone(),
+            references: result
+                .references
+                .iter()
+                .map(|r| CitedReferenceOut {
+                    rank: r.rank,
+                    id: r.reference.id.clone(),
+                    score: round3(r.score),
+                    label: r.reference.short_label(),
+                    citation: r.citation.clone(),
+                    url: reference_url(&r.reference),
+                    doi: r.reference.display_doi(),
+                    evidence: r
+                        .evidence
+                        .iter()
+                        .map(|e| EvidenceOut::new(e, corpus))
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Write the references behind a claim.
 pub fn cite<W: Write>(
     w: &mut W,
@@ -537,27 +684,7 @@ pub fn cite<W: Write>(
     corpus: &Path,
     style: OutputStyle,
 ) -> io::Result<()> {
-    let out = CiteOut {
-        claim: result.claim.clone(),
-        references: result
-            .references
-            .iter()
-            .map(|r| CitedReferenceOut {
-                rank: r.rank,
-                id: r.reference.id.clone(),
-                score: round3(r.score),
-                label: r.reference.short_label(),
-                citation: r.citation.clone(),
-                url: reference_url(&r.reference),
-                doi: r.reference.display_doi(),
-                evidence: r
-                    .evidence
-                    .iter()
-                    .map(|e| EvidenceOut::new(e, corpus))
-                    .collect(),
-            })
-            .collect(),
-    };
+    let out = CiteOut::new(result, corpus);
     if style.json {
         serde_json::to_writer(&mut *w, &out)?;
         return writeln!(w);
@@ -712,6 +839,59 @@ pub struct RefShowOut {
     pub backlinks: Vec<BacklinkOut>,
 }
 
+impl RefsListOut {
+    pub fn new(catalog: &Catalog, corpus: &Path) -> RefsListOut {
+        RefsListOut {
+            references: catalog
+                .entries()
+                .iter()
+                .map(|e| RefRowOut {
+                    id: e.reference.id.clone(),
+                    label: e.reference.short_label(),
+                    kind: e.reference.kind.clone(),
+                    year: e.reference.year,
+                    cited_by: e.citing,
+                    listed: e.described,
+                    snapshot: e.snapshot,
+                    url: reference_url(e.reference),
+                    doi: e.reference.display_doi(),
+                })
+                .collect(),
+            unlisted: catalog
+                .unlisted()
+                .iter()
+                .map(|u| UnlistedOut::new(u, corpus))
+                .collect(),
+        }
+    }
+}
+
+impl RefShowOut {
+    pub fn new(
+        catalog: &Catalog,
+        reference: &Reference,
+        citation_style: CitationStyle,
+        corpus: &Path,
+    ) -> RefShowOut {
+        RefShowOut {
+            id: reference.id.clone(),
+            label: reference.short_label(),
+            kind: reference.kind.clone(),
+            year: reference.year,
+            citation: reference.format(citation_style),
+            url: reference_url(reference),
+            doi: reference.display_doi(),
+            snapshot: catalog.has_snapshot(&reference.id),
+            cited_by: catalog.citing(&reference.id),
+            backlinks: catalog
+                .backlinks(&reference.id)
+                .iter()
+                .map(|p| BacklinkOut::new(p, corpus))
+                .collect(),
+        }
+    }
+}
+
 /// Write the reference list, unlisted sources last.
 pub fn refs_list<W: Write>(
     w: &mut W,
@@ -719,28 +899,7 @@ pub fn refs_list<W: Write>(
     corpus: &Path,
     style: OutputStyle,
 ) -> io::Result<()> {
-    let out = RefsListOut {
-        references: catalog
-            .entries()
-            .iter()
-            .map(|e| RefRowOut {
-                id: e.reference.id.clone(),
-                label: e.reference.short_label(),
-                kind: e.reference.kind.clone(),
-                year: e.reference.year,
-                cited_by: e.citing,
-                listed: e.described,
-                snapshot: e.snapshot,
-                url: reference_url(e.reference),
-                doi: e.reference.display_doi(),
-            })
-            .collect(),
-        unlisted: catalog
-            .unlisted()
-            .iter()
-            .map(|u| UnlistedOut::new(u, corpus))
-            .collect(),
-    };
+    let out = RefsListOut::new(catalog, corpus);
     if style.json {
         serde_json::to_writer(&mut *w, &out)?;
         return writeln!(w);
@@ -797,22 +956,7 @@ pub fn refs_show<W: Write>(
     corpus: &Path,
     style: OutputStyle,
 ) -> io::Result<()> {
-    let out = RefShowOut {
-        id: reference.id.clone(),
-        label: reference.short_label(),
-        kind: reference.kind.clone(),
-        year: reference.year,
-        citation: reference.format(citation_style),
-        url: reference_url(reference),
-        doi: reference.display_doi(),
-        snapshot: catalog.has_snapshot(&reference.id),
-        cited_by: catalog.citing(&reference.id),
-        backlinks: catalog
-            .backlinks(&reference.id)
-            .iter()
-            .map(|p| BacklinkOut::new(p, corpus))
-            .collect(),
-    };
+    let out = RefShowOut::new(catalog, reference, citation_style, corpus);
     if style.json {
         serde_json::to_writer(&mut *w, &out)?;
         return writeln!(w);
@@ -919,6 +1063,57 @@ pub struct AuditOut {
     pub dangling_links: Vec<AuditRefOut>,
 }
 
+impl AuditOut {
+    pub fn new(report: &AuditReport, corpus: &Path) -> AuditOut {
+        AuditOut {
+            clean: report.is_clean(),
+            summary: AuditSummaryOut {
+                uncited_claims: report.uncited.len(),
+                unlisted_sources: report.unlisted.len(),
+                unused_references: report.unused.len(),
+                dangling_links: report.dangling.len(),
+            },
+            uncited_claims: report
+                .uncited
+                .iter()
+                .map(|u| UncitedClaimOut {
+                    passage_id: u.passage.passage.id.clone(),
+                    section: u.passage.passage.section.clone(),
+                    sentence: u.sentence.clone(),
+                    reasons: u.reasons.clone(),
+                    section_cites: u.section_cites.clone(),
+                    source: source_out(u.passage, corpus),
+                })
+                .collect(),
+            unlisted_sources: report
+                .unlisted
+                .iter()
+                .map(|u| UnlistedOut::new(u, corpus))
+                .collect(),
+            unused_references: report
+                .unused
+                .iter()
+                .map(|u| AuditRefOut {
+                    id: u.reference.id.clone(),
+                    label: u.reference.short_label(),
+                    listed: Some(u.described),
+                    cited_by: None,
+                })
+                .collect(),
+            dangling_links: report
+                .dangling
+                .iter()
+                .map(|x| AuditRefOut {
+                    id: x.reference.id.clone(),
+                    label: x.reference.short_label(),
+                    listed: None,
+                    cited_by: Some(x.citing),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Write the audit report.
 pub fn audit<W: Write>(
     w: &mut W,
@@ -926,52 +1121,7 @@ pub fn audit<W: Write>(
     corpus: &Path,
     style: OutputStyle,
 ) -> io::Result<()> {
-    let out = AuditOut {
-        clean: report.is_clean(),
-        summary: AuditSummaryOut {
-            uncited_claims: report.uncited.len(),
-            unlisted_sources: report.unlisted.len(),
-            unused_references: report.unused.len(),
-            dangling_links: report.dangling.len(),
-        },
-        uncited_claims: report
-            .uncited
-            .iter()
-            .map(|u| UncitedClaimOut {
-                passage_id: u.passage.passage.id.clone(),
-                section: u.passage.passage.section.clone(),
-                sentence: u.sentence.clone(),
-                reasons: u.reasons.clone(),
-                section_cites: u.section_cites.clone(),
-                source: source_out(u.passage, corpus),
-            })
-            .collect(),
-        unlisted_sources: report
-            .unlisted
-            .iter()
-            .map(|u| UnlistedOut::new(u, corpus))
-            .collect(),
-        unused_references: report
-            .unused
-            .iter()
-            .map(|u| AuditRefOut {
-                id: u.reference.id.clone(),
-                label: u.reference.short_label(),
-                listed: Some(u.described),
-                cited_by: None,
-            })
-            .collect(),
-        dangling_links: report
-            .dangling
-            .iter()
-            .map(|x| AuditRefOut {
-                id: x.reference.id.clone(),
-                label: x.reference.short_label(),
-                listed: None,
-                cited_by: Some(x.citing),
-            })
-            .collect(),
-    };
+    let out = AuditOut::new(report, corpus);
     if style.json {
         serde_json::to_writer(&mut *w, &out)?;
         return writeln!(w);
@@ -1272,6 +1422,37 @@ pub fn eval<W: Write>(w: &mut W, report: &EvalReport, style: OutputStyle) -> io:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_cut_the_snippet_at_character_offsets() {
+        let seg = |t: &str, mark| SegmentOut {
+            text: t.to_string(),
+            mark,
+        };
+        // Offsets count characters, so an emoji (two UTF-16 units, four bytes) moves nothing.
+        let s = "\u{1F9D8} ice or heat";
+        assert_eq!(
+            segments(s, &[[2, 5], [9, 13]]),
+            vec![
+                seg("\u{1F9D8} ", false),
+                seg("ice", true),
+                seg(" or ", false),
+                seg("heat", true)
+            ]
+        );
+        // Overlapping and out-of-range highlights are clipped; no empty pieces.
+        assert_eq!(
+            segments("abcdef", &[[1, 3], [2, 4], [5, 99]]),
+            vec![
+                seg("a", false),
+                seg("bcd", true),
+                seg("e", false),
+                seg("f", true)
+            ]
+        );
+        assert_eq!(segments("", &[[0, 3]]), Vec::<SegmentOut>::new());
+        assert_eq!(segments("abc", &[]), vec![seg("abc", false)]);
+    }
 
     #[test]
     fn sanitize_strips_escapes_and_controls() {

@@ -390,17 +390,60 @@ pub fn search(index: &OpenIndex, req: &SearchRequest) -> Result<Vec<Hit>, QueryE
     let searcher = index.reader.searcher();
     let limit = req.limit.max(1);
     let candidates = ranked_candidates(&searcher, &index.fields, &built, limit)?;
+    highlighted(index, &searcher, &built, candidates, 1)
+}
+
+/// A page of hits and how many passages match in all.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Ranks `offset + 1` on, at most `limit`.
+    pub hits: Vec<Hit>,
+    /// Passages matching the query and its filters.
+    pub total: usize,
+}
+
+/// [`search`] from the `offset`-th hit on, with the number of matching passages.
+///
+/// Every matching passage is ranked (the count must be exact), but only the page's stored
+/// passages are read and highlighted.
+pub fn search_page(
+    index: &OpenIndex,
+    req: &SearchRequest,
+    offset: usize,
+) -> Result<Page, QueryError> {
+    let built = build_query(&index.fields, req)?;
+    let searcher = index.reader.searcher();
+    let all = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
+    let ranked = ranked_addresses(&searcher, &index.fields, &built, all)?;
+    let total = ranked.len();
+    let window: Vec<(f32, DocAddress)> = ranked
+        .into_iter()
+        .skip(offset)
+        .take(req.limit.max(1))
+        .collect();
+    let candidates = read_passages(&searcher, &index.fields, &window)?;
+    let hits = highlighted(index, &searcher, &built, candidates, offset + 1)?;
+    Ok(Page { hits, total })
+}
+
+/// Ranked passages with their snippets and highlights, numbered from `first_rank`.
+fn highlighted(
+    index: &OpenIndex,
+    searcher: &Searcher,
+    built: &BuiltQuery,
+    candidates: Vec<(f32, CitedPassage)>,
+    first_rank: usize,
+) -> Result<Vec<Hit>, QueryError> {
     let mut snippets =
-        SnippetGenerator::create(&searcher, &*built.snippet_query(), index.fields.body)?;
+        SnippetGenerator::create(searcher, &*built.snippet_query(), index.fields.body)?;
     snippets.set_max_num_chars(SNIPPET_CHARS);
     Ok(candidates
         .into_iter()
-        .take(limit)
         .enumerate()
         .map(|(i, (score, passage))| {
             let (snippet, highlights) = make_snippet(&snippets, &passage.passage.text);
             Hit {
-                rank: i + 1,
+                rank: first_rank + i,
                 score,
                 passage,
                 snippet,
@@ -1118,6 +1161,16 @@ pub fn ranked_candidates(
     n: usize,
 ) -> Result<Vec<(f32, CitedPassage)>, QueryError> {
     let top = ranked_addresses(searcher, fields, built, n)?;
+    read_passages(searcher, fields, &top)
+}
+
+/// The stored passages at ranked addresses, in order (a passage that cannot be read is left
+/// out).
+fn read_passages(
+    searcher: &Searcher,
+    fields: &Fields,
+    top: &[(f32, DocAddress)],
+) -> Result<Vec<(f32, CitedPassage)>, QueryError> {
     // Each stored passage costs a block decompression: in a large index several are read at
     // once (in a small one, starting the thread pool would cost more).
     let read =

@@ -2,8 +2,9 @@
 //!
 //! File events (the `notify` crate) are debounced: after the first event, more events are
 //! collected until the corpus has been quiet for [`QUIET`], so an editor's save burst (write a
-//! temporary file, rename it over the original, touch it) is one update. Ctrl-C, SIGTERM and
-//! SIGHUP exit cleanly.
+//! temporary file, rename it over the original, touch it) is one update; a corpus that never
+//! goes quiet is still updated every [`MAX_DELAY`]. Ctrl-C, SIGTERM and SIGHUP exit cleanly.
+//! [`follow`] is the loop itself, which `serve` runs too.
 
 use std::io::Write;
 use std::path::Path;
@@ -22,8 +23,10 @@ use crate::render;
 
 /// How long the corpus must be quiet before an update runs.
 pub const QUIET: Duration = Duration::from_millis(250);
+/// The longest a burst of changes waits for its update, however busy the corpus.
+pub const MAX_DELAY: Duration = Duration::from_secs(1);
 /// How often the loop checks for Ctrl-C while waiting for events.
-const TICK: Duration = Duration::from_millis(100);
+pub const TICK: Duration = Duration::from_millis(100);
 
 /// Update the index now, then after every burst of corpus changes, until Ctrl-C.
 pub fn watch<W: Write>(paths: &Paths, out: &mut W, style: OutputStyle) -> Result<()> {
@@ -34,10 +37,29 @@ pub fn watch<W: Write>(paths: &Paths, out: &mut W, style: OutputStyle) -> Result
             .context("cannot install the Ctrl-C and SIGTERM handler")?;
     }
     let index = IndexDir::new(&paths.index);
+    follow(
+        paths,
+        &stop,
+        |first| update(paths, &index, &mut *out, style, first),
+        || {},
+    )?;
+    render::note("stopped watching");
+    Ok(())
+}
+
+/// The watch loop: `on_burst(true)` now, then `on_burst(false)` after every burst of corpus
+/// changes (debounced by [`QUIET`], at most [`MAX_DELAY`] late), and `on_tick()` every
+/// [`TICK`] while waiting, until `stop` is set. An error from a callback ends the loop.
+pub fn follow(
+    paths: &Paths,
+    stop: &AtomicBool,
+    mut on_burst: impl FnMut(bool) -> Result<()>,
+    mut on_tick: impl FnMut(),
+) -> Result<()> {
     let index_abs = std::fs::canonicalize(&paths.index).ok();
 
     // Catch up with edits made while nobody was watching.
-    update(paths, &index, out, style, true)?;
+    on_burst(true)?;
 
     let (tx, rx) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -60,32 +82,37 @@ pub fn watch<W: Write>(paths: &Paths, out: &mut W, style: OutputStyle) -> Result
         Err(_) => true,
     };
     while !stop.load(Ordering::SeqCst) {
+        on_tick();
         match rx.recv_timeout(TICK) {
             Ok(event) if relevant(&event) => {}
             Ok(_) | Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        // Debounce: wait until nothing relevant happened for QUIET.
+        // Debounce: wait until nothing relevant happened for QUIET (or MAX_DELAY passed).
+        let burst = Instant::now();
         let mut quiet_since = Instant::now();
-        while quiet_since.elapsed() < QUIET && !stop.load(Ordering::SeqCst) {
+        while quiet_since.elapsed() < QUIET
+            && burst.elapsed() < MAX_DELAY
+            && !stop.load(Ordering::SeqCst)
+        {
             match rx.recv_timeout(TICK.min(QUIET)) {
                 Ok(event) if relevant(&event) => quiet_since = Instant::now(),
                 Ok(_) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
+            on_tick();
         }
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        update(paths, &index, out, style, false)?;
+        on_burst(false)?;
     }
-    render::note("stopped watching");
     Ok(())
 }
 
 /// One incremental update; an error (a half-saved file, the lock held by an `ingest`) is
 /// reported and the watch goes on.
-fn update<W: Write>(
+pub fn update<W: Write>(
     paths: &Paths,
     index: &IndexDir,
     out: &mut W,

@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "fetch",
     "add",
     "watch",
+    "serve",
     "search",
     "cite",
     "eval",
@@ -54,6 +55,7 @@ fn help_offers_only_the_options_a_command_uses() {
     for command in [
         "ingest",
         "watch",
+        "serve",
         "eval",
         "fetch",
         "add",

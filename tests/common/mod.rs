@@ -5,6 +5,8 @@
 pub mod gen;
 pub mod http;
 pub mod rebuild;
+pub mod schema;
+pub mod server;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -71,7 +73,12 @@ impl TestEnv {
 
     /// `citeseek --corpus C --index I <args>`, run in the temporary directory.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_citeseek"));
+        Command::from_std(self.process(args))
+    }
+
+    /// [`TestEnv::cmd`] as a plain process, for a server that keeps running.
+    pub fn process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_citeseek"));
         cmd.current_dir(self.dir.path())
             .env_remove("CITESEEK_CORPUS")
             .env_remove("CITESEEK_INDEX")
