@@ -565,6 +565,11 @@ mod tests {
         out
     }
 
+    /// `(position, token)` pairs as [`tokens`] gives them.
+    fn at(pairs: &[(usize, &str)]) -> Vec<(usize, String)> {
+        pairs.iter().map(|&(p, t)| (p, t.to_string())).collect()
+    }
+
     /// Every token's text, position and offsets.
     fn all_of(stream: &mut dyn TokenStream) -> Vec<(String, usize, usize, usize)> {
         let mut out = Vec::new();
@@ -637,33 +642,24 @@ mod tests {
 
     #[test]
     fn percent_signs_and_per_cent_are_the_word_percent() {
-        let words = |text| tokens(text).into_iter().collect::<Vec<_>>();
-        let expected = [(0, "80".to_string()), (1, "percent".to_string())];
-        assert_eq!(words("80%"), expected);
-        assert_eq!(words("80 %"), expected);
-        assert_eq!(words("80 percent"), expected);
-        assert_eq!(words("80 per cent"), expected);
-        assert_eq!(words("80 Per  Cent"), expected);
+        let expected = at(&[(0, "80"), (1, "percent")]);
+        assert_eq!(tokens("80%"), expected);
+        assert_eq!(tokens("80 %"), expected);
+        assert_eq!(tokens("80 percent"), expected);
+        assert_eq!(tokens("80 per cent"), expected);
+        assert_eq!(tokens("80 Per  Cent"), expected);
         // Only "per" and "cent" next to each other are one word.
-        assert_eq!(
-            words("per the cent"),
-            [(0, "per".to_string()), (2, "cent".to_string())]
-        );
-        assert_eq!(words("cent"), [(0, "cent".to_string())]);
+        assert_eq!(tokens("per the cent"), at(&[(0, "per"), (2, "cent")]));
+        assert_eq!(tokens("cent"), at(&[(0, "cent")]));
         // A lone digit is still too short; its percent sign is not.
-        assert_eq!(words("5%"), [(1, "percent".to_string())]);
+        assert_eq!(tokens("5%"), at(&[(1, "percent")]));
     }
 
     #[test]
     fn ranges_keep_both_numbers() {
         assert_eq!(
             tokens("the first 48-72 hours"),
-            [
-                (1, "first".to_string()),
-                (2, "48".to_string()),
-                (3, "72".to_string()),
-                (4, "hour".to_string())
-            ]
+            at(&[(1, "first"), (2, "48"), (3, "72"), (4, "hour")])
         );
         assert_eq!(
             tokens("48–72 hours")
@@ -678,19 +674,11 @@ mod tests {
     fn capital_plurals_are_also_singular() {
         assert_eq!(
             tokens("X-rays or MRIs"),
-            [
-                (1, "ray".to_string()),
-                (3, "mri".to_string()),
-                (3, "mris".to_string())
-            ]
+            at(&[(1, "ray"), (3, "mri"), (3, "mris")])
         );
         assert_eq!(
             tokens("NSAIDs CTs"),
-            [
-                (0, "nsaid".to_string()),
-                (1, "ct".to_string()),
-                (1, "cts".to_string())
-            ]
+            at(&[(0, "nsaid"), (1, "ct"), (1, "cts")])
         );
         assert_eq!(tokens("NSAID")[0].1, "nsaid");
         assert_eq!(tokens("CT")[0].1, "ct");
@@ -704,19 +692,16 @@ mod tests {
     fn ages_in_years_also_say_age() {
         assert_eq!(
             tokens("36% of 50-year-olds"),
-            [
-                (0, "36".to_string()),
-                (1, "percent".to_string()),
-                (3, "50".to_string()),
-                (4, "year".to_string()),
-                (5, "old".to_string()),
-                (5, "age".to_string())
-            ]
+            at(&[
+                (0, "36"),
+                (1, "percent"),
+                (3, "50"),
+                (4, "year"),
+                (5, "old"),
+                (5, "age")
+            ])
         );
-        assert_eq!(
-            tokens("a 50-year-old man").last(),
-            Some(&(4, "man".to_string()))
-        );
+        assert_eq!(tokens("a 50-year-old man").last(), at(&[(4, "man")]).last());
         assert!(tokens("a 50-year-old").iter().any(|(_, t)| t == "age"));
         // Not hyphenated, or not a number: no age.
         for text in ["50 year olds", "many-year-olds", "50-year old"] {
