@@ -447,15 +447,16 @@ fn question_words(query: &str, parsed: &ParsedQuery) -> Vec<bool> {
             .trim_matches(|ch: char| !ch.is_alphanumeric())
             .to_lowercase()
     };
-    let words: Vec<String> = parsed.clauses.iter().map(bare).collect();
-    let asks = query.trim_end().ends_with('?')
-        || words
-            .first()
-            .is_some_and(|w| QUESTION_STARTS.contains(&w.as_str()));
     let mut out = vec![false; parsed.clauses.len()];
+    let asks = query.trim_end().ends_with('?')
+        || parsed
+            .clauses
+            .first()
+            .is_some_and(|c| QUESTION_STARTS.contains(&bare(c).as_str()));
     if !asks {
         return out;
     }
+    let words: Vec<String> = parsed.clauses.iter().map(bare).collect();
     for (i, c) in parsed.clauses.iter().enumerate() {
         let w = words[i].as_str();
         let after_how = i > 0 && words[i - 1] == "how" && AFTER_HOW.contains(&w);
@@ -560,12 +561,17 @@ pub fn build_query(
         &plan_index,
         &open,
     );
+    let mut dictionaries: Option<Dictionaries> = None;
     for (i, clause) in parsed.clauses.iter().enumerate() {
         let (Some(pi), true) = (plan_index[i], open[i] && !expanded[i] && !clause.phrase) else {
             continue;
         };
-        for w in &analysed[i] {
-            let Some(fix) = correction(searcher, f, &w.text)? else {
+        for w in analysed[i].iter().filter(|w| correctable(&w.text)) {
+            let dictionaries = match &dictionaries {
+                Some(d) => d,
+                None => dictionaries.insert(Dictionaries::of(searcher, f)?),
+            };
+            let Some(fix) = correction(dictionaries, f, &w.text)? else {
                 continue;
             };
             built.correct(pi, &w.text, &fix);
@@ -730,31 +736,32 @@ impl BuiltQuery {
     }
 }
 
-/// The index term to search instead of `token` when no passage has it: the term of the text
-/// fields within edit distance 1 (tokens of 5 to 8 characters) or 2 (9 or more) that starts
-/// with the same letter, nearer first, then the one most passages have, found with tantivy's
-/// Levenshtein automaton over each segment's term dictionary (an FST). `None` for numbers,
-/// tokens of 4 characters or fewer, and tokens the index has.
-fn correction(searcher: &Searcher, f: &Fields, token: &str) -> Result<Option<String>, QueryError> {
-    let len = token.chars().count();
-    if len <= 4 || token.chars().any(char::is_numeric) {
+/// The index term to search instead of `token` when no passage has it in any text field: the
+/// term of the passage text within edit distance 1 (tokens of 5 to 8 characters) or 2 (9 or
+/// more) that starts with the same letter, nearer first, then the one most passages have,
+/// found with tantivy's Levenshtein automaton over each segment's term dictionary (an FST).
+/// `None` for numbers, tokens of 4 characters or fewer, and tokens the index has.
+fn correction(
+    dictionaries: &Dictionaries,
+    f: &Fields,
+    token: &str,
+) -> Result<Option<String>, QueryError> {
+    if !correctable(token) {
         return Ok(None);
     }
-    let fields = [f.body, f.section, f.title, f.alt];
-    for segment in searcher.segment_readers() {
-        for &field in &fields {
-            if let Some(index) = field_index(segment, field)? {
-                let term = Term::from_field_text(field, token);
-                if index
-                    .get_term_info(&term)
-                    .map_err(tantivy::TantivyError::from)?
-                    .is_some()
-                {
-                    return Ok(None);
-                }
+    for segment in &dictionaries.0 {
+        for (field, index) in segment {
+            let term = Term::from_field_text(*field, token);
+            if index
+                .get_term_info(&term)
+                .map_err(tantivy::TantivyError::from)?
+                .is_some()
+            {
+                return Ok(None);
             }
         }
     }
+    let len = token.chars().count();
     let max_distance = if len >= 9 { 2 } else { 1 };
     // The first letter is taken to be right, as spelling correctors usually do: the search
     // then walks one letter's part of the dictionary, not all of it.
@@ -764,39 +771,65 @@ fn correction(searcher: &Searcher, f: &Fields, token: &str) -> Result<Option<Str
     if let Some(last) = to.last_mut() {
         *last = last.saturating_add(1);
     }
-    for distance in 1..=max_distance {
-        let automaton = FuzzyTermQuery::new(Term::from_field_text(f.body, token), distance, true)
-            .automaton()?;
-        let mut found: std::collections::BTreeMap<String, u64> = Default::default();
-        for segment in searcher.segment_readers() {
-            for &field in &fields {
-                let Some(index) = field_index(segment, field)? else {
-                    continue;
-                };
-                let mut terms = index
-                    .terms()
-                    .search(&automaton)
-                    .ge(&from)
-                    .lt(&to)
-                    .into_stream()
-                    .map_err(tantivy::TantivyError::from)?;
-                while terms.advance() {
-                    if let Ok(t) = std::str::from_utf8(terms.key()) {
-                        *found.entry(t.to_string()).or_default() +=
-                            u64::from(terms.value().doc_freq);
-                    }
-                }
+    // One walk at the largest distance, of the passage text's dictionary (headings and titles
+    // seldom have a word the text lacks); each candidate's own distance ranks it.
+    let automaton = FuzzyTermQuery::new(Term::from_field_text(f.body, token), max_distance, true)
+        .automaton()?;
+    let mut found: std::collections::BTreeMap<String, u64> = Default::default();
+    for segment in &dictionaries.0 {
+        let Some((_, index)) = segment.iter().find(|(field, _)| *field == f.body) else {
+            continue;
+        };
+        let mut terms = index
+            .terms()
+            .search(&automaton)
+            .ge(&from)
+            .lt(&to)
+            .into_stream()
+            .map_err(tantivy::TantivyError::from)?;
+        while terms.advance() {
+            if let Ok(t) = std::str::from_utf8(terms.key()) {
+                *found.entry(t.to_string()).or_default() += u64::from(terms.value().doc_freq);
             }
         }
-        // The most passages; among equals the first in order.
-        let best = found
-            .into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)));
-        if let Some((term, _)) = best {
-            return Ok(Some(term));
-        }
     }
-    Ok(None)
+    // The nearest (transpositions count one edit, as in the automaton), then the one most
+    // passages have, then the first in order.
+    let best = found
+        .into_iter()
+        .map(|(term, df)| {
+            (
+                strsim::osa_distance(token, &term),
+                std::cmp::Reverse(df),
+                term,
+            )
+        })
+        .min();
+    Ok(best.map(|(_, _, term)| term))
+}
+
+/// Whether a query token may be corrected: more than 4 characters, no digit.
+fn correctable(token: &str) -> bool {
+    token.chars().nth(4).is_some() && !token.chars().any(char::is_numeric)
+}
+
+/// The text fields' term dictionaries of each segment, looked up once per query.
+struct Dictionaries(Vec<Vec<(Field, Arc<InvertedIndexReader>)>>);
+
+impl Dictionaries {
+    fn of(searcher: &Searcher, f: &Fields) -> Result<Dictionaries, QueryError> {
+        let mut out = Vec::new();
+        for segment in searcher.segment_readers() {
+            let mut fields = Vec::new();
+            for field in [f.body, f.section, f.title, f.alt] {
+                if let Some(index) = field_index(segment, field)? {
+                    fields.push((field, index));
+                }
+            }
+            out.push(fields);
+        }
+        Ok(Dictionaries(out))
+    }
 }
 
 /// Hits and what was made of the query.
@@ -2034,7 +2067,8 @@ mod tests {
             ("c", Kind::Guide, "Numbers", "Code 12345 and the word spam."),
         ]);
         let searcher = index.reader.searcher();
-        let fix = |t: &str| correction(&searcher, &index.fields, t).unwrap();
+        let dictionaries = Dictionaries::of(&searcher, &index.fields).unwrap();
+        let fix = |t: &str| correction(&dictionaries, &index.fields, t).unwrap();
         // One edit for 5 to 8 characters, two for 9 or more; the nearer wins.
         assert_eq!(fix("menthl").as_deref(), Some("menthol"));
         assert_eq!(fix("mentho").as_deref(), Some("menthol"));
