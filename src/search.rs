@@ -642,6 +642,9 @@ fn expand(
             .iter()
             .flat_map(|&c| analysed[c].iter().map(|w| w.text.as_str()))
             .collect();
+        if matched.is_empty() {
+            continue;
+        }
         // Entries that contain the matched words ("ice pack" for "ice") would only count
         // again for passages that have them: they are left out.
         let others: Vec<&crate::synonyms::Entry> = synonyms
