@@ -1856,7 +1856,7 @@ mod tests {
             kind,
             cites: None,
         };
-        let built = plain(&index, &req);
+        let built = plain(index, &req);
         ranked_candidates(&index.reader.searcher(), &index.fields, &built, 10)
             .unwrap()
             .into_iter()
@@ -2050,7 +2050,6 @@ mod tests {
         assert_eq!(flags("ice my back"), [false, false, false]);
         // Nothing but question words: they are what the query searches for, at full weight.
         let (_tmp, index) = index_of(&[("a", Kind::Guide, "How", "How long it lasts.")]);
-        let searcher = index.reader.searcher();
         for q in ["how long", "what is it -ice"] {
             let built = plain(&index, &request(q, 1));
             assert!(!built.terms.is_empty(), "{q}");
