@@ -20,17 +20,9 @@ const BAND: usize = 2 * MAX_DISTANCE as usize + 1;
 /// Accepts the terms within `max` edits of a word (see the module's documentation).
 #[derive(Debug, Clone)]
 pub struct Osa {
-    /// The word's characters with [`PAD`] characters of [`NONE`] on either side (and
-    /// [`BAND`] more at the end), so that a band's cells need no bounds checks.
-    padded: Vec<u32>,
-    len: usize,
+    word: Vec<char>,
     max: u8,
 }
-
-/// Not a character: what the word has outside its own characters, and what was read before
-/// the first one.
-const NONE: u32 = u32::MAX;
-const PAD: usize = MAX_DISTANCE as usize + 1;
 
 /// Where the walk is: how many characters were read, the band of their distances to the
 /// word's prefixes (capped at `max + 1`, "too far"), the band one character before (for
@@ -41,8 +33,7 @@ pub struct OsaState {
     /// `band[k]`: the distance to the word's prefix of `depth - max + k` characters.
     band: [u8; BAND],
     before: [u8; BAND],
-    /// The last character read ([`NONE`] at the start).
-    last: u32,
+    last: Option<char>,
     /// The bits of a UTF-8 sequence read so far and how many of its bytes are still to come.
     partial: u32,
     pending: u8,
@@ -52,13 +43,8 @@ impl Osa {
     /// The automaton for `word` at distance `max` (at most [`MAX_DISTANCE`]; more is taken
     /// as that).
     pub fn new(word: &str, max: u8) -> Osa {
-        let mut padded = vec![NONE; PAD];
-        padded.extend(word.chars().map(u32::from));
-        let len = padded.len() - PAD;
-        padded.resize(padded.len() + PAD + BAND, NONE);
         Osa {
-            padded,
-            len,
+            word: word.chars().collect(),
             max: max.min(MAX_DISTANCE),
         }
     }
@@ -71,15 +57,14 @@ impl Osa {
         2 * usize::from(self.max) + 1
     }
 
-    /// A state no term can leave within the distance (after an invalid UTF-8 byte, or too
-    /// far past the word): no band, and it stays dead.
+    /// A state no term can leave within the distance (an invalid UTF-8 byte).
     fn dead(&self) -> OsaState {
         let far = self.too_far();
         OsaState {
-            depth: u32::MAX,
+            depth: 0,
             band: [far; BAND],
             before: [far; BAND],
-            last: NONE,
+            last: None,
             partial: 0,
             pending: 0,
         }
@@ -88,7 +73,7 @@ impl Osa {
     /// The (capped) distance of what was read to the whole word.
     fn distance(&self, s: &OsaState) -> u8 {
         let max = usize::from(self.max);
-        match (self.len + max).checked_sub(s.depth as usize) {
+        match (self.word.len() + max).checked_sub(s.depth as usize) {
             Some(k) if k < self.width() => s.band[k],
             _ => self.too_far(),
         }
@@ -98,46 +83,36 @@ impl Osa {
     /// (as in `strsim::osa_distance`, with the term's characters as rows), within the band.
     fn step(&self, s: &OsaState, c: char) -> OsaState {
         let far = self.too_far();
-        let (max, n, i, c) = (
-            usize::from(self.max),
-            self.len,
-            s.depth as usize,
-            u32::from(c),
-        );
-        // The word's characters `j - 2` and `j - 1` for the band's cells (prefixes of `j`
-        // characters, `j = i + 1 - max + k`); a live walk never reads past the padding.
-        let Some(chars) = self.padded.get(i + PAD - max - 1..i + PAD - max + BAND) else {
-            return self.dead();
-        };
+        let (max, n, i) = (usize::from(self.max), self.word.len(), s.depth as usize);
         let mut band = [far; BAND];
-        let mut left = far;
         for k in 0..self.width() {
-            // Of the row before, `s.band[k]` is cell `j - 1` and `s.band[k + 1]` cell `j`; of
-            // the one before that, `s.before[k]` is cell `j - 2`.
-            let (w2, w) = (chars[k], chars[k + 1]);
-            let up = if k + 1 < self.width() {
-                s.band[k + 1]
-            } else {
-                far
+            // Cell `j` of the new row is `band[k]`; of the row before, `s.band[k]` is cell
+            // `j - 1` and `s.band[k + 1]` cell `j`; of the one before that, `s.before[k]` is
+            // cell `j - 2`.
+            let Some(j) = (i + 1 + k).checked_sub(max) else {
+                continue;
             };
+            if j > n {
+                break;
+            }
+            if j == 0 {
+                band[k] = u8::try_from(i + 1).unwrap_or(far).min(far);
+                continue;
+            }
+            let w = self.word[j - 1];
+            let up = s.band.get(k + 1).copied().unwrap_or(far).min(far);
+            let left = if k > 0 { band[k - 1] } else { far };
             let mut d = (s.band[k] + u8::from(w != c)).min(up + 1).min(left + 1);
-            if w != c && s.last == w && w2 == c {
+            if w != c && j > 1 && s.last == Some(w) && self.word[j - 2] == c {
                 d = d.min(s.before[k] + 1);
             }
-            let j = (i + 1 + k).wrapping_sub(max);
-            if j == 0 {
-                d = u8::try_from(i + 1).unwrap_or(far);
-            } else if j > n {
-                d = far;
-            }
-            left = d.min(far);
-            band[k] = left;
+            band[k] = d.min(far);
         }
         OsaState {
             depth: s.depth.saturating_add(1),
             band,
             before: s.band,
-            last: c,
+            last: Some(c),
             partial: 0,
             pending: 0,
         }
@@ -153,7 +128,7 @@ impl Automaton for Osa {
         // Before any character, the distance to the prefix of `j` characters is `j`.
         for (k, cell) in band.iter_mut().enumerate().skip(usize::from(self.max)) {
             let j = k - usize::from(self.max);
-            if j <= self.len {
+            if j <= self.word.len() {
                 *cell = u8::try_from(j).unwrap_or(far).min(far);
             }
         }
@@ -161,7 +136,7 @@ impl Automaton for Osa {
             depth: 0,
             band,
             before: [far; BAND],
-            last: NONE,
+            last: None,
             partial: 0,
             pending: 0,
         }
