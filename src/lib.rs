@@ -3,8 +3,8 @@
 //! Data flows one way: corpus files ([`corpus`]) → documents ([`extract`]) → passages
 //! ([`passage`]) → cited passages ([`link`], with [`references`]) → the tantivy index
 //! ([`index`], analysed by [`analysis`], driven by [`ingest`]) → hits ([`search`], with the
-//! corpus's [`synonyms`] and typo correction's [`levenshtein`] automaton), cited references
-//! ([`cite`]), backlinks and exports ([`refs`]) and the citation audit ([`audit`]) → output ([`render`]).
+//! corpus's [`synonyms`]), cited references ([`cite`]),
+//! backlinks and exports ([`refs`]) and the citation audit ([`audit`]) → output ([`render`]).
 //! [`benchmark`] runs the same indexing and ranking on a BEIR data set and scores it with
 //! [`eval`]'s metrics.
 //! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it. [`ingest`] is
@@ -24,7 +24,6 @@ pub mod fetch;
 pub mod fsutil;
 pub mod index;
 pub mod ingest;
-pub mod levenshtein;
 pub mod link;
 pub mod passage;
 pub mod references;

@@ -9,7 +9,9 @@ use rayon::prelude::*;
 use tantivy::collector::TopDocs;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::TermInfo;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::query::{EnableScoring, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -18,11 +20,9 @@ use tantivy::{
     DocAddress, DocId, DocSet, InvertedIndexReader, Searcher, SegmentReader, TantivyDocument, Term,
     TERMINATED,
 };
-use tantivy_fst::Automaton;
 
 use crate::analysis::analyzer;
 use crate::index::{Fields, OpenIndex};
-use crate::levenshtein::Osa;
 use crate::link::CitedPassage;
 use crate::passage::Kind;
 use crate::synonyms::Synonyms;
@@ -742,7 +742,7 @@ impl BuiltQuery {
 /// The index term to search instead of `token` when no passage has it in any text field: the
 /// term of the passage text within edit distance 1 (tokens of 5 to 8 characters) or 2 (9 or
 /// more) that starts with the same letter, nearer first, then the one most passages have,
-/// found with a Levenshtein automaton ([`Osa`]) over each segment's term dictionary (an FST).
+/// found with tantivy's Levenshtein automaton over each segment's term dictionary (an FST).
 /// `None` for numbers, tokens of 4 characters or fewer, and tokens the index has.
 fn correction(
     dictionaries: &Dictionaries,
@@ -775,11 +775,27 @@ fn correction(
         *last = last.saturating_add(1);
     }
     // One walk at the largest distance, of the passage text's dictionary (headings and titles
-    // seldom have a word the text lacks); each candidate's own distance ranks it. The
-    // automaton computes the distance as it walks, accepting what tantivy's `FuzzyTermQuery`
-    // DFA (with transpositions) does, without building that DFA first.
-    let automaton = Osa::new(token, max_distance);
-    let found = fuzzy_terms(dictionaries, f.body, &automaton, &from, &to)?;
+    // seldom have a word the text lacks); each candidate's own distance ranks it.
+    let automaton = FuzzyTermQuery::new(Term::from_field_text(f.body, token), max_distance, true)
+        .automaton()?;
+    let mut found: std::collections::BTreeMap<String, u64> = Default::default();
+    for segment in &dictionaries.0 {
+        let Some((_, index)) = segment.iter().find(|(field, _)| *field == f.body) else {
+            continue;
+        };
+        let mut terms = index
+            .terms()
+            .search(&automaton)
+            .ge(&from)
+            .lt(&to)
+            .into_stream()
+            .map_err(tantivy::TantivyError::from)?;
+        while terms.advance() {
+            if let Ok(t) = std::str::from_utf8(terms.key()) {
+                *found.entry(t.to_string()).or_default() += u64::from(terms.value().doc_freq);
+            }
+        }
+    }
     // The nearest (transpositions count one edit, as in the automaton), then the one most
     // passages have, then the first in order.
     let best = found
@@ -793,40 +809,6 @@ fn correction(
         })
         .min();
     Ok(best.map(|(_, _, term)| term))
-}
-
-/// The terms of `field` from `from` (inclusive) to `to` (exclusive) that `automaton` accepts,
-/// with the number of passages having each (summed over the segments).
-fn fuzzy_terms<A>(
-    dictionaries: &Dictionaries,
-    field: Field,
-    automaton: &A,
-    from: &[u8],
-    to: &[u8],
-) -> Result<std::collections::BTreeMap<String, u64>, QueryError>
-where
-    A: Automaton,
-    A::State: Clone,
-{
-    let mut found: std::collections::BTreeMap<String, u64> = Default::default();
-    for segment in &dictionaries.0 {
-        let Some((_, index)) = segment.iter().find(|(f, _)| *f == field) else {
-            continue;
-        };
-        let mut terms = index
-            .terms()
-            .search(automaton)
-            .ge(from)
-            .lt(to)
-            .into_stream()
-            .map_err(tantivy::TantivyError::from)?;
-        while terms.advance() {
-            if let Ok(t) = std::str::from_utf8(terms.key()) {
-                *found.entry(t.to_string()).or_default() += u64::from(terms.value().doc_freq);
-            }
-        }
-    }
-    Ok(found)
 }
 
 /// Whether a query token may be corrected: more than 4 characters, no digit.
@@ -1753,7 +1735,6 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tantivy::query::FuzzyTermQuery;
 
     fn clause(text: &str, phrase: bool, occur: Occurrence) -> Clause {
         Clause {
@@ -2100,97 +2081,6 @@ mod tests {
         assert_eq!(fix("12346"), None);
         assert_eq!(fix("spum"), None);
         assert_eq!(fix("walrus"), None);
-    }
-
-    #[test]
-    fn corrections_are_the_nearest_terms_the_dfa_finds_too() {
-        let text = "Menthol, methanol and menthyl mentions; mentioned a mentor's memento. \
-            Stretching stretches strength, strengths, stretchers and stretch marks. \
-            Chiropractic chiropractors, chiropody, chirography; inflammation, inflammatory, \
-            inflation, infiltration, infarction. Transplantation, transportation, \
-            translation, translocation; hypertension, hypotension, hypertensive, \
-            hyperextension. Acetaminophen, acetylcholine, acetylation, acetone, acetate. \
-            Migraine, migrating, microbial, microbiome, microscope, nausea, neuralgia, \
-            neuropathy, neurologist, osteoporosis, osteoarthritis, osteopathy, paracetamol, \
-            paralysis, parathyroid, sciatica, scoliosis, sclerosis, spondylitis.";
-        let (_tmp, index) = index_of(&[
-            ("a", Kind::Guide, "Words", text),
-            (
-                "b",
-                Kind::Guide,
-                "More",
-                "Menthol again; stretching, inflammation.",
-            ),
-        ]);
-        let searcher = index.reader.searcher();
-        let dictionaries = Dictionaries::of(&searcher, &index.fields).unwrap();
-        let body = &dictionaries.0[0]
-            .iter()
-            .find(|(f, _)| *f == index.fields.body)
-            .unwrap()
-            .1;
-        let mut terms = Vec::new();
-        let mut stream = body.terms().stream().unwrap();
-        while stream.advance() {
-            let term = std::str::from_utf8(stream.key()).unwrap().to_string();
-            terms.push((term, u64::from(stream.value().doc_freq)));
-        }
-        assert!(terms.len() > 50, "{terms:?}");
-        // Typos of the index's words: one to three random edits (xorshift, fixed seed).
-        let mut seed = 15u64;
-        let mut below = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
-        let mut checked = 0;
-        for _ in 0..2_000 {
-            let mut chars: Vec<char> = terms[below(terms.len())].0.chars().collect();
-            for _ in 0..1 + below(3) {
-                let letter = char::from(b"aeinorst"[below(8)]);
-                let at = below(chars.len());
-                match below(4) {
-                    0 => chars.insert(at, letter),
-                    1 => drop(chars.remove(at)),
-                    2 => chars[at] = letter,
-                    _ if at + 1 < chars.len() => chars.swap(at, at + 1),
-                    _ => {}
-                }
-            }
-            let typo: String = chars.into_iter().collect();
-            if !correctable(&typo) || terms.iter().any(|(t, _)| *t == typo) {
-                continue;
-            }
-            checked += 1;
-            // The rules, by brute force over every term.
-            let max = if typo.chars().count() >= 9 { 2 } else { 1 };
-            let expected = terms
-                .iter()
-                .filter(|(t, _)| t.chars().next() == typo.chars().next())
-                .map(|(t, df)| (strsim::osa_distance(&typo, t), std::cmp::Reverse(*df), t))
-                .filter(|(d, _, _)| *d <= max)
-                .min()
-                .map(|(_, _, t)| t.clone());
-            let got = correction(&dictionaries, &index.fields, &typo).unwrap();
-            assert_eq!(got, expected, "{typo}");
-            // The same candidates as tantivy's DFA gives.
-            let (from, to) = (&typo.as_bytes()[..1], [typo.as_bytes()[0] + 1]);
-            let ours = Osa::new(&typo, max as u8);
-            let dfa = FuzzyTermQuery::new(
-                Term::from_field_text(index.fields.body, &typo),
-                max as u8,
-                true,
-            )
-            .automaton()
-            .unwrap();
-            assert_eq!(
-                fuzzy_terms(&dictionaries, index.fields.body, &ours, from, &to).unwrap(),
-                fuzzy_terms(&dictionaries, index.fields.body, &dfa, from, &to).unwrap(),
-                "{typo}"
-            );
-        }
-        assert!(checked > 1_000, "{checked}");
     }
 
     #[test]
