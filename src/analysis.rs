@@ -83,7 +83,15 @@ fn is_stop_word(word: &str) -> bool {
 
 /// Splits text into runs of letters and digits, like tantivy's `SimpleTokenizer`, and spells
 /// out Greek letters (`β` → `beta`), so "amyloid-β" meets "amyloid beta" and "NF-κB" meets
-/// "NF-kappaB".
+/// "NF-kappaB". It also gives the words the stemmer cannot see:
+///
+/// * `%` is the word "percent", and so is "per cent" (one token);
+/// * an all-capitals abbreviation with a plural s ("MRIs", "NSAIDs", "CTs") is also its
+///   singular, at the same position and first;
+/// * "50-year-old(s)" (a number, "year" and "old" joined by hyphens) also has "age" beside
+///   "old", so it meets "age 50".
+///
+/// A range such as "48-72" stays two numbers.
 #[derive(Clone, Default)]
 pub struct WordTokenizer {
     tokens: Vec<Token>,
@@ -102,7 +110,11 @@ impl Tokenizer for WordTokenizer {
         // Tokens (and their text buffers) are reused from call to call: indexing calls this
         // once per field of every passage, and a fresh `String` per word was a measurable part
         // of ingest.
-        let mut count = 0;
+        let mut words = Words {
+            tokens: &mut self.tokens,
+            count: 0,
+            position: 0,
+        };
         let mut start = None;
         let mut ascii = true;
         let bytes = text.as_bytes();
@@ -125,34 +137,114 @@ impl Tokenizer for WordTokenizer {
                 (true, None) => start = Some(i),
                 (false, Some(from)) => {
                     start = None;
-                    if count == self.tokens.len() {
-                        self.tokens.push(Token::default());
-                    }
-                    let token = &mut self.tokens[count];
-                    token.offset_from = from;
-                    token.offset_to = i;
-                    token.position = count;
-                    token.position_length = 1;
-                    token.text.clear();
-                    if ascii {
-                        token.text.push_str(&text[from..i]);
-                    } else {
-                        for c in text[from..i].chars() {
-                            match greek_name(c) {
-                                Some(name) => token.text.push_str(name),
-                                None => token.text.push(c),
-                            }
-                        }
-                    }
+                    words.word(text, from, i, ascii);
                     ascii = true;
-                    count += 1;
                 }
                 _ => {}
             }
+            if bytes.get(i) == Some(&b'%') {
+                // "80%" is "80 percent".
+                words.push(i, i + 1).text.push_str("percent");
+            }
             i += width;
         }
+        let count = words.count;
         WordTokenStream::ending(&mut self.tokens, count)
     }
+}
+
+/// The tokens [`WordTokenizer`] has found so far in one text, and the next word's position.
+struct Words<'a> {
+    tokens: &'a mut Vec<Token>,
+    count: usize,
+    position: usize,
+}
+
+impl Words<'_> {
+    /// A new blank token for `text[from..to]` at the next position.
+    fn push(&mut self, from: usize, to: usize) -> &mut Token {
+        let position = self.position;
+        self.position += 1;
+        self.push_at(from, to, position)
+    }
+
+    /// A new blank token for `text[from..to]` at `position`.
+    fn push_at(&mut self, from: usize, to: usize, position: usize) -> &mut Token {
+        if self.count == self.tokens.len() {
+            self.tokens.push(Token::default());
+        }
+        let token = &mut self.tokens[self.count];
+        self.count += 1;
+        token.offset_from = from;
+        token.offset_to = to;
+        token.position = position;
+        token.position_length = 1;
+        token.text.clear();
+        token
+    }
+
+    /// The word `text[from..to]`, with the forms the stemmer misses (see [`WordTokenizer`]).
+    fn word(&mut self, text: &str, from: usize, to: usize, ascii: bool) {
+        let word = &text[from..to];
+        if !ascii {
+            let token = self.push(from, to);
+            for c in word.chars() {
+                match greek_name(c) {
+                    Some(name) => token.text.push_str(name),
+                    None => token.text.push(c),
+                }
+            }
+            return;
+        }
+        // "per cent" is one word, "percent".
+        if word.eq_ignore_ascii_case("cent") && self.count > 0 {
+            let last = self.count - 1;
+            let prev = &self.tokens[last];
+            let between = &text[prev.offset_to..from];
+            if prev.text.eq_ignore_ascii_case("per")
+                && !between.is_empty()
+                && between.bytes().all(|b| b.is_ascii_whitespace())
+            {
+                let prev = &mut self.tokens[last];
+                prev.text.clear();
+                prev.text.push_str("percent");
+                prev.offset_to = to;
+                return;
+            }
+        }
+        let position = self.position;
+        // An abbreviation's plural ("MRIs", "NSAIDs") is also its singular, which comes
+        // first: a query keeps the first form at each position.
+        if let Some(singular) = capitals_plural(word) {
+            self.push_at(from, to - 1, position).text.push_str(singular);
+        }
+        self.push(from, to).text.push_str(word);
+        // "50-year-olds" is also an age: "age" beside "olds".
+        let n = self.count;
+        let hyphenated = |a: &Token, b: &Token| text.get(a.offset_to..b.offset_from) == Some("-");
+        if (word.eq_ignore_ascii_case("old") || word.eq_ignore_ascii_case("olds"))
+            && n >= 3
+            && self.tokens[n - 2].text.eq_ignore_ascii_case("year")
+            && self.tokens[n - 3].text.bytes().all(|b| b.is_ascii_digit())
+            && hyphenated(&self.tokens[n - 3], &self.tokens[n - 2])
+            && hyphenated(&self.tokens[n - 2], &self.tokens[n - 1])
+        {
+            self.push_at(from, to, position).text.push_str("age");
+        }
+    }
+}
+
+/// The singular of an all-capitals abbreviation with a lower-case plural s ("MRIs" → "MRI",
+/// "CTs" → "CT"), or `None`. Only where the stemmer keeps the s: Snowball drops a plural s when
+/// a vowel comes before the letter in front of it ("NSAIDs" → "nsaid" already), and keeps it
+/// otherwise ("mris", "cts").
+fn capitals_plural(word: &str) -> Option<&str> {
+    let singular = word.strip_suffix('s')?;
+    let kept_by_stemmer = singular.as_bytes()[..singular.len().saturating_sub(1)]
+        .iter()
+        .all(|b| !matches!(b, b'A' | b'E' | b'I' | b'O' | b'U' | b'Y'));
+    (singular.len() >= 2 && singular.bytes().all(|b| b.is_ascii_uppercase()) && kept_by_stemmer)
+        .then_some(singular)
 }
 
 impl TokenStream for WordTokenStream<'_> {
@@ -473,6 +565,11 @@ mod tests {
         out
     }
 
+    /// `(position, token)` pairs as [`tokens`] gives them.
+    fn at(pairs: &[(usize, &str)]) -> Vec<(usize, String)> {
+        pairs.iter().map(|&(p, t)| (p, t.to_string())).collect()
+    }
+
     /// Every token's text, position and offsets.
     fn all_of(stream: &mut dyn TokenStream) -> Vec<(String, usize, usize, usize)> {
         let mut out = Vec::new();
@@ -541,6 +638,75 @@ mod tests {
         assert_eq!(words("Éé"), ["ee"]);
         assert!(words("").is_empty());
         assert!(words("— … !").is_empty());
+    }
+
+    #[test]
+    fn percent_signs_and_per_cent_are_the_word_percent() {
+        let expected = at(&[(0, "80"), (1, "percent")]);
+        assert_eq!(tokens("80%"), expected);
+        assert_eq!(tokens("80 %"), expected);
+        assert_eq!(tokens("80 percent"), expected);
+        assert_eq!(tokens("80 per cent"), expected);
+        assert_eq!(tokens("80 Per  Cent"), expected);
+        // Only "per" and "cent" next to each other are one word.
+        assert_eq!(tokens("per the cent"), at(&[(0, "per"), (2, "cent")]));
+        assert_eq!(tokens("cent"), at(&[(0, "cent")]));
+        // A lone digit is still too short; its percent sign is not.
+        assert_eq!(tokens("5%"), at(&[(1, "percent")]));
+    }
+
+    #[test]
+    fn ranges_keep_both_numbers() {
+        assert_eq!(
+            tokens("the first 48-72 hours"),
+            at(&[(1, "first"), (2, "48"), (3, "72"), (4, "hour")])
+        );
+        assert_eq!(
+            tokens("48–72 hours")
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect::<Vec<_>>(),
+            ["48", "72", "hour"]
+        );
+    }
+
+    #[test]
+    fn capital_plurals_are_also_singular() {
+        assert_eq!(
+            tokens("X-rays or MRIs"),
+            at(&[(1, "ray"), (3, "mri"), (3, "mris")])
+        );
+        assert_eq!(
+            tokens("NSAIDs CTs"),
+            at(&[(0, "nsaid"), (1, "ct"), (1, "cts")])
+        );
+        assert_eq!(tokens("NSAID")[0].1, "nsaid");
+        assert_eq!(tokens("CT")[0].1, "ct");
+        // Not an abbreviation's plural: lower-case words, one capital, a capital S.
+        for text in ["mris", "Cats", "As", "MRIS", "DNAse"] {
+            assert!(tokens(text).len() <= 1, "{text}: {:?}", tokens(text));
+        }
+    }
+
+    #[test]
+    fn ages_in_years_also_say_age() {
+        assert_eq!(
+            tokens("36% of 50-year-olds"),
+            at(&[
+                (0, "36"),
+                (1, "percent"),
+                (3, "50"),
+                (4, "year"),
+                (5, "old"),
+                (5, "age")
+            ])
+        );
+        assert_eq!(tokens("a 50-year-old man").last(), at(&[(4, "man")]).last());
+        assert!(tokens("a 50-year-old").iter().any(|(_, t)| t == "age"));
+        // Not hyphenated, or not a number: no age.
+        for text in ["50 year olds", "many-year-olds", "50-year old"] {
+            assert!(!tokens(text).iter().any(|(_, t)| t == "age"), "{text}");
+        }
     }
 
     #[test]

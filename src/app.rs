@@ -19,6 +19,7 @@ use crate::passage::Kind;
 use crate::refs::{Catalog, RefsError};
 use crate::render;
 use crate::search;
+use crate::synonyms::Synonyms;
 
 /// What a successful run found: `Found` exits 0, `NothingFound` exits 1 (like grep).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,10 +81,17 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             if let Some(note) = search::cut_query_note(&req.query) {
                 render::warning(&note);
             }
-            let hits = read_index(&index, || Ok(search::search(&index, req)?))?;
-            render::search(out, &req.query, &hits, &config.paths.corpus, config.output)
-                .context("cannot write the results")?;
-            Ok(if hits.is_empty() {
+            let synonyms = Synonyms::load(&config.paths.corpus)?;
+            let results = read_index(&index, || Ok(search::search(&index, req, &synonyms)?))?;
+            render::search(
+                out,
+                &req.query,
+                &results,
+                &config.paths.corpus,
+                config.output,
+            )
+            .context("cannot write the results")?;
+            Ok(if results.hits.is_empty() {
                 Outcome::NothingFound
             } else {
                 Outcome::Found
@@ -94,7 +102,8 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             if let Some(note) = search::cut_query_note(&req.claim) {
                 render::warning(&note);
             }
-            let result = read_index(&index, || Ok(cite::cite(&index, req)?))?;
+            let synonyms = Synonyms::load(&config.paths.corpus)?;
+            let result = read_index(&index, || Ok(cite::cite(&index, req, &synonyms)?))?;
             render::cite(out, &result, &config.paths.corpus, config.output)
                 .context("cannot write the results")?;
             Ok(if result.references.is_empty() {

@@ -22,6 +22,7 @@ use crate::link::CitedPassage;
 use crate::passage::{Kind, Passage};
 use crate::references::ReferenceList;
 use crate::search::{self, QueryError, SearchRequest};
+use crate::synonyms::Synonyms;
 
 /// Results kept per query (the depth of Recall@100 and of `--run` files).
 pub const RUN_DEPTH: usize = 100;
@@ -215,6 +216,7 @@ fn rank_queries(
     limit: usize,
 ) -> Result<Vec<Option<Ranked>>, BenchError> {
     let mut out = Vec::with_capacity(judged.len());
+    let no_synonyms = Synonyms::default();
     for q in judged {
         let request = SearchRequest {
             query: q.text.clone(),
@@ -222,7 +224,8 @@ fn rank_queries(
             kind: None,
             cites: None,
         };
-        let built = match search::build_query(&index.fields, &request) {
+        // BEIR data sets come without a synonym file.
+        let built = match search::build_query(searcher, &index.fields, &request, &no_synonyms) {
             Ok(b) => b,
             Err(QueryError::Engine(e)) => return Err(QueryError::Engine(e).into()),
             Err(_) => {

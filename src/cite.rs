@@ -12,7 +12,8 @@ use crate::index::{IndexError, OpenIndex};
 use crate::link::{is_references_section, CitedPassage, Scope};
 use crate::passage::Kind;
 use crate::references::{CitationStyle, Reference};
-use crate::search::{self, analyze, QueryError, SearchRequest, SNIPPET_CHARS};
+use crate::search::{self, analyze, BuiltQuery, QueryError, SearchRequest, SNIPPET_CHARS};
+use crate::synonyms::Synonyms;
 
 /// How many passages to consider for a claim.
 const CANDIDATES: usize = 60;
@@ -186,7 +187,11 @@ pub fn claim_query(claim: &str) -> String {
 }
 
 /// Rank the references behind a claim.
-pub fn cite(index: &OpenIndex, req: &CiteRequest) -> Result<CiteResult, CiteError> {
+pub fn cite(
+    index: &OpenIndex,
+    req: &CiteRequest,
+    synonyms: &Synonyms,
+) -> Result<CiteResult, CiteError> {
     if req.claim.trim().is_empty() {
         return Err(CiteError::EmptyClaim);
     }
@@ -197,15 +202,15 @@ pub fn cite(index: &OpenIndex, req: &CiteRequest) -> Result<CiteResult, CiteErro
         kind: None,
         cites: None,
     };
-    let built = match search::build_query(&index.fields, &search_req) {
+    let searcher = index.reader.searcher();
+    let built = match search::build_query(&searcher, &index.fields, &search_req, synonyms) {
         Ok(b) => b,
         Err(QueryError::Empty | QueryError::OnlyExclusions) => return Err(CiteError::EmptyClaim),
         Err(QueryError::OnlyStopWords(words)) => return Err(CiteError::OnlyCommonWords(words)),
         Err(e) => return Err(e.into()),
     };
-    let searcher = index.reader.searcher();
     let candidates = search::ranked_candidates(&searcher, &index.fields, &built, CANDIDATES)?;
-    let weights = term_weights(&searcher, index.fields.body, &built.terms)?;
+    let weights = term_weights(&searcher, index.fields.body, &built)?;
     let mut snippets =
         SnippetGenerator::create(&searcher, &*built.snippet_query(), index.fields.body)?;
     snippets.set_max_num_chars(SNIPPET_CHARS);
@@ -300,25 +305,38 @@ pub fn cite(index: &OpenIndex, req: &CiteRequest) -> Result<CiteResult, CiteErro
 }
 
 /// BM25-style inverse document frequency of each query term in the body field: rare words
-/// ("herniation") say more about a claim than common ones ("back", "pain").
+/// ("herniation") say more about a claim than common ones ("back", "pain"). Each term comes
+/// with its synonyms, which count as the term.
 fn term_weights(
     searcher: &Searcher,
     field: Field,
-    terms: &[String],
-) -> Result<Vec<(String, f32)>, CiteError> {
+    built: &BuiltQuery,
+) -> Result<Vec<TermWeight>, CiteError> {
     let n = searcher.num_docs() as f32;
-    let mut out = Vec::with_capacity(terms.len());
-    for t in terms {
+    let mut out = Vec::with_capacity(built.terms.len());
+    for (t, alternatives) in built.terms.iter().zip(&built.alternatives) {
         let df = searcher.doc_freq(&Term::from_field_text(field, t))? as f32;
         let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-        out.push((t.clone(), idf));
+        out.push(TermWeight {
+            term: t.clone(),
+            idf,
+            alternatives: alternatives.clone(),
+        });
     }
     Ok(out)
 }
 
-/// Share of the claim's weighted terms that the passage (text, headings, title) contains.
-fn coverage(p: &CitedPassage, weights: &[(String, f32)]) -> f32 {
-    let total: f32 = weights.iter().map(|(_, w)| w).sum();
+/// A claim's term, its weight, and the token sequences that count as it.
+struct TermWeight {
+    term: String,
+    idf: f32,
+    alternatives: Vec<Vec<String>>,
+}
+
+/// Share of the claim's weighted terms that the passage (text, headings, title) contains, a
+/// term or all the words of one of its synonyms.
+fn coverage(p: &CitedPassage, weights: &[TermWeight]) -> f32 {
+    let total: f32 = weights.iter().map(|w| w.idf).sum();
     if total <= 0.0 {
         return 0.0;
     }
@@ -331,8 +349,13 @@ fn coverage(p: &CitedPassage, weights: &[(String, f32)]) -> f32 {
     }
     let matched: f32 = weights
         .iter()
-        .filter(|(t, _)| have.contains(t))
-        .map(|(_, w)| w)
+        .filter(|w| {
+            have.contains(&w.term)
+                || w.alternatives
+                    .iter()
+                    .any(|a| a.iter().all(|t| have.contains(t)))
+        })
+        .map(|w| w.idf)
         .sum();
     matched / total
 }

@@ -41,7 +41,15 @@ pub fn query(query: &str) {
     for &(a, b) in &parsed.compare {
         assert!(a < parsed.clauses.len() && b < parsed.clauses.len());
     }
-    let (_, fields) = schema();
+    let (schema, fields) = schema();
+    // An empty index: building a query looks words up in its term dictionaries.
+    let index = tantivy::Index::create_in_ram(schema);
+    crate::analysis::register_analyzers(&index);
+    let Ok(reader) = index.reader() else {
+        return;
+    };
+    let searcher = reader.searcher();
+    let synonyms = crate::synonyms::Synonyms::parse("ice, cold pack\nheat, warmth");
     for text in [query.to_string(), crate::cite::claim_query(query)] {
         let req = SearchRequest {
             query: text,
@@ -50,7 +58,7 @@ pub fn query(query: &str) {
             cites: None,
         };
         // An error is an answer (an empty query, only stop words); only a panic is a fault.
-        if let Ok(built) = search::build_query(&fields, &req) {
+        if let Ok(built) = search::build_query(&searcher, &fields, &req, &synonyms) {
             let _ = built.snippet_query();
         }
     }

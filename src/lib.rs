@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: corpus files ([`corpus`]) → documents ([`extract`]) → passages
 //! ([`passage`]) → cited passages ([`link`], with [`references`]) → the tantivy index
-//! ([`index`], analysed by [`analysis`], driven by [`ingest`]) → hits ([`search`]), cited references ([`cite`]),
+//! ([`index`], analysed by [`analysis`], driven by [`ingest`]) → hits ([`search`], with the
+//! corpus's [`synonyms`]), cited references ([`cite`]),
 //! backlinks and exports ([`refs`]) and the citation audit ([`audit`]) → output ([`render`]).
 //! [`benchmark`] runs the same indexing and ranking on a BEIR data set and scores it with
 //! [`eval`]'s metrics.
@@ -34,4 +35,5 @@ pub mod render;
 pub mod sanitize;
 pub mod search;
 pub mod serve;
+pub mod synonyms;
 pub mod watch;

@@ -15,7 +15,7 @@ use crate::fetch::{Outcome as FetchOutcome, SnapshotDecision};
 use crate::link::{is_references_section, Citation, CitedPassage, Scope};
 use crate::references::{CitationStyle, Reference};
 use crate::refs::{Catalog, UnlistedSource};
-use crate::search::{truncate_chars, Hit};
+use crate::search::{truncate_chars, Hit, SearchResults, Understanding};
 
 const BOLD: &str = "\x1b[1m";
 const DIM: &str = "\x1b[2m";
@@ -112,13 +112,40 @@ pub fn segments(snippet: &str, highlights: &[[usize; 2]]) -> Vec<SegmentOut> {
 pub struct SearchOut {
     pub query: String,
     pub hits: Vec<HitOut>,
+    /// The query with its corrections; only when a word was corrected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    /// Words with no exact match and the index words searched instead; only when any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub corrected: Vec<CorrectionOut>,
+    /// Words and phrases also searched with their synonyms; only when any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expanded: Vec<ExpansionOut>,
 }
 
 impl SearchOut {
-    pub fn new(query: &str, hits: &[Hit], corpus: &Path) -> SearchOut {
+    /// The object of `search --json` for `hits`, with what was made of the query.
+    pub fn new(query: &str, hits: &[Hit], understood: &Understanding, corpus: &Path) -> SearchOut {
         SearchOut {
             query: query.to_string(),
             hits: hits.iter().map(|h| HitOut::new(h, corpus)).collect(),
+            suggestion: understood.suggestion.clone(),
+            corrected: understood
+                .corrected
+                .iter()
+                .map(|c| CorrectionOut {
+                    from: c.from.clone(),
+                    to: c.to.clone(),
+                })
+                .collect(),
+            expanded: understood
+                .expanded
+                .iter()
+                .map(|e| ExpansionOut {
+                    from: e.from.clone(),
+                    to: e.to.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -283,18 +310,35 @@ pub fn sanitize(s: &str) -> String {
     crate::sanitize::sanitize_terminal(s)
 }
 
+/// A corrected query word in `search --json`.
+#[derive(Debug, Serialize)]
+pub struct CorrectionOut {
+    pub from: String,
+    pub to: String,
+}
+
+/// A query word or phrase and its synonyms in `search --json`.
+#[derive(Debug, Serialize)]
+pub struct ExpansionOut {
+    pub from: String,
+    pub to: Vec<String>,
+}
+
 /// Write search results.
 pub fn search<W: Write>(
     w: &mut W,
     query: &str,
-    hits: &[Hit],
+    results: &SearchResults,
     corpus: &Path,
     style: OutputStyle,
 ) -> io::Result<()> {
-    let out = SearchOut::new(query, hits, corpus);
+    let out = SearchOut::new(query, &results.hits, &results.understood, corpus);
     if style.json {
         serde_json::to_writer(&mut *w, &out)?;
         return writeln!(w);
+    }
+    if let Some(suggestion) = &out.suggestion {
+        writeln!(w, "did you mean: {}?", sanitize(suggestion))?;
     }
     if out.hits.is_empty() {
         return writeln!(w, "no passages match {:?}", sanitize(query));

@@ -6,9 +6,12 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use tantivy::collector::TopDocs;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::TermInfo;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::query::{EnableScoring, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -22,6 +25,7 @@ use crate::analysis::analyzer;
 use crate::index::{Fields, OpenIndex};
 use crate::link::CitedPassage;
 use crate::passage::Kind;
+use crate::synonyms::Synonyms;
 
 /// The DFR model's length normalisation ("normalisation 2", Terrier's default `c`): a term
 /// frequency `tf` in a field of length `len` counts as `tf · log2(1 + c · avg_len / len)`.
@@ -39,6 +43,13 @@ const REFERENCE_FACTOR: f32 = 0.45;
 /// The coverage factor of a passage with none of the query's terms (it has all: 1.0); in
 /// between, it grows with the share of the query's IDF mass the passage has.
 const COVERAGE_FLOOR: f32 = 0.3;
+/// Weight of an index word standing in for a query word with no exact match (a typo's
+/// correction): below the word itself, had it been typed right.
+const CORRECTION_WEIGHT: f32 = 0.5;
+/// Weight of a synonym from the corpus's synonym file, relative to the word it expands.
+const SYNONYM_WEIGHT: f32 = 0.5;
+/// Weight of a question word ("how", "should", …) in a query that asks a question.
+const QUESTION_WEIGHT: f32 = 0.2;
 /// Longest snippet, in characters.
 pub const SNIPPET_CHARS: usize = 240;
 /// Longest query accepted, in characters; the rest is ignored.
@@ -81,6 +92,35 @@ pub struct Hit {
     pub snippet: String,
     /// Character ranges of matched terms in `snippet`.
     pub highlights: Vec<(usize, usize)>,
+}
+
+/// What citeseek made of a query beyond its words: typos corrected, synonyms added.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Understanding {
+    /// Query words with no exact match, and the index words searched instead.
+    pub corrected: Vec<Correction>,
+    /// The query with the corrections made, when there were any.
+    pub suggestion: Option<String>,
+    /// Query words and phrases searched with their synonyms too.
+    pub expanded: Vec<Expansion>,
+}
+
+/// A query word with no exact match in the index, and the word searched instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correction {
+    /// The word as typed.
+    pub from: String,
+    /// The word shown for it: an indexed word whose stem is `term`.
+    pub to: String,
+    /// The index term (a stem) that was searched.
+    pub term: String,
+}
+
+/// A word or phrase of the query and the synonyms it was also searched with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expansion {
+    pub from: String,
+    pub to: Vec<String>,
 }
 
 /// A parsed query: words and phrases, each optional, required or excluded.
@@ -206,6 +246,22 @@ pub fn parse_query(input: &str) -> ParsedQuery {
 
 /// Analyse text with the index's English analyzer: (position, token) pairs.
 pub fn analyze(text: &str) -> Vec<(usize, String)> {
+    analyze_words(text)
+        .into_iter()
+        .map(|w| (w.position, w.text))
+        .collect()
+}
+
+/// An analysed word: its position, its token, and the bytes of the text it came from.
+#[derive(Debug, Clone)]
+struct Word {
+    position: usize,
+    text: String,
+    from: usize,
+    to: usize,
+}
+
+fn analyze_words(text: &str) -> Vec<Word> {
     thread_local! {
         // Building the analyzer (its stop-word set) costs more than analysing a query.
         static ANALYZER: RefCell<TextAnalyzer> = RefCell::new(analyzer());
@@ -214,17 +270,40 @@ pub fn analyze(text: &str) -> Vec<(usize, String)> {
         let mut stream = a.token_stream(text);
         let mut out = Vec::new();
         while let Some(t) = stream.next() {
-            out.push((t.position, t.text.clone()));
+            out.push(Word {
+                position: t.position,
+                text: t.text.clone(),
+                from: t.offset_from,
+                to: t.offset_to,
+            });
         }
         out
     })
 }
 
+/// The analysed words of a query's text: the first form at each position (where the analyzer
+/// gives two, as for "MRIs", the index has both and the first, the singular, finds both).
+pub fn query_words(text: &str) -> Vec<(usize, String)> {
+    first_forms(analyze_words(text))
+        .into_iter()
+        .map(|w| (w.position, w.text))
+        .collect()
+}
+
+fn first_forms(mut words: Vec<Word>) -> Vec<Word> {
+    words.dedup_by_key(|w| w.position);
+    words
+}
+
 /// A parsed and analysed query, ready for [`ranked_addresses`].
 pub struct BuiltQuery {
     body: Field,
-    /// Distinct analysed terms the user asked for (for coverage).
+    /// Distinct analysed terms the user asked for (for coverage; question words are not).
     pub terms: Vec<String>,
+    /// For each of `terms`, the token sequences of its synonyms (each counts as the term).
+    pub alternatives: Vec<Vec<Vec<String>>>,
+    /// Corrections and expansions made to the query.
+    pub understood: Understanding,
     plan: Plan,
 }
 
@@ -237,9 +316,11 @@ impl BuiltQuery {
                 continue;
             }
             for t in &c.tokens {
-                parts.push((Occur::Should, term_query(self.body, t)));
+                parts.push((Occur::Should, term_query(self.body, &t.text)));
             }
-            for p in &c.phrases {
+            // Not the synonyms' phrases: the snippet generator would highlight their words
+            // wherever they stand alone ("hot" for "hot pack").
+            for p in &c.phrases[..c.own_phrases] {
                 parts.push((Occur::Should, p.box_clone()));
             }
         }
@@ -261,9 +342,32 @@ struct Plan {
 struct PlanClause {
     occur: Occurrence,
     /// Analysed tokens, each scored in every text field; a clause matches if any does.
-    tokens: Vec<String>,
+    tokens: Vec<PlanToken>,
     /// Phrase queries (with their boosts) that score and match for the clause.
     phrases: Vec<Box<dyn Query>>,
+    /// How many of `phrases`, from the first, are the query's own; synonyms' follow.
+    own_phrases: usize,
+}
+
+/// A token a clause scores.
+struct PlanToken {
+    text: String,
+    /// Its weight: 1 for a word of the query, less for a question word, a typo's correction
+    /// or a synonym.
+    weight: f32,
+    /// The query term (one of [`BuiltQuery::terms`]) a passage with this token has, for
+    /// coverage, when the token is not a term itself (a synonym).
+    covers: Option<String>,
+}
+
+impl PlanToken {
+    fn new(text: &str, weight: f32, covers: Option<&str>) -> PlanToken {
+        PlanToken {
+            text: text.to_string(),
+            weight,
+            covers: covers.map(str::to_string),
+        }
+    }
 }
 
 fn term_query(field: Field, token: &str) -> Box<dyn Query> {
@@ -273,57 +377,130 @@ fn term_query(field: Field, token: &str) -> Box<dyn Query> {
     ))
 }
 
+/// A phrase of at least two `(position, token)` pairs in `field`, positions relative to the
+/// first.
+fn phrase_query(field: Field, tokens: &[(usize, String)]) -> Box<dyn Query> {
+    let first = tokens.first().map_or(0, |t| t.0);
+    Box::new(PhraseQuery::new_with_offset(
+        tokens
+            .iter()
+            .map(|(pos, t)| (pos - first, Term::from_field_text(field, t)))
+            .collect(),
+    ))
+}
+
 /// A clause in the scorer's form: a word's tokens (any may match; the parts of a split word
 /// such as "cat-cow" next to each other count extra), or a phrase in body, headings or alt.
-fn clause_plan(f: &Fields, clause: &Clause, tokens: &[(usize, String)]) -> Option<PlanClause> {
+/// `weight` is the tokens' weight.
+fn clause_plan(
+    f: &Fields,
+    clause: &Clause,
+    tokens: &[(usize, String)],
+    weight: f32,
+) -> Option<PlanClause> {
     if tokens.is_empty() {
         return None;
     }
-    let first = tokens[0].0;
-    let phrase = |field: Field| -> Box<dyn Query> {
-        Box::new(PhraseQuery::new_with_offset(
-            tokens
-                .iter()
-                .map(|(pos, t)| (pos - first, Term::from_field_text(field, t)))
-                .collect(),
-        ))
-    };
-    let words: Vec<String> = tokens.iter().map(|(_, t)| t.clone()).collect();
+    let words: Vec<PlanToken> = tokens
+        .iter()
+        .map(|(_, t)| PlanToken::new(t, weight, None))
+        .collect();
     let plan = if clause.phrase && tokens.len() > 1 {
         PlanClause {
             occur: clause.occur,
             tokens: Vec::new(),
             phrases: vec![
-                Box::new(BoostQuery::new(phrase(f.body), PHRASE_BOOST)),
+                Box::new(BoostQuery::new(phrase_query(f.body, tokens), PHRASE_BOOST)),
                 Box::new(BoostQuery::new(
-                    phrase(f.section),
+                    phrase_query(f.section, tokens),
                     PHRASE_BOOST * SECTION_BOOST,
                 )),
-                phrase(f.alt),
+                phrase_query(f.alt, tokens),
             ],
+            own_phrases: 3,
         }
     } else if tokens.len() == 1 {
         PlanClause {
             occur: clause.occur,
             tokens: words,
             phrases: Vec::new(),
+            own_phrases: 0,
         }
     } else {
         PlanClause {
             occur: clause.occur,
             tokens: words,
-            phrases: vec![phrase(f.body)],
+            phrases: vec![phrase_query(f.body, tokens)],
+            own_phrases: 1,
         }
     };
     Some(plan)
 }
 
+/// Words that make a query a question when it starts with one.
+const QUESTION_STARTS: &[&str] = &[
+    "how", "what", "when", "why", "where", "which", "who", "whom", "whose", "should", "shall",
+    "can", "could", "would", "do", "does", "did", "is", "are", "am", "was", "were",
+];
+/// Words a question weighs less: the interrogative and auxiliary words above, and the asker.
+const QUESTION_WORDS: &[&str] = &["i", "me", "my", "we", "our", "you", "your"];
+/// Words that belong to a "how" before them ("how long", "how much").
+const AFTER_HOW: &[&str] = &["long", "much", "many", "often", "soon"];
+
+/// For each clause, whether it is a question word of a question (a query that ends with `?`
+/// or starts with a word of [`QUESTION_STARTS`]): a plain word of [`QUESTION_STARTS`] or
+/// [`QUESTION_WORDS`], or one of [`AFTER_HOW`] right after "how". ([`build_query`] weighs
+/// none less when they are all the query searches for.)
+fn question_words(query: &str, parsed: &ParsedQuery) -> Vec<bool> {
+    let bare = |c: &Clause| {
+        c.text
+            .trim_matches(|ch: char| !ch.is_alphanumeric())
+            .to_lowercase()
+    };
+    let mut out = vec![false; parsed.clauses.len()];
+    let asks = query.trim_end().ends_with('?')
+        || parsed
+            .clauses
+            .first()
+            .is_some_and(|c| QUESTION_STARTS.contains(&bare(c).as_str()));
+    if !asks {
+        return out;
+    }
+    let words: Vec<String> = parsed.clauses.iter().map(bare).collect();
+    for (i, c) in parsed.clauses.iter().enumerate() {
+        let w = words[i].as_str();
+        let after_how = i > 0 && words[i - 1] == "how" && AFTER_HOW.contains(&w);
+        out[i] = c.occur == Occurrence::Should
+            && !c.phrase
+            && (QUESTION_STARTS.contains(&w) || QUESTION_WORDS.contains(&w) || after_how);
+    }
+    out
+}
+
 /// Build the query for a request: each clause analysed once into the form
-/// [`ranked_addresses`] scores.
-pub fn build_query(f: &Fields, req: &SearchRequest) -> Result<BuiltQuery, QueryError> {
+/// [`ranked_addresses`] scores, question words weighed less, the synonyms of its words and
+/// phrases added, and words no passage has replaced by their nearest index word.
+pub fn build_query(
+    searcher: &Searcher,
+    f: &Fields,
+    req: &SearchRequest,
+    synonyms: &Synonyms,
+) -> Result<BuiltQuery, QueryError> {
     let parsed = parse_query(&req.query);
     if parsed.clauses.is_empty() {
         return Err(QueryError::Empty);
+    }
+    let mut asks = question_words(&req.query, &parsed);
+    let analysed: Vec<Vec<Word>> = parsed
+        .clauses
+        .iter()
+        .map(|c| first_forms(analyze_words(&c.text)))
+        .collect();
+    // Question words are never all a query searches for.
+    if !(0..asks.len()).any(|i| {
+        !asks[i] && parsed.clauses[i].occur != Occurrence::MustNot && !analysed[i].is_empty()
+    }) {
+        asks.fill(false);
     }
     let mut terms: Vec<String> = Vec::new();
     let mut dropped: Vec<&str> = Vec::new();
@@ -334,16 +511,20 @@ pub fn build_query(f: &Fields, req: &SearchRequest) -> Result<BuiltQuery, QueryE
     };
     // Clause index in `parsed` → index in `plan.clauses`.
     let mut plan_index: Vec<Option<usize>> = Vec::new();
-    for clause in &parsed.clauses {
-        let tokens = analyze(&clause.text);
-        let Some(pc) = clause_plan(f, clause, &tokens) else {
+    for (i, clause) in parsed.clauses.iter().enumerate() {
+        let tokens: Vec<(usize, String)> = analysed[i]
+            .iter()
+            .map(|w| (w.position, w.text.clone()))
+            .collect();
+        let weight = if asks[i] { QUESTION_WEIGHT } else { 1.0 };
+        let Some(pc) = clause_plan(f, clause, &tokens, weight) else {
             if clause.occur != Occurrence::MustNot {
                 dropped.push(clause.text.as_str());
             }
             plan_index.push(None);
             continue;
         };
-        if clause.occur != Occurrence::MustNot {
+        if clause.occur != Occurrence::MustNot && !asks[i] {
             for (_, t) in tokens {
                 if !terms.contains(&t) {
                     terms.push(t);
@@ -368,29 +549,322 @@ pub fn build_query(f: &Fields, req: &SearchRequest) -> Result<BuiltQuery, QueryE
             }
         }
     }
+    // Clauses whose words may be expanded or corrected: searched for, not question words.
+    let open: Vec<bool> = (0..parsed.clauses.len())
+        .map(|i| parsed.clauses[i].occur != Occurrence::MustNot && !asks[i])
+        .zip(&plan_index)
+        .map(|(o, p)| o && p.is_some())
+        .collect();
+    let mut built = BuiltQuery {
+        body: f.body,
+        alternatives: vec![Vec::new(); terms.len()],
+        terms,
+        understood: Understanding::default(),
+        plan,
+    };
+    let expanded = expand(
+        &mut built,
+        f,
+        synonyms,
+        &parsed,
+        &analysed,
+        &plan_index,
+        &open,
+    );
+    let mut dictionaries: Option<Dictionaries> = None;
+    for (i, clause) in parsed.clauses.iter().enumerate() {
+        let (Some(pi), true) = (plan_index[i], open[i] && !expanded[i] && !clause.phrase) else {
+            continue;
+        };
+        for w in analysed[i].iter().filter(|w| correctable(&w.text)) {
+            let dictionaries = match &dictionaries {
+                Some(d) => d,
+                None => dictionaries.insert(Dictionaries::of(searcher, f)?),
+            };
+            let Some(fix) = correction(dictionaries, f, &w.text)? else {
+                continue;
+            };
+            built.correct(pi, &w.text, &fix);
+            built.understood.corrected.push(Correction {
+                from: clause.text[w.from..w.to].to_string(),
+                to: fix.clone(),
+                term: fix,
+            });
+        }
+    }
     if let Some(kind) = req.kind {
-        plan.filters.push(term_query(f.kind, kind.as_str()));
+        built.plan.filters.push(term_query(f.kind, kind.as_str()));
     }
     if let Some(id) = &req.cites {
-        plan.filters.push(Box::new(BooleanQuery::new(vec![
+        built.plan.filters.push(Box::new(BooleanQuery::new(vec![
             (Occur::Should, term_query(f.cites, id)),
             (Occur::Should, term_query(f.section_cites, id)),
         ])));
     }
-    Ok(BuiltQuery {
-        body: f.body,
-        terms,
-        plan,
-    })
+    Ok(built)
 }
 
-/// Run a search and return ranked, highlighted hits.
-pub fn search(index: &OpenIndex, req: &SearchRequest) -> Result<Vec<Hit>, QueryError> {
-    let built = build_query(&index.fields, req)?;
+/// Add the synonyms of the query's words and phrases: a word (or quoted phrase, or split
+/// word) that is an entry of the synonym file gets the other entries of its group as
+/// alternatives at [`SYNONYM_WEIGHT`]; a run of plain words that is one ("cold compress")
+/// gets a clause of its own with them. Returns which clauses were expanded.
+fn expand(
+    built: &mut BuiltQuery,
+    f: &Fields,
+    synonyms: &Synonyms,
+    parsed: &ParsedQuery,
+    analysed: &[Vec<Word>],
+    plan_index: &[Option<usize>],
+    open: &[bool],
+) -> Vec<bool> {
+    let mut expanded = vec![false; parsed.clauses.len()];
+    if synonyms.is_empty() {
+        return expanded;
+    }
+    // (clauses, group) for each entry found in the query.
+    let mut found: Vec<(Vec<usize>, usize)> = Vec::new();
+    let mut run: Vec<usize> = Vec::new();
+    for i in 0..=parsed.clauses.len() {
+        let one_word = i < parsed.clauses.len()
+            && open[i]
+            && !parsed.clauses[i].phrase
+            && analysed[i].len() == 1;
+        if one_word {
+            run.push(i);
+            continue;
+        }
+        let tokens: Vec<&str> = run.iter().map(|&c| analysed[c][0].text.as_str()).collect();
+        for m in synonyms.find(&tokens) {
+            found.push((run[m.start..m.start + m.len].to_vec(), m.group));
+        }
+        run.clear();
+        if i < parsed.clauses.len() && open[i] && analysed[i].len() > 1 {
+            let tokens: Vec<&str> = analysed[i].iter().map(|w| w.text.as_str()).collect();
+            if let Some(m) = synonyms.find(&tokens).first() {
+                if m.start == 0 && m.len == tokens.len() {
+                    found.push((vec![i], m.group));
+                }
+            }
+        }
+    }
+    for (clauses, group) in found {
+        let matched: Vec<&str> = clauses
+            .iter()
+            .flat_map(|&c| analysed[c].iter().map(|w| w.text.as_str()))
+            .collect();
+        if matched.is_empty() {
+            continue;
+        }
+        // Entries that contain the matched words ("ice pack" for "ice") would only count
+        // again for passages that have them: they are left out.
+        let others: Vec<&crate::synonyms::Entry> = synonyms
+            .group(group)
+            .iter()
+            .filter(|e| {
+                let words: Vec<&str> = e.tokens.iter().map(|(_, t)| t.as_str()).collect();
+                !words
+                    .windows(matched.len())
+                    .any(|w| w == matched.as_slice())
+            })
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        // A one-word match's synonyms count as that word for coverage.
+        let covers = match matched.as_slice() {
+            [word] => Some(*word),
+            _ => None,
+        };
+        let mut extra = PlanClause {
+            occur: Occurrence::Should,
+            tokens: Vec::new(),
+            phrases: Vec::new(),
+            own_phrases: 0,
+        };
+        for e in &others {
+            match e.tokens.as_slice() {
+                [(_, word)] => extra
+                    .tokens
+                    .push(PlanToken::new(word, SYNONYM_WEIGHT, covers)),
+                // In the body only: a heading's phrase ("Hot and Cold Therapy") would reach
+                // every passage of its section, and make each of them match "ice".
+                tokens => extra.phrases.push(Box::new(BoostQuery::new(
+                    phrase_query(f.body, tokens),
+                    SYNONYM_WEIGHT,
+                ))),
+            }
+        }
+        match clauses.as_slice() {
+            [c] => {
+                let Some(pc) = plan_index[*c].and_then(|p| built.plan.clauses.get_mut(p)) else {
+                    continue;
+                };
+                pc.tokens.extend(extra.tokens);
+                pc.phrases.extend(extra.phrases);
+            }
+            _ => built.plan.clauses.push(extra),
+        }
+        for t in &matched {
+            if let Some(k) = built.terms.iter().position(|x| x == t) {
+                built.alternatives[k].extend(
+                    others
+                        .iter()
+                        .map(|e| e.tokens.iter().map(|(_, t)| t.clone()).collect()),
+                );
+            }
+        }
+        for &c in &clauses {
+            expanded[c] = true;
+        }
+        built.understood.expanded.push(Expansion {
+            from: clauses
+                .iter()
+                .map(|&c| parsed.clauses[c].text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            to: others.iter().map(|e| e.text.clone()).collect(),
+        });
+    }
+    expanded
+}
+
+impl BuiltQuery {
+    /// Search the index word `fix` instead of `typo` in plan clause `clause`, at
+    /// [`CORRECTION_WEIGHT`], and count it for coverage in the typo's place.
+    fn correct(&mut self, clause: usize, typo: &str, fix: &str) {
+        if let Some(pc) = self.plan.clauses.get_mut(clause) {
+            for t in pc.tokens.iter_mut().filter(|t| t.text == typo) {
+                t.text = fix.to_string();
+                t.weight *= CORRECTION_WEIGHT;
+            }
+        }
+        if let Some(k) = self.terms.iter().position(|t| t == typo) {
+            if self.terms.iter().any(|t| t == fix) {
+                self.terms.remove(k);
+                self.alternatives.remove(k);
+            } else {
+                self.terms[k] = fix.to_string();
+            }
+        }
+    }
+}
+
+/// The index term to search instead of `token` when no passage has it in any text field: the
+/// term of the passage text within edit distance 1 (tokens of 5 to 8 characters) or 2 (9 or
+/// more) that starts with the same letter, nearer first, then the one most passages have,
+/// found with tantivy's Levenshtein automaton over each segment's term dictionary (an FST).
+/// `None` for numbers, tokens of 4 characters or fewer, and tokens the index has.
+fn correction(
+    dictionaries: &Dictionaries,
+    f: &Fields,
+    token: &str,
+) -> Result<Option<String>, QueryError> {
+    if !correctable(token) {
+        return Ok(None);
+    }
+    for segment in &dictionaries.0 {
+        for (field, index) in segment {
+            let term = Term::from_field_text(*field, token);
+            if index
+                .get_term_info(&term)
+                .map_err(tantivy::TantivyError::from)?
+                .is_some()
+            {
+                return Ok(None);
+            }
+        }
+    }
+    let len = token.chars().count();
+    let max_distance = if len >= 9 { 2 } else { 1 };
+    // The first letter is taken to be right, as spelling correctors usually do: the search
+    // then walks one letter's part of the dictionary, not all of it.
+    let first = token.chars().next().map_or(0, char::len_utf8);
+    let from = token.as_bytes()[..first].to_vec();
+    let mut to = from.clone();
+    if let Some(last) = to.last_mut() {
+        *last = last.saturating_add(1);
+    }
+    // One walk at the largest distance, of the passage text's dictionary (headings and titles
+    // seldom have a word the text lacks); each candidate's own distance ranks it.
+    let automaton = FuzzyTermQuery::new(Term::from_field_text(f.body, token), max_distance, true)
+        .automaton()?;
+    let mut found: std::collections::BTreeMap<String, u64> = Default::default();
+    for segment in &dictionaries.0 {
+        let Some((_, index)) = segment.iter().find(|(field, _)| *field == f.body) else {
+            continue;
+        };
+        let mut terms = index
+            .terms()
+            .search(&automaton)
+            .ge(&from)
+            .lt(&to)
+            .into_stream()
+            .map_err(tantivy::TantivyError::from)?;
+        while terms.advance() {
+            if let Ok(t) = std::str::from_utf8(terms.key()) {
+                *found.entry(t.to_string()).or_default() += u64::from(terms.value().doc_freq);
+            }
+        }
+    }
+    // The nearest (transpositions count one edit, as in the automaton), then the one most
+    // passages have, then the first in order.
+    let best = found
+        .into_iter()
+        .map(|(term, df)| {
+            (
+                strsim::osa_distance(token, &term),
+                std::cmp::Reverse(df),
+                term,
+            )
+        })
+        .min();
+    Ok(best.map(|(_, _, term)| term))
+}
+
+/// Whether a query token may be corrected: more than 4 characters, no digit.
+fn correctable(token: &str) -> bool {
+    token.chars().nth(4).is_some() && !token.chars().any(char::is_numeric)
+}
+
+/// The text fields' term dictionaries of each segment, looked up once per query.
+struct Dictionaries(Vec<Vec<(Field, Arc<InvertedIndexReader>)>>);
+
+impl Dictionaries {
+    fn of(searcher: &Searcher, f: &Fields) -> Result<Dictionaries, QueryError> {
+        let mut out = Vec::new();
+        for segment in searcher.segment_readers() {
+            let mut fields = Vec::new();
+            for field in [f.body, f.section, f.title, f.alt] {
+                if let Some(index) = field_index(segment, field)? {
+                    fields.push((field, index));
+                }
+            }
+            out.push(fields);
+        }
+        Ok(Dictionaries(out))
+    }
+}
+
+/// Hits and what was made of the query.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub hits: Vec<Hit>,
+    pub understood: Understanding,
+}
+
+/// Run a search and return ranked, highlighted hits, and what was made of the query.
+pub fn search(
+    index: &OpenIndex,
+    req: &SearchRequest,
+    synonyms: &Synonyms,
+) -> Result<SearchResults, QueryError> {
     let searcher = index.reader.searcher();
+    let mut built = build_query(&searcher, &index.fields, req, synonyms)?;
     let limit = req.limit.max(1);
     let candidates = ranked_candidates(&searcher, &index.fields, &built, limit)?;
-    highlighted(index, &searcher, &built, candidates, 1)
+    let hits = highlighted(index, &searcher, &built, candidates, 1)?;
+    let understood = understood(&searcher, &index.fields, req, &mut built)?;
+    Ok(SearchResults { hits, understood })
 }
 
 /// A page of hits and how many passages match in all.
@@ -400,6 +874,8 @@ pub struct Page {
     pub hits: Vec<Hit>,
     /// Passages matching the query and its filters.
     pub total: usize,
+    /// What was made of the query (corrections, expansions), as [`search`] reports it.
+    pub understood: Understanding,
 }
 
 /// [`search`] from the `offset`-th hit on, with the number of matching passages.
@@ -410,9 +886,10 @@ pub fn search_page(
     index: &OpenIndex,
     req: &SearchRequest,
     offset: usize,
+    synonyms: &Synonyms,
 ) -> Result<Page, QueryError> {
-    let built = build_query(&index.fields, req)?;
     let searcher = index.reader.searcher();
+    let mut built = build_query(&searcher, &index.fields, req, synonyms)?;
     let all = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
     let ranked = ranked_addresses(&searcher, &index.fields, &built, all)?;
     let total = ranked.len();
@@ -423,7 +900,12 @@ pub fn search_page(
         .collect();
     let candidates = read_passages(&searcher, &index.fields, &window)?;
     let hits = highlighted(index, &searcher, &built, candidates, offset + 1)?;
-    Ok(Page { hits, total })
+    let understood = understood(&searcher, &index.fields, req, &mut built)?;
+    Ok(Page {
+        hits,
+        total,
+        understood,
+    })
 }
 
 /// Ranked passages with their snippets and highlights, numbered from `first_rank`.
@@ -451,6 +933,68 @@ fn highlighted(
             }
         })
         .collect())
+}
+
+/// What was made of the query, with each correction spelled as the corpus spells it and the
+/// "did you mean" suggestion.
+fn understood(
+    searcher: &Searcher,
+    fields: &Fields,
+    req: &SearchRequest,
+    built: &mut BuiltQuery,
+) -> Result<Understanding, QueryError> {
+    let mut understood = std::mem::take(&mut built.understood);
+    for c in &mut understood.corrected {
+        c.to = spelled(searcher, fields, &c.term)?;
+    }
+    understood.suggestion = suggestion(&req.query, &understood.corrected);
+    Ok(understood)
+}
+
+/// How the corpus spells the index term `term`: among the words of the first passages with it
+/// whose token it is, the term itself if it is one, else the shortest (lower-cased); the term
+/// when there is none.
+fn spelled(searcher: &Searcher, fields: &Fields, term: &str) -> Result<String, QueryError> {
+    let query = TermQuery::new(
+        Term::from_field_text(fields.body, term),
+        IndexRecordOption::Basic,
+    );
+    let top = searcher.search(&query, &TopDocs::with_limit(10).order_by_score())?;
+    let mut best: Option<String> = None;
+    for (_, addr) in top {
+        let Some(p) = stored_passage(searcher, fields, addr)? else {
+            continue;
+        };
+        let text = &p.passage.text;
+        for w in analyze_words(text).into_iter().filter(|w| w.text == term) {
+            let word = text[w.from..w.to].to_lowercase();
+            if word == term {
+                return Ok(word);
+            }
+            if best.as_ref().is_none_or(|b| word.len() < b.len()) {
+                best = Some(word);
+            }
+        }
+    }
+    Ok(best.unwrap_or_else(|| term.to_string()))
+}
+
+/// The query with each corrected word replaced, in order; `None` without corrections.
+fn suggestion(query: &str, corrected: &[Correction]) -> Option<String> {
+    if corrected.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = query;
+    for c in corrected {
+        if let Some(i) = rest.find(&c.from) {
+            out.push_str(&rest[..i]);
+            out.push_str(&c.to);
+            rest = &rest[i + c.from.len()..];
+        }
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// The ranking `search`, `cite` and `eval` share: the best passages for a built query as
@@ -542,26 +1086,30 @@ fn rank(
     let mut tokens: Vec<ScoredToken> = Vec::new();
     for (c, clause) in plan.clauses.iter().enumerate() {
         for t in &clause.tokens {
-            let i = match tokens.iter().position(|x| x.text == *t) {
+            let i = match tokens.iter().position(|x| x.text == t.text) {
                 Some(i) => i,
                 None => {
+                    let bit = |term: &str| built.terms.iter().position(|x| x == term);
                     tokens.push(ScoredToken {
-                        text: t.as_str(),
+                        text: t.text.as_str(),
                         weight: 0.0,
                         tracked: Vec::new(),
-                        cover_bit: built.terms.iter().position(|x| x == t),
+                        cover_bit: bit(&t.text).or_else(|| t.covers.as_deref().and_then(bit)),
                     });
                     tokens.len() - 1
                 }
             };
             if clause.occur != Occurrence::MustNot {
-                tokens[i].weight += 1.0;
+                tokens[i].weight += t.weight;
             }
             if tracked[c] && !tokens[i].tracked.contains(&c) {
                 tokens[i].tracked.push(c);
             }
         }
     }
+    // Tokens that count as one term (a word and its synonyms) are scored one after another,
+    // so a passage's coverage counts the term once (see `score_segment`).
+    tokens.sort_by_key(|t| t.cover_bit);
     // Term infos per segment, token and field (one dictionary lookup each), and the document
     // frequencies over all segments.
     let mut infos: Vec<Vec<Vec<Option<TermInfo>>>> = Vec::with_capacity(segments.len());
@@ -783,8 +1331,9 @@ fn score_segment(
 
     for (j, token) in p.tokens.iter().enumerate() {
         let cover_bit = token.cover_bit.filter(|_| p.use_coverage);
-        // Tokens are fewer than `MAX_QUERY_CHARS`, so their numbers fit.
-        let mark = u32::try_from(j + 1).unwrap_or(u32::MAX);
+        // The term a passage last covered: tokens of one term come one after another, and
+        // terms are fewer than `MAX_QUERY_CHARS`, so their numbers fit.
+        let mark = cover_bit.map_or(0, |b| u32::try_from(b + 1).unwrap_or(u32::MAX));
         for (i, &(field, _, _)) in p.text_fields.iter().enumerate() {
             let Some(info) = &p.infos[ord][j][i] else {
                 continue;
@@ -1175,12 +1724,7 @@ fn read_passages(
     // once (in a small one, starting the thread pool would cost more).
     let read =
         |&(score, addr): &(f32, DocAddress)| -> Result<Option<(f32, CitedPassage)>, QueryError> {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let passage = doc
-                .get_first(fields.data)
-                .and_then(|v| v.as_str())
-                .and_then(|data| serde_json::from_str::<CitedPassage>(data).ok());
-            Ok(passage.map(|p| (score, p)))
+            Ok(stored_passage(searcher, fields, addr)?.map(|p| (score, p)))
         };
     let large = searcher.num_docs() as usize >= PARALLEL_MIN_PASSAGES;
     let read: Vec<Option<(f32, CitedPassage)>> = if large && top.len() > 1 {
@@ -1189,6 +1733,19 @@ fn read_passages(
         top.iter().map(read).collect::<Result<_, _>>()?
     };
     Ok(read.into_iter().flatten().collect())
+}
+
+/// The stored passage at `addr` (`None` if its data does not parse).
+fn stored_passage(
+    searcher: &Searcher,
+    fields: &Fields,
+    addr: DocAddress,
+) -> Result<Option<CitedPassage>, QueryError> {
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    Ok(doc
+        .get_first(fields.data)
+        .and_then(|v| v.as_str())
+        .and_then(|data| serde_json::from_str::<CitedPassage>(data).ok()))
 }
 
 /// A snippet of the passage text with character-offset highlights.
@@ -1364,6 +1921,17 @@ mod tests {
         (tmp, open)
     }
 
+    /// The query for `req` without synonyms.
+    fn plain(index: &OpenIndex, req: &SearchRequest) -> BuiltQuery {
+        build_query(
+            &index.reader.searcher(),
+            &index.fields,
+            req,
+            &Synonyms::default(),
+        )
+        .unwrap()
+    }
+
     fn ids(index: &OpenIndex, query: &str, kind: Option<Kind>) -> Vec<String> {
         let req = SearchRequest {
             query: query.into(),
@@ -1371,7 +1939,7 @@ mod tests {
             kind,
             cites: None,
         };
-        let built = build_query(&index.fields, &req).unwrap();
+        let built = plain(index, &req);
         ranked_candidates(&index.reader.searcher(), &index.fields, &built, 10)
             .unwrap()
             .into_iter()
@@ -1431,7 +1999,7 @@ mod tests {
             kind: None,
             cites: None,
         };
-        let built = build_query(&index.fields, &req).unwrap();
+        let built = plain(&index, &req);
         let searcher = index.reader.searcher();
         let all = ranked_addresses(&searcher, &index.fields, &built, 10).unwrap();
         assert_eq!(all.len(), 2);
@@ -1539,7 +2107,7 @@ mod tests {
             "+heat spasm",
         ] {
             for limit in [1, 2, 4, 10] {
-                let built = build_query(&index.fields, &request(query, limit)).unwrap();
+                let built = plain(&index, &request(query, limit));
                 let one = rank(&searcher, &index.fields, &built, limit, usize::MAX).unwrap();
                 let all = rank(&searcher, &index.fields, &built, limit, 0).unwrap();
                 assert!(!one.is_empty(), "{query}");
@@ -1547,10 +2115,108 @@ mod tests {
             }
         }
         // Both segments answer.
-        let built = build_query(&index.fields, &request("heat", 10)).unwrap();
+        let built = plain(&index, &request("heat", 10));
         let hits = rank(&searcher, &index.fields, &built, 10, 0).unwrap();
         assert!(hits.iter().any(|h| h.1.segment_ord == 0));
         assert!(hits.iter().any(|h| h.1.segment_ord == 1));
+    }
+
+    #[test]
+    fn question_words_count_only_in_questions_and_never_alone() {
+        let flags = |q: &str| question_words(q, &parse_query(q));
+        assert_eq!(
+            flags("how long should I ice my back"),
+            [true, true, true, true, false, true, false]
+        );
+        // A question mark makes a question too; "long" without "how" is a word.
+        assert_eq!(flags("ice for long?"), [false, false, false]);
+        assert_eq!(flags("is \"heat pad\" +better"), [true, false, false]);
+        assert!(flags("how to ice my back")[0]);
+        // Not a question: nothing is weighed less.
+        assert_eq!(flags("ice my back"), [false, false, false]);
+        // Nothing but question words: they are what the query searches for, at full weight.
+        let (_tmp, index) = index_of(&[("a", Kind::Guide, "How", "How long it lasts.")]);
+        for q in ["how long", "what is it -ice"] {
+            let built = plain(&index, &request(q, 1));
+            assert!(!built.terms.is_empty(), "{q}");
+            assert!(built
+                .plan
+                .clauses
+                .iter()
+                .all(|c| c.tokens.iter().all(|t| t.weight == 1.0)));
+        }
+    }
+
+    #[test]
+    fn corrections_follow_the_length_and_distance_rules() {
+        let (_tmp, index) = index_of(&[
+            ("a", Kind::Guide, "Cream", "Menthol cream, chiropractors."),
+            ("b", Kind::Guide, "Menthol", "Menthol again, and menthols."),
+            ("c", Kind::Guide, "Numbers", "Code 12345 and the word spam."),
+        ]);
+        let searcher = index.reader.searcher();
+        let dictionaries = Dictionaries::of(&searcher, &index.fields).unwrap();
+        let fix = |t: &str| correction(&dictionaries, &index.fields, t).unwrap();
+        // One edit for 5 to 8 characters, two for 9 or more; the nearer wins.
+        assert_eq!(fix("menthl").as_deref(), Some("menthol"));
+        assert_eq!(fix("mentho").as_deref(), Some("menthol"));
+        assert_eq!(fix("mnthl"), None);
+        assert_eq!(fix("chiropract").as_deref(), Some("chiropractor"));
+        // Words the index has, numbers and short words are never corrected.
+        assert_eq!(fix("menthol"), None);
+        assert_eq!(fix("12346"), None);
+        assert_eq!(fix("spum"), None);
+        assert_eq!(fix("walrus"), None);
+    }
+
+    #[test]
+    fn suggestions_replace_the_corrected_words_in_order() {
+        let c = |from: &str, to: &str| Correction {
+            from: from.into(),
+            to: to.into(),
+            term: to.into(),
+        };
+        assert_eq!(suggestion("menthl cream", &[]), None);
+        assert_eq!(
+            suggestion(
+                "menthl cream for strech",
+                &[c("menthl", "menthol"), c("strech", "stretch")]
+            )
+            .as_deref(),
+            Some("menthol cream for stretch")
+        );
+    }
+
+    #[test]
+    fn synonyms_rank_and_cover_like_the_word_at_less_weight() {
+        let (_tmp, index) = index_of(&[
+            ("a", Kind::Guide, "Care", "A chiropractor for the back."),
+            ("b", Kind::Guide, "Back", "Back, back and lower back."),
+            ("c", Kind::Guide, "Care", "Chiropractic care for the back."),
+        ]);
+        let synonyms = Synonyms::parse("chiropractor, chiropractic, spinal manipulation");
+        let searcher = index.reader.searcher();
+        let run = |q: &str, s: &Synonyms| {
+            let built = build_query(&searcher, &index.fields, &request(q, 10), s).unwrap();
+            let top = ranked_candidates(&searcher, &index.fields, &built, 10).unwrap();
+            (built, top)
+        };
+        let (built, top) = run("chiropractic back", &synonyms);
+        let order: Vec<&str> = top.iter().map(|(_, p)| p.passage.id.as_str()).collect();
+        // The word itself first, its synonym next, then the passage with neither.
+        assert_eq!(order, ["c", "a", "b"]);
+        assert_eq!(built.understood.expanded.len(), 1);
+        assert_eq!(
+            built.alternatives[0],
+            [
+                vec!["chiropractor".to_string()],
+                vec!["spinal".into(), "manipul".into()]
+            ]
+        );
+        // Without the synonym, the passage with more of "back" comes before it.
+        let (_, without) = run("chiropractic back", &Synonyms::default());
+        let order: Vec<&str> = without.iter().map(|(_, p)| p.passage.id.as_str()).collect();
+        assert_eq!(order, ["c", "b", "a"]);
     }
 
     #[test]

@@ -28,6 +28,7 @@ use crate::render::{
     RefsListOut, SearchOut,
 };
 use crate::search::{self, SearchRequest};
+use crate::synonyms::Synonyms;
 
 /// The page's Content-Security-Policy: its own script and style only, no inline code.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -426,9 +427,10 @@ async fn search_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) 
         if let Some(id) = &req.cites {
             crate::refs::check_known(index, id)?;
         }
-        let page = search::search_page(index, &req, offset)?;
+        let synonyms = Synonyms::load(corpus)?;
+        let page = search::search_page(index, &req, offset, &synonyms)?;
         let mut out = ApiSearchOut::new(
-            SearchOut::new(&req.query, &page.hits, corpus),
+            SearchOut::new(&req.query, &page.hits, &page.understood, corpus),
             page.total,
             offset,
             req.limit,
@@ -454,7 +456,8 @@ async fn cite_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
         Err(e) => return e.into_response(),
     };
     answer(&state, move |generation, corpus| {
-        let result = cite::cite(&generation.index, &req)?;
+        let synonyms = Synonyms::load(corpus)?;
+        let result = cite::cite(&generation.index, &req, &synonyms)?;
         Ok(CiteOut::new(&result, corpus))
     })
     .await

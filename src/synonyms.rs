@@ -1,0 +1,185 @@
+//! The corpus's synonym file (`<corpus>/synonyms.txt`): groups of words and phrases that mean
+//! the same to a reader ("ice pack, cold pack, cold compress"), read when a query runs, so an
+//! edit takes effect on the next search without a rebuild. Matching works on analysed tokens,
+//! so "MRIs" meets the entry "MRI" and "chiropractic" meets "Chiropractic".
+
+use std::path::{Path, PathBuf};
+
+use crate::search::query_words;
+
+/// The file name inside the corpus directory.
+pub const FILE_NAME: &str = "synonyms.txt";
+
+/// A synonym file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot read the synonym file {}: {source} (fix or delete it; it is one group of \
+     comma-separated synonyms a line, `#` starts a comment)",
+    .path.display()
+)]
+pub struct SynonymsError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// One word or phrase of a group: as written in the file, and as the analyzer sees it
+/// (`(position, token)`, the first form at each position).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub text: String,
+    pub tokens: Vec<(usize, String)>,
+}
+
+/// Groups of synonyms; empty when the corpus has no synonym file.
+#[derive(Debug, Clone, Default)]
+pub struct Synonyms {
+    groups: Vec<Vec<Entry>>,
+}
+
+/// Where a run of query tokens matched an entry: `len` tokens from `start`, in `group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub start: usize,
+    pub len: usize,
+    pub group: usize,
+}
+
+impl Synonyms {
+    /// The synonyms of the corpus at `corpus`: none when it has no synonym file.
+    pub fn load(corpus: &Path) -> Result<Synonyms, SynonymsError> {
+        let path = corpus.join(FILE_NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Synonyms::parse(&text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Synonyms::default()),
+            Err(source) => Err(SynonymsError { path, source }),
+        }
+    }
+
+    /// Parse the file's text: one group a line, entries separated by commas, `#` to the end of
+    /// the line a comment. Entries the analyzer leaves nothing of (stop words) and groups of
+    /// fewer than two entries are ignored.
+    pub fn parse(text: &str) -> Synonyms {
+        let mut groups = Vec::new();
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or_default();
+            let mut group: Vec<Entry> = Vec::new();
+            for part in line.split(',') {
+                let text = part.split_whitespace().collect::<Vec<_>>().join(" ");
+                let tokens = query_words(&text);
+                if tokens.is_empty() || group.iter().any(|e| e.tokens == tokens) {
+                    continue;
+                }
+                group.push(Entry { text, tokens });
+            }
+            if group.len() >= 2 {
+                groups.push(group);
+            }
+        }
+        Synonyms { groups }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The entries of a group.
+    pub fn group(&self, group: usize) -> &[Entry] {
+        self.groups.get(group).map_or(&[], Vec::as_slice)
+    }
+
+    /// Entries found in `tokens`, left to right, the longest at each place, not overlapping.
+    pub fn find(&self, tokens: &[&str]) -> Vec<Match> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < tokens.len() {
+            let mut best: Option<Match> = None;
+            for (group, entries) in self.groups.iter().enumerate() {
+                for e in entries {
+                    let len = e.tokens.len();
+                    let fits = tokens
+                        .get(start..start + len)
+                        .is_some_and(|run| run.iter().zip(&e.tokens).all(|(a, b)| *a == b.1));
+                    if fits && best.is_none_or(|b| len > b.len) {
+                        best = Some(Match { start, len, group });
+                    }
+                }
+            }
+            match best {
+                Some(m) => {
+                    out.push(m);
+                    start += m.len;
+                }
+                None => start += 1,
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_groups_comments_and_skips_useless_entries() {
+        let s = Synonyms::parse(
+            "# a comment\n\
+             ice pack, Cold  Pack , cold compress   # trailing comment\n\
+             \n\
+             alone\n\
+             the, and, spasm, cramps, Spasms\n",
+        );
+        assert_eq!(s.groups.len(), 2);
+        assert_eq!(
+            s.group(0)[1],
+            Entry {
+                text: "Cold Pack".into(),
+                tokens: vec![(0, "cold".into()), (1, "pack".into())]
+            }
+        );
+        // Stop words leave nothing; "Spasms" is "spasm" again.
+        let texts: Vec<&str> = s.group(1).iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["spasm", "cramps"]);
+        assert!(s.group(7).is_empty());
+        assert!(Synonyms::parse("").is_empty());
+    }
+
+    #[test]
+    fn finds_the_longest_entries_left_to_right() {
+        let s = Synonyms::parse("ice, cold pack, cold compress\nMRI, magnetic resonance imaging");
+        let tokens = ["cold", "pack", "and", "mri", "cold"];
+        assert_eq!(
+            s.find(&tokens),
+            [
+                Match {
+                    start: 0,
+                    len: 2,
+                    group: 0
+                },
+                Match {
+                    start: 3,
+                    len: 1,
+                    group: 1
+                }
+            ]
+        );
+        // "MRIs" is analysed to "mri" first.
+        assert_eq!(query_words("MRIs"), [(0, "mri".to_string())]);
+        assert!(s.find(&["heat"]).is_empty());
+    }
+
+    #[test]
+    fn a_missing_file_is_no_synonyms_and_a_bad_one_names_itself() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(Synonyms::load(tmp.path()).unwrap().is_empty());
+        std::fs::write(tmp.path().join(FILE_NAME), b"ice, cold\xff pack\n").unwrap();
+        let e = Synonyms::load(tmp.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("synonyms.txt") && e.contains("fix or delete"),
+            "{e}"
+        );
+        std::fs::write(tmp.path().join(FILE_NAME), "ice, cold pack\n").unwrap();
+        assert_eq!(Synonyms::load(tmp.path()).unwrap().group(0).len(), 2);
+    }
+}
