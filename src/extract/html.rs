@@ -121,6 +121,7 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
         url: canonical.map(|u| u.to_string()),
         blocks,
         meta,
+        ..Document::default()
     }
 }
 

@@ -97,6 +97,16 @@ pub struct PageMeta {
     pub pmid: Option<String>,
 }
 
+/// A block of page text extraction left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    /// Why it was left out, e.g. `class/id "comment"` or `outside the article`.
+    pub reason: String,
+    pub text: String,
+    /// 1-based line of the block's start in the source file.
+    pub line: usize,
+}
+
 /// A source file after extraction.
 #[derive(Debug, Clone, Default)]
 pub struct Document {
@@ -106,12 +116,40 @@ pub struct Document {
     pub url: Option<String>,
     pub blocks: Vec<Block>,
     pub meta: PageMeta,
+    /// Text blocks left out as page chrome (navigation, comments, share bars…), in page order.
+    pub removed: Vec<Removed>,
+    /// Set when main-content detection was unsure and kept the whole page: says why.
+    pub unsure: Option<String>,
 }
 
 impl Document {
     /// All links of the document, in order.
     pub fn links(&self) -> impl Iterator<Item = &Link> {
         self.blocks.iter().flat_map(|b| b.links.iter())
+    }
+
+    /// The heading path of every block, outermost first and without the document title (as
+    /// passages have it); a heading's path ends with the heading itself.
+    pub fn sections(&self) -> Vec<Vec<String>> {
+        let mut path: Vec<(u8, &str)> = Vec::new();
+        let mut title_seen = false;
+        self.blocks
+            .iter()
+            .map(|b| {
+                if let BlockKind::Heading { level, .. } = b.kind {
+                    if level == 1 && !title_seen && b.text == self.title {
+                        title_seen = true;
+                        path.clear();
+                    } else {
+                        while path.last().is_some_and(|(l, _)| *l >= level) {
+                            path.pop();
+                        }
+                        path.push((level, &b.text));
+                    }
+                }
+                path.iter().map(|(_, t)| t.to_string()).collect()
+            })
+            .collect()
     }
 }
 
