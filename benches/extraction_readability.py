@@ -138,7 +138,7 @@ def trafilatura_texts(pages, work):
     venv = os.path.join(work, "venv")
     subprocess.run([sys.executable, "-m", "venv", venv], check=True)
     subprocess.run([os.path.join(venv, "bin/pip"), "install", "--quiet", "--disable-pip-version-check",
-                    TRAFILATURA], check=True)
+                    TRAFILATURA, "lxml_html_clean"], check=True)
     listing = os.path.join(work, "pages.json")
     result = os.path.join(work, "trafilatura.json")
     runner = os.path.join(work, "run_trafilatura.py")

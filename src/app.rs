@@ -237,7 +237,7 @@ fn extract_file(path: &std::path::Path) -> Result<crate::extract::Document> {
     let stem = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    Ok(crate::extract::extract(
+    Ok(crate::extract::extract_explained(
         format,
         &text,
         base.as_deref(),

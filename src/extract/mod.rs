@@ -164,8 +164,29 @@ pub fn extract(
     base_url: Option<&str>,
     fallback_title: &str,
 ) -> Document {
+    extract_with(format, source, base_url, fallback_title, false)
+}
+
+/// [`extract`], also listing in [`Document::removed`] the page chrome left out, with the
+/// reason (`citeseek extract --verbose`). The kept blocks are the same.
+pub fn extract_explained(
+    format: Format,
+    source: &str,
+    base_url: Option<&str>,
+    fallback_title: &str,
+) -> Document {
+    extract_with(format, source, base_url, fallback_title, true)
+}
+
+fn extract_with(
+    format: Format,
+    source: &str,
+    base_url: Option<&str>,
+    fallback_title: &str,
+    explain: bool,
+) -> Document {
     let mut doc = match format {
-        Format::Html => html::extract(source, base_url),
+        Format::Html => html::extract_page(source, base_url, explain),
         Format::Markdown => markdown::extract(source, base_url),
         Format::Text => text::extract(source, base_url),
     };
