@@ -155,7 +155,7 @@ pub fn extract_page(source: &str, base_url: Option<&str>, explain: bool) -> Docu
             root.as_ref().map_or(BODY, |r| r.marked_by)
         );
         let outcome = article_of(source)
-            .and_then(|article| keep_article(&mut blocks, &mut removed, &article));
+            .and_then(|article| keep_article(&mut blocks, &mut removed, &article, explicit));
         if let Err(why) = outcome {
             unsure = Some(format!(
                 "main-content detection is unsure: {why}; {kept_all}"
@@ -345,6 +345,23 @@ fn is_dropped(el: &ElementRef) -> bool {
     marked(e.attr("class")) || marked(e.attr("id"))
 }
 
+/// Elements that make a table cell a layout container rather than data.
+const LAYOUT_CONTENT: &[&str] = &[
+    "table",
+    "p",
+    "div",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+];
+
 /// Dropped elements that hold no readable text: not listed among the removed blocks.
 const SILENT: &[&str] = &[
     "script", "style", "noscript", "template", "svg", "head", "title", "meta", "link", "iframe",
@@ -470,6 +487,8 @@ fn link_density(blocks: &[Block]) -> f64 {
 /// The article Readability finds on a page: its title and the word n-grams of its text.
 struct Article {
     title: Vec<u64>,
+    /// Words of the alt text of the article's images.
+    figures: rustc_hash::FxHashSet<u64>,
     /// Hashes of every 1- to 4-gram of the article's words.
     grams: rustc_hash::FxHashSet<u64>,
     words: usize,
@@ -517,11 +536,36 @@ fn article_of(source: &str) -> Result<Article, String> {
     for n in 1..=4 {
         grams.extend(words.windows(n).map(gram));
     }
+    // The alt text of the article's images is not in its text; our figure blocks hold it.
+    let mut figures = rustc_hash::FxHashSet::default();
+    let content = Html::parse_fragment(&found.content);
+    for img in content
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| e.value().name() == "img")
+    {
+        if let Some(alt) = alt_text(&img) {
+            figures.extend(word_hashes(&alt));
+        }
+    }
     Ok(Article {
+        figures,
         title: word_hashes(&found.title),
         grams,
         words: words.len(),
     })
+}
+
+/// Whether a block looks like page chrome by itself: mostly link text, or a few words that
+/// end no sentence ("Share", "Related posts", "3 comments").
+fn chrome_like(block: &Block) -> bool {
+    let links: usize = block.links.iter().map(|l| l.text.len()).sum();
+    if links * 2 >= block.text.len() {
+        return true;
+    }
+    let words = block.text.split_whitespace().count();
+    words < 10 && !block.text.trim_end().ends_with(['.', '!', '?', ':', ';'])
 }
 
 /// Shortest share of a block's 4-grams found in the article for the block to belong to it.
@@ -546,27 +590,46 @@ fn in_article(block: &Block, article: &Article) -> bool {
 /// goes with the text before it (alt text is not part of an article's text), the heading that
 /// is the article's title stays. When the kept blocks do not cover most of the article's
 /// words, the blocks are left as they were and the reason is returned.
+///
+/// Inside an explicit root (`explicit`), which wins over detection, a block outside the
+/// article is only left out when it also looks like chrome itself ([`chrome_like`]):
+/// Readability also drops short lists and link-bearing paragraphs of real articles.
 fn keep_article(
     blocks: &mut Vec<Block>,
     removed: &mut Vec<Removed>,
     article: &Article,
+    explicit: bool,
 ) -> Result<(), String> {
-    let mut keep = Vec::with_capacity(blocks.len());
-    let mut previous: Option<bool> = None;
-    for b in blocks.iter() {
-        let k = match b.kind {
-            BlockKind::Figure => previous.unwrap_or(true),
-            BlockKind::Heading { .. }
-                if !article.title.is_empty() && word_hashes(&b.text) == article.title =>
-            {
-                true
-            }
-            _ => in_article(b, article),
-        };
-        if b.kind != BlockKind::Figure {
-            previous = Some(k);
+    let mut keep: Vec<bool> = blocks
+        .iter()
+        .map(|b| {
+            matches!(b.kind, BlockKind::Heading { .. })
+                && !article.title.is_empty()
+                && word_hashes(&b.text) == article.title
+                || in_article(b, article)
+        })
+        .collect();
+    // A gap in the article (a block between two blocks of it, that does not look like
+    // chrome) belongs to it: Readability also drops short lists and link-bearing paragraphs
+    // of real articles. Inside an explicit root, which wins over detection, that is
+    // also where a left-out block is put back.
+    let text_at: Vec<usize> = (0..blocks.len())
+        .filter(|&i| blocks[i].kind != BlockKind::Figure)
+        .collect();
+    for w in text_at.windows(3) {
+        let (before, here, after) = (w[0], w[1], w[2]);
+        if !keep[here] && keep[before] && keep[after] && !chrome_like(&blocks[here]) {
+            keep[here] = true;
         }
-        keep.push(k);
+    }
+    let _ = explicit;
+    // A figure is kept when its alt text is that of an image of the article.
+    for (i, b) in blocks.iter().enumerate() {
+        if b.kind == BlockKind::Figure {
+            let words = word_hashes(&b.text);
+            let found = words.iter().filter(|w| article.figures.contains(w)).count();
+            keep[i] = found * 2 > words.len() || in_article(b, article);
+        }
     }
     let covered: usize = blocks
         .iter()
@@ -883,11 +946,40 @@ impl Walker<'_> {
         }
     }
 
+    /// A data table becomes one paragraph a row, its cells joined with ` | `; a layout table
+    /// (a cell holding paragraphs, lists, headings or another table) is walked cell by cell
+    /// as containers. Rows of nested tables belong to those tables only.
     fn table(&mut self, el: ElementRef) {
-        let Ok(rows) = Selector::parse("tr") else {
-            return;
-        };
-        for tr in el.select(&rows) {
+        let rows: Vec<ElementRef> = el
+            .child_elements()
+            .flat_map(|c| match c.value().name() {
+                "tr" => vec![c],
+                "thead" | "tbody" | "tfoot" => c
+                    .child_elements()
+                    .filter(|r| r.value().name() == "tr")
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let layout = rows.iter().any(|tr| {
+            tr.child_elements().any(|cell| {
+                cell.descendants()
+                    .filter_map(ElementRef::wrap)
+                    .any(|d| LAYOUT_CONTENT.contains(&d.value().name()))
+            })
+        });
+        for tr in rows {
+            if layout {
+                for cell in tr.child_elements() {
+                    if !is_dropped(&cell) {
+                        self.flush();
+                        self.line(cell);
+                        self.container(cell);
+                        self.flush();
+                    }
+                }
+                continue;
+            }
             let line = self.line(tr);
             let mut inline = Inline {
                 line: Some(line),
