@@ -1474,6 +1474,96 @@ mod tests {
     }
 
     #[test]
+    fn chrome_hints_match_words_in_class_and_id() {
+        let hint = |attrs: &str| {
+            let html = Html::parse_fragment(&format!("<div {attrs}>x</div>"));
+            let sel = Selector::parse("div").expect("selector");
+            let div = html.select(&sel).next().expect("div");
+            chrome_hint(&div)
+        };
+        assert_eq!(hint(r#"class="comment-list""#), Some("comment"));
+        assert_eq!(hint(r#"id="related-posts""#), Some("related"));
+        assert_eq!(hint(r#"class="top ad-slot""#), Some("ad"));
+        assert_eq!(hint(r#"class="Newsletter-Box""#), Some("newsletter"));
+        // Whole words only for the short ones: no "ad" in "head" or "loading".
+        assert_eq!(hint(r#"class="entry-head loading""#), None);
+        assert_eq!(hint(r#"class="article-body""#), None);
+        assert_eq!(hint(""), None);
+    }
+
+    #[test]
+    fn chrome_inside_main_is_left_out_with_its_reason() {
+        let src = r#"<main><h1>T</h1><p>Article text that is long enough to be the article.</p>
+<div class="share-buttons"><a href="/s">Share</a></div>
+<section id="comments"><p>First!</p></section></main>"#;
+        let doc = extract_page(src, None, true);
+        assert_eq!(
+            texts(&doc),
+            ["T", "Article text that is long enough to be the article."]
+        );
+        let removed: Vec<_> = doc
+            .removed
+            .iter()
+            .map(|r| (r.reason.as_str(), r.text.as_str(), r.line))
+            .collect();
+        assert_eq!(
+            removed,
+            [
+                ("class/id \"share\"", "Share", 2),
+                ("class/id \"comment\"", "First!", 3)
+            ]
+        );
+        // Explaining changes what is listed, never what is kept.
+        assert_eq!(texts(&extract(src, None)), texts(&doc));
+        assert!(extract(src, None).removed.is_empty());
+    }
+
+    #[test]
+    fn a_hint_on_the_container_of_most_of_the_article_is_ignored() {
+        let src = r#"<main><div class="layout-with-sidebar"><h1>T</h1>
+<p>The whole article sits in a container whose class mentions a sidebar.</p></div>
+<div class="sidebar"><p>Links</p></div></main>"#;
+        let doc = extract(src, None);
+        assert_eq!(
+            texts(&doc),
+            [
+                "T",
+                "The whole article sits in a container whose class mentions a sidebar."
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_layout_tables_are_read_once() {
+        let src = "<body><table><tr><td><p>Outer cell text.</p><table><tr><td>a</td><td>b</td></tr></table></td></tr></table></body>";
+        let doc = extract(src, None);
+        assert_eq!(texts(&doc), ["Outer cell text.", "a | b"]);
+        let data = "<body><table><tr><th>Dose</th><th>Effect</th></tr><tr><td>1 g</td><td>none</td></tr></table></body>";
+        assert_eq!(texts(&extract(data, None)), ["Dose | Effect", "1 g | none"]);
+    }
+
+    #[test]
+    fn chrome_like_blocks_are_link_lists_and_short_labels() {
+        let mut links = Block::new(BlockKind::Paragraph, "Home About Contact".into(), 1);
+        links.links.push(Link {
+            text: "Home About Contact".into(),
+            href: "/".into(),
+            url: None,
+        });
+        assert!(chrome_like(&links));
+        assert!(chrome_like(&Block::new(
+            BlockKind::Paragraph,
+            "Related posts".into(),
+            1
+        )));
+        assert!(!chrome_like(&Block::new(
+            BlockKind::Paragraph,
+            "Ice first.".into(),
+            1
+        )));
+    }
+
+    #[test]
     fn start_tags_skip_scripts_and_comments() {
         let src = "<p>a</p><!-- <p> --><script>if (a<b) {}</script>\n<P>";
         let lower = src.to_ascii_lowercase();

@@ -302,6 +302,36 @@ mod tests {
     }
 
     #[test]
+    fn sections_follow_the_heading_hierarchy_without_the_title() {
+        let h = |level, text: &str| {
+            Block::new(
+                BlockKind::Heading {
+                    level,
+                    anchor: None,
+                },
+                text.into(),
+                1,
+            )
+        };
+        let p = |text: &str| Block::new(BlockKind::Paragraph, text.into(), 1);
+        let doc = Document {
+            title: "T".into(),
+            blocks: vec![
+                h(1, "T"),
+                p("intro"),
+                h(2, "A"),
+                h(3, "A1"),
+                p("x"),
+                h(2, "B"),
+                p("y"),
+            ],
+            ..Document::default()
+        };
+        let paths: Vec<String> = doc.sections().iter().map(|s| s.join("/")).collect();
+        assert_eq!(paths, ["", "", "A", "A/A1", "A/A1", "B", "B"]);
+    }
+
+    #[test]
     fn format_by_extension() {
         assert_eq!(Format::from_path(Path::new("a/b.HTM")), Some(Format::Html));
         assert_eq!(Format::from_path(Path::new("b.md")), Some(Format::Markdown));
