@@ -111,37 +111,47 @@ pub fn extract_page(source: &str, base_url: Option<&str>, explain: bool) -> Docu
 
     let root = content_root(&html);
     let body = pick(&html, "body").first().copied();
-    let mut walker = Walker {
-        lines: &lines,
-        base: link_base.as_ref(),
-        blocks: Vec::new(),
-        pending: Inline::default(),
-        last_line: 1,
-        explain,
-        removing: None,
-        removed: Vec::new(),
-        root: root.as_ref().map(|r| r.element.id()),
-        root_text: root.as_ref().map_or(0, |r| text_len(r.element)),
-        // Readability weighs class and id itself; the hints are for explicit roots.
-        hints: root.as_ref().is_some_and(|r| r.marked_by != BODY),
-        hinted: 0,
-    };
-    if let Some(root) = &root {
-        // Explaining walks the whole body, so that what lies outside the root is listed.
-        let start = match body {
-            Some(body) if explain && body.id() != root.element.id() => {
-                walker.removing = Some(format!("outside {}", root.marked_by));
-                body
-            }
-            _ => root.element,
+    let walk = |explain: bool| {
+        let mut walker = Walker {
+            lines: &lines,
+            base: link_base.as_ref(),
+            blocks: Vec::new(),
+            pending: Inline::default(),
+            last_line: 1,
+            explain,
+            removing: None,
+            removed: Vec::new(),
+            root: root.as_ref().map(|r| r.element.id()),
+            root_text: root.as_ref().map_or(0, |r| text_len(r.element)),
+            // Readability weighs class and id itself; the hints are for explicit roots.
+            hints: root.as_ref().is_some_and(|r| r.marked_by != BODY),
+            hinted: 0,
         };
-        walker.last_line = walker.line(start);
-        walker.container(start);
-        walker.flush();
-    }
+        if let Some(root) = &root {
+            // Explaining walks the whole body, so that what lies outside the root is listed.
+            let start = match body {
+                Some(body) if explain && body.id() != root.element.id() => {
+                    walker.removing = Some(format!("outside {}", root.marked_by));
+                    body
+                }
+                _ => root.element,
+            };
+            walker.last_line = walker.line(start);
+            walker.container(start);
+            walker.flush();
+        }
+        walker
+    };
+    // The kept blocks always come from the walk of the root alone, so that explaining can
+    // never change them; explaining walks again for what was left out.
+    let walker = walk(false);
     let hinted = walker.hinted;
     let mut blocks = walker.blocks;
-    let mut removed = walker.removed;
+    let mut removed = if explain {
+        walk(true).removed
+    } else {
+        Vec::new()
+    };
     blocks.retain(|b| !b.text.is_empty());
 
     // An explicit root is taken as it is when nothing in it looks like chrome; otherwise (and
@@ -345,22 +355,8 @@ fn is_dropped(el: &ElementRef) -> bool {
     marked(e.attr("class")) || marked(e.attr("id"))
 }
 
-/// Elements that make a table cell a layout container rather than data.
-const LAYOUT_CONTENT: &[&str] = &[
-    "table",
-    "p",
-    "div",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "blockquote",
-    "pre",
-];
+/// Block elements that belong to a table's own structure.
+const TABLE_PARTS: &[&str] = &["tr", "td", "th", "tbody", "thead", "tfoot", "caption"];
 
 /// Dropped elements that hold no readable text: not listed among the removed blocks.
 const SILENT: &[&str] = &[
@@ -947,7 +943,7 @@ impl Walker<'_> {
     }
 
     /// A data table becomes one paragraph a row, its cells joined with ` | `; a layout table
-    /// (a cell holding paragraphs, lists, headings or another table) is walked cell by cell
+    /// (a cell holding block content: paragraphs, lists, headings, another table) is walked cell by cell
     /// as containers. Rows of nested tables belong to those tables only.
     fn table(&mut self, el: ElementRef) {
         let rows: Vec<ElementRef> = el
@@ -963,9 +959,10 @@ impl Walker<'_> {
             .collect();
         let layout = rows.iter().any(|tr| {
             tr.child_elements().any(|cell| {
-                cell.descendants()
-                    .filter_map(ElementRef::wrap)
-                    .any(|d| LAYOUT_CONTENT.contains(&d.value().name()))
+                cell.descendants().filter_map(ElementRef::wrap).any(|d| {
+                    let name = d.value().name();
+                    BLOCK_TAGS.contains(&name) && !TABLE_PARTS.contains(&name)
+                })
             })
         });
         for tr in rows {
