@@ -110,7 +110,12 @@ pub fn extract_page(source: &str, base_url: Option<&str>, explain: bool) -> Docu
         .or_else(|| doc_url.clone());
 
     let root = content_root(&html);
-    let body = pick(&html, "body").first().copied();
+    // Only an explaining walk starts above the root.
+    let body = if explain {
+        pick(&html, "body").first().copied()
+    } else {
+        None
+    };
     let walk = |explain: bool| {
         let mut walker = Walker {
             lines: &lines,
@@ -122,7 +127,8 @@ pub fn extract_page(source: &str, base_url: Option<&str>, explain: bool) -> Docu
             removing: None,
             removed: Vec::new(),
             root: root.as_ref().map(|r| r.element.id()),
-            root_text: root.as_ref().map_or(0, |r| text_len(r.element)),
+            root_element: root.as_ref().map(|r| r.element),
+            root_text: None,
             // Readability weighs class and id itself; the hints are for explicit roots.
             hints: root.as_ref().is_some_and(|r| r.marked_by != BODY),
             hinted: 0,
@@ -679,7 +685,8 @@ struct Walker<'a> {
     root: Option<NodeId>,
     /// Characters of text in the root: a chrome hint on a container holding most of it is
     /// wrong.
-    root_text: usize,
+    root_text: Option<usize>,
+    root_element: Option<ElementRef<'a>>,
     /// Leave out containers with a chrome hint in their class or id.
     hints: bool,
     /// Containers with a chrome hint met in the root (left out or not).
@@ -725,7 +732,7 @@ impl Walker<'_> {
                         if let Some(hint) = chrome_hint(&child) {
                             self.hinted += 1;
                             // A container holding most of the article is not chrome.
-                            if text_len(child) * 2 < self.root_text {
+                            if text_len(child) * 2 < self.root_text() {
                                 if self.explain {
                                     self.walk_as(child, Some(format!("class/id \"{hint}\"")));
                                 }
@@ -738,6 +745,14 @@ impl Walker<'_> {
                 _ => {}
             }
         }
+    }
+
+    /// Characters of text in the root, counted the first time a hint asks.
+    fn root_text(&mut self) -> usize {
+        let root = self.root_element;
+        *self
+            .root_text
+            .get_or_insert_with(|| root.map_or(0, text_len))
     }
 
     /// Walk `el` as its own blocks, kept (`reason` None) or recorded as removed.
