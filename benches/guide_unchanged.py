@@ -6,9 +6,8 @@
 Builds an index of the corpus with each binary (in temporary directories; the corpus is only
 read) and compares, as JSON, what they answer: `search --json --limit 20` for every query in
 tests/fixtures/guide-queries.jsonl (passages, sections, lines, scores, citations), `refs --json`,
-`refs ID --json` for every reference, `audit --json` and `extract --json` of every guide
-page where both binaries have the command. Prints the differences and exits 1 when there are
-any.
+`refs ID --json` for every reference and `audit --json`. Prints the differences and exits 1
+when there are any.
 """
 import argparse
 import json
