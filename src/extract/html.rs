@@ -1,5 +1,6 @@
-//! HTML extraction with scraper: the article's content only (no page chrome), with headings,
-//! paragraphs, lists, image alt text, links and source line numbers.
+//! HTML extraction with scraper: the article's content only (page chrome left out, found with
+//! class/id hints and Readability's scoring), with headings, paragraphs, lists, image alt text,
+//! links and source line numbers.
 
 use rustc_hash::FxHashMap;
 
@@ -80,13 +81,14 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
 /// How the article is found:
 /// 1. An explicit `<main>`, `role=main` or single `<article>` bounds it: nothing outside it
 ///    is kept. Without one, the whole `<body>` is the candidate.
-/// 2. Inside the candidate, containers whose class or id names chrome (comment, share,
-///    related, promo, sidebar, newsletter…) are left out, unless one holds most of the
-///    candidate's text (then the hint is wrong and it is kept).
-/// 3. Without an explicit root, Readability's scoring (the `dom_smoothie` crate: text and
-///    link density, punctuation, class/id weights, position) picks the article, and the
-///    blocks of our own walk whose words belong to it are kept. When it finds no article,
-///    or our blocks do not cover its text, the page is kept whole and `unsure` says why.
+/// 2. Inside an explicit root, containers whose class or id names chrome (comment, share,
+///    related, promo, sidebar, newsletter…) are left out, unless one holds half of the
+///    root's text or more (then the hint is a layout name and it is kept).
+/// 3. Without an explicit root, or when the root holds a hinted container or much link
+///    text, Readability's scoring (the `dom_smoothie` crate) picks the article, and the
+///    blocks of our own walk whose words belong to it are kept ([`keep_article`]). When it
+///    finds no article, or our blocks do not cover it, nothing more is left out and
+///    `unsure` says why.
 pub fn extract_page(source: &str, base_url: Option<&str>, explain: bool) -> Document {
     // A hostile page nested thousands of levels deep would make the parser (and our walk)
     // run for minutes or overflow the stack: nesting past MAX_DEPTH is cut.
@@ -171,7 +173,7 @@ pub fn extract_page(source: &str, base_url: Option<&str>, explain: bool) -> Docu
             root.as_ref().map_or(BODY, |r| r.marked_by)
         );
         let outcome = article_of(source)
-            .and_then(|article| keep_article(&mut blocks, &mut removed, &article, explicit));
+            .and_then(|article| keep_article(&mut blocks, &mut removed, &article));
         if let Err(why) = outcome {
             unsure = Some(format!(
                 "main-content detection is unsure: {why}; {kept_all}"
@@ -588,19 +590,14 @@ fn in_article(block: &Block, article: &Article) -> bool {
     found as f64 >= IN_ARTICLE * total as f64
 }
 
-/// Keep the blocks whose text belongs to the article; the others go to `removed`. A figure
-/// goes with the text before it (alt text is not part of an article's text), the heading that
-/// is the article's title stays. When the kept blocks do not cover most of the article's
-/// words, the blocks are left as they were and the reason is returned.
-///
-/// Inside an explicit root (`explicit`), which wins over detection, a block outside the
-/// article is only left out when it also looks like chrome itself ([`chrome_like`]):
-/// Readability also drops short lists and link-bearing paragraphs of real articles.
+/// Keep the blocks whose text belongs to the article; the others go to `removed`. The
+/// heading that is the article's title stays; a figure stays when its alt text is that of an
+/// image of the article (or its caption is in the text). When the kept blocks do not cover
+/// half of the article's words, the blocks are left as they were and the reason is returned.
 fn keep_article(
     blocks: &mut Vec<Block>,
     removed: &mut Vec<Removed>,
     article: &Article,
-    explicit: bool,
 ) -> Result<(), String> {
     let mut keep: Vec<bool> = blocks
         .iter()
@@ -612,9 +609,8 @@ fn keep_article(
         })
         .collect();
     // A gap in the article (a block between two blocks of it, that does not look like
-    // chrome) belongs to it: Readability also drops short lists and link-bearing paragraphs
-    // of real articles. Inside an explicit root, which wins over detection, that is
-    // also where a left-out block is put back.
+    // chrome itself) belongs to it: Readability also drops short lists and link-bearing
+    // paragraphs of real articles.
     let text_at: Vec<usize> = (0..blocks.len())
         .filter(|&i| blocks[i].kind != BlockKind::Figure)
         .collect();
@@ -624,7 +620,6 @@ fn keep_article(
             keep[here] = true;
         }
     }
-    let _ = explicit;
     // A figure is kept when its alt text is that of an image of the article.
     for (i, b) in blocks.iter().enumerate() {
         if b.kind == BlockKind::Figure {
