@@ -778,6 +778,12 @@ impl Walker<'_> {
     fn element(&mut self, el: ElementRef) {
         let name = el.value().name();
         match name {
+            "header" if self.removing.is_some() => {
+                // Left out anyway (a site header outside the root): list all of it.
+                self.flush();
+                self.container(el);
+                self.flush();
+            }
             "header" => {
                 // Inside the article a header usually carries the title: keep its headings.
                 self.flush();
