@@ -175,6 +175,19 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             run_eval(req, config.output, out)?;
             Ok(Outcome::Found)
         }
+        Command::Extract { path, verbose } => {
+            let doc = extract_file(path)?;
+            if let Some(why) = &doc.unsure {
+                render::warning(&format!("{}: {why}", path.display()));
+            }
+            render::extract(out, &doc, *verbose, config.output)
+                .context("cannot write the extraction")?;
+            Ok(if doc.blocks.is_empty() {
+                Outcome::NothingFound
+            } else {
+                Outcome::Found
+            })
+        }
         Command::Completions(shell) => {
             crate::cli::write_completions(*shell, out);
             Ok(Outcome::Found)
@@ -210,6 +223,38 @@ pub fn check_auditable(catalog: &Catalog, corpus: &std::path::Path) -> Result<()
         .into());
     }
     Ok(())
+}
+
+/// Read and extract one file as ingest would (`citeseek extract`).
+fn extract_file(path: &std::path::Path) -> Result<crate::extract::Document> {
+    let format = crate::extract::Format::from_path(path).with_context(|| {
+        format!(
+            "cannot extract {}: not a file citeseek reads (use .html/.htm, .md/.markdown or .txt)",
+            path.display()
+        )
+    })?;
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read {} (check the path and that it is a readable file)",
+            path.display()
+        )
+    })?;
+    // Decoded as ingest decodes it (UTF-8, or the charset an HTML page declares).
+    let text = ingest::decode(path, bytes)
+        .map_err(|why| anyhow::anyhow!("cannot extract {}: {why}", path.display()))?;
+    let base = std::fs::canonicalize(path)
+        .ok()
+        .and_then(|p| url::Url::from_file_path(p).ok())
+        .map(|u| u.to_string());
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    Ok(crate::extract::extract_explained(
+        format,
+        &text,
+        base.as_deref(),
+        &stem,
+    ))
 }
 
 fn run_eval<W: Write>(req: &EvalRequest, style: OutputStyle, out: &mut W) -> Result<()> {

@@ -113,6 +113,11 @@ const EXAMPLES_AUDIT: &str = r#"Examples:
   citeseek audit   the report; exit 1 when it found something
   citeseek audit --json | jq '.summary'"#;
 
+const EXAMPLES_EXTRACT: &str = r#"Examples:
+  citeseek extract corpus/guide/back-spasm-relief.html             the kept blocks
+  citeseek extract page.html --verbose                             also what was left out, and why
+  citeseek extract page.html --json | jq -r '.blocks[].text'       the text ingest indexes"#;
+
 const EXAMPLES_COMPLETIONS: &str = r#"Examples:
   citeseek completions bash > ~/.local/share/bash-completion/completions/citeseek
   citeseek completions zsh > ~/.zfunc/_citeseek
@@ -419,6 +424,23 @@ pub enum CliCommand {
         json: bool,
         #[command(flatten)]
         read: ReadArgs,
+    },
+    /// Show what ingest keeps from one file (HTML, Markdown or text): its title, canonical URL
+    /// and kept blocks with kind, heading path and line; --verbose adds the blocks left out
+    /// as page chrome, with the reason.
+    #[command(after_help = EXAMPLES_EXTRACT)]
+    Extract {
+        /// The file: .html/.htm, .md/.markdown or .txt.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// Also list the blocks left out (navigation, comments, share bars…) and why.
+        #[arg(long, short = 'v')]
+        verbose: bool,
+        /// Print one JSON object: {"title", "url", "blocks", "removed"}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        color: ColorArgs,
     },
     /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
     #[command(after_help = EXAMPLES_COMPLETIONS)]
@@ -746,6 +768,16 @@ impl Cli {
                 reading(read),
             ),
             CliCommand::Audit { json, read } => (Command::Audit, json, reading(read)),
+            CliCommand::Extract {
+                path,
+                verbose,
+                json,
+                color: extract_color,
+            } => (
+                Command::Extract { path, verbose },
+                json,
+                (color(&extract_color), (paths(None, None), true)),
+            ),
             CliCommand::Completions { shell } => {
                 (Command::Completions(shell.into()), false, plain())
             }

@@ -94,6 +94,11 @@ pub enum Command {
     Refs(RefsRequest),
     /// Report uncited claims, unlisted sources, unused references and dangling links.
     Audit,
+    /// Show what extraction keeps from one file (and with `verbose`, what it leaves out).
+    Extract {
+        path: PathBuf,
+        verbose: bool,
+    },
     /// Print a shell completion script.
     Completions(Shell),
     /// Print the man page, or write one page per command into `dir`.

@@ -781,7 +781,8 @@ fn index_guide(
 ) -> Result<GuideResult, IndexError> {
     match read_file(&corpus.root, &file.path) {
         Ok((text, mut entry)) => {
-            let cited = linker.link(guide_passages(file, &text));
+            let (passages, unsure) = guide_passages(file, &text);
+            let cited = linker.link(passages);
             write.add_all(&cited)?;
             entry.doc = file.doc_id.clone();
             entry.citations = cited.iter().map(|p| p.direct_ids().count()).sum();
@@ -789,7 +790,7 @@ fn index_guide(
             entry.passages = cited.into_iter().map(|p| p.passage.id).collect();
             Ok(GuideResult {
                 entry: Some(entry),
-                warning: None,
+                warning: unsure,
                 indexed: true,
             })
         }
@@ -878,7 +879,9 @@ fn incremental(
                 });
                 match read_file(&corpus.root, &file.path) {
                     Ok((text, mut entry)) => {
-                        passages.extend(guide_passages(file, &text));
+                        let (new, unsure) = guide_passages(file, &text);
+                        passages.extend(new);
+                        warnings.extend(unsure);
                         entry.doc = file.doc_id.clone();
                         files.insert(rel.clone(), entry);
                     }
@@ -1025,7 +1028,7 @@ fn read_file(root: &Path, path: &Path) -> Result<(String, FileEntry), Unread> {
 
 /// A corpus file's text: UTF-8, or for an HTML page the encoding its `<meta charset>` (or
 /// `http-equiv` Content-Type) declares.
-fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
     let e = match String::from_utf8(bytes) {
         Ok(text) => return Ok(text),
         Err(e) => e,
@@ -1044,8 +1047,9 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
     ))
 }
 
-/// Passages of one guide file.
-pub fn guide_passages(file: &SourceFile, text: &str) -> Vec<Passage> {
+/// Passages of one guide file, and the warning naming the file when main-content detection
+/// was unsure (and kept more of the page).
+pub fn guide_passages(file: &SourceFile, text: &str) -> (Vec<Passage>, Option<String>) {
     let base = url::Url::from_file_path(&file.path)
         .ok()
         .map(|u| u.to_string());
@@ -1054,14 +1058,19 @@ pub fn guide_passages(file: &SourceFile, text: &str) -> Vec<Passage> {
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let doc = extract::extract(file.format, text, base.as_deref(), &stem);
-    passage::split(
+    let unsure = doc
+        .unsure
+        .as_ref()
+        .map(|why| format!("{}: {why}", file.path.display()));
+    let passages = passage::split(
         &doc,
         &DocInfo {
             id: &file.doc_id,
             kind: Kind::Guide,
             path: &file.rel,
         },
-    )
+    );
+    (passages, unsure)
 }
 
 /// Passages of a reference's page snapshot.

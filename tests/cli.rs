@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "eval",
     "refs",
     "audit",
+    "extract",
     "completions",
     "man",
 ];
@@ -59,6 +60,7 @@ fn help_offers_only_the_options_a_command_uses() {
         "eval",
         "fetch",
         "add",
+        "extract",
         "completions",
         "man",
     ] {
@@ -79,7 +81,7 @@ fn help_offers_only_the_options_a_command_uses() {
     }
     assert!(help("search").contains("--color <WHEN>"));
     // Commands that keep no index do not offer one.
-    for command in ["fetch", "add", "completions", "man"] {
+    for command in ["fetch", "add", "extract", "completions", "man"] {
         assert!(!help(command).contains("--index"), "{command}");
     }
     // The limits are stated.

@@ -1,5 +1,6 @@
-//! HTML extraction with scraper: the article's content only (no page chrome), with headings,
-//! paragraphs, lists, image alt text, links and source line numbers.
+//! HTML extraction with scraper: the article's content only (page chrome left out, found with
+//! class/id hints and Readability's scoring), with headings, paragraphs, lists, image alt text,
+//! links and source line numbers.
 
 use rustc_hash::FxHashMap;
 
@@ -7,7 +8,7 @@ use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
-use super::{clean_text, resolve_href, Block, BlockKind, Document, Link, PageMeta};
+use super::{clean_text, resolve_href, Block, BlockKind, Document, Link, PageMeta, Removed};
 
 /// Elements whose whole subtree is page chrome or not content.
 const DROPPED: &[&str] = &[
@@ -72,10 +73,30 @@ const BLOCK_TAGS: &[&str] = &[
 /// Extract an HTML page. `base_url` is where the page lives (used to resolve relative links
 /// when the page names no canonical URL); the document's own URL is its canonical URL.
 pub fn extract(source: &str, base_url: Option<&str>) -> Document {
+    extract_page(source, base_url, false)
+}
+
+/// [`extract`]; with `explain`, [`Document::removed`] also lists the chrome left out.
+///
+/// How the article is found:
+/// 1. An explicit `<main>`, `role=main` or single `<article>` bounds it: nothing outside it
+///    is kept. Without one, the whole `<body>` is the candidate.
+/// 2. Inside an explicit root, containers whose class or id names chrome (comment, share,
+///    related, promo, sidebar, newsletter…) are left out, unless one holds half of the
+///    root's text or more (then the hint is a layout name and it is kept).
+/// 3. Without an explicit root, or when the root holds a hinted container or much link
+///    text, Readability's scoring (the `dom_smoothie` crate) picks the article, and the
+///    blocks of our own walk whose words belong to it are kept ([`keep_article`]). When it
+///    finds no article, or our blocks do not cover it, nothing more is left out and
+///    `unsure` says why.
+pub fn extract_page(source: &str, base_url: Option<&str>, explain: bool) -> Document {
     // A hostile page nested thousands of levels deep would make the parser (and our walk)
     // run for minutes or overflow the stack: nesting past MAX_DEPTH is flattened. The tags it
     // removes are blanked in place, so byte offsets, and with them line numbers, stay.
     let source = depth_guard(source);
+    // Readability's scoring is slow on such nesting (seconds a page): a flattened page is kept
+    // whole instead.
+    let flattened = matches!(source, std::borrow::Cow::Owned(_));
     let source = source.as_ref();
     let html = Html::parse_document(source);
     let lines = element_lines(&html, source);
@@ -96,20 +117,80 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
         .or_else(|| doc_url.clone());
 
     let root = content_root(&html);
-    let mut walker = Walker {
-        lines: &lines,
-        base: link_base.as_ref(),
-        blocks: Vec::new(),
-        pending: Inline::default(),
-        last_line: 1,
+    // Only an explaining walk starts above the root.
+    let body = if explain {
+        pick(&html, "body").first().copied()
+    } else {
+        None
     };
-    if let Some(root) = root {
-        walker.last_line = walker.line(root);
-        walker.container(root);
-        walker.flush();
-    }
+    let walk = |explain: bool| {
+        let mut walker = Walker {
+            lines: &lines,
+            base: link_base.as_ref(),
+            blocks: Vec::new(),
+            pending: Inline::default(),
+            last_line: 1,
+            explain,
+            removing: None,
+            removed: Vec::new(),
+            root: root.as_ref().map(|r| r.element.id()),
+            root_element: root.as_ref().map(|r| r.element),
+            root_text: None,
+            // Readability weighs class and id itself; the hints are for explicit roots.
+            hints: root.as_ref().is_some_and(|r| r.marked_by != BODY),
+            hinted: 0,
+        };
+        if let Some(root) = &root {
+            // Explaining walks the whole body, so that what lies outside the root is listed.
+            let start = match body {
+                Some(body) if explain && body.id() != root.element.id() => {
+                    walker.removing = Some(format!("outside {}", root.marked_by));
+                    body
+                }
+                _ => root.element,
+            };
+            walker.last_line = walker.line(start);
+            walker.container(start);
+            walker.flush();
+        }
+        walker
+    };
+    // The kept blocks always come from the walk of the root alone, so that explaining can
+    // never change them; explaining walks again for what was left out.
+    let walker = walk(false);
+    let hinted = walker.hinted;
     let mut blocks = walker.blocks;
+    let mut removed = if explain {
+        walk(true).removed
+    } else {
+        Vec::new()
+    };
     blocks.retain(|b| !b.text.is_empty());
+
+    // An explicit root is taken as it is when nothing in it looks like chrome; otherwise (and
+    // always without one) Readability's article decides which of its blocks are kept.
+    let explicit = root.as_ref().is_some_and(|r| r.marked_by != BODY);
+    let trusted = explicit && hinted == 0 && link_density(&blocks) <= MAX_TRUSTED_LINK_DENSITY;
+    let mut unsure = None;
+    if !trusted && !blocks.is_empty() {
+        let kept_all = format!(
+            "kept everything in {}",
+            root.as_ref().map_or(BODY, |r| r.marked_by)
+        );
+        let outcome = if flattened {
+            Err(format!("the page nests elements past {MAX_DEPTH} levels"))
+        } else {
+            article_of(source)
+        }
+        .and_then(|article| keep_article(&mut blocks, &mut removed, &article));
+        if let Err(why) = outcome {
+            unsure = Some(format!(
+                "main-content detection is unsure: {why}; {kept_all}"
+            ));
+        }
+    }
+    removed.retain(|r| !r.text.is_empty());
+    removed.sort_by_key(|r| r.line);
 
     let title = blocks
         .iter()
@@ -124,33 +205,64 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
         url: canonical.map(|u| u.to_string()),
         blocks,
         meta,
+        removed,
+        unsure,
     }
 }
 
+/// How the candidate root was chosen, for `outside …` reasons.
+const BODY: &str = "<body>";
+
+/// The element holding the article, and what marked it (`<main>`, `<article>`, `<body>`).
+struct Root<'a> {
+    element: ElementRef<'a>,
+    marked_by: &'static str,
+}
+
+fn pick<'a>(html: &'a Html, sel: &str) -> Vec<ElementRef<'a>> {
+    Selector::parse(sel)
+        .map(|s| html.select(&s).filter(|e| !is_dropped(e)).collect())
+        .unwrap_or_default()
+}
+
 /// The element holding the article: `<main>`/`<article>` when present, else `<body>`.
-fn content_root(html: &Html) -> Option<ElementRef<'_>> {
-    let pick = |sel: &str| -> Vec<ElementRef<'_>> {
-        Selector::parse(sel)
-            .map(|s| html.select(&s).filter(|e| !is_dropped(e)).collect())
-            .unwrap_or_default()
-    };
-    let mains = pick("main, [role=main]");
+fn content_root(html: &Html) -> Option<Root<'_>> {
+    let mains = pick(html, "main, [role=main]");
     if let Some(main) = mains.first() {
         let articles: Vec<_> = Selector::parse("article")
             .map(|s| main.select(&s).collect())
             .unwrap_or_default();
         return Some(if articles.len() == 1 {
-            articles[0]
+            Root {
+                element: articles[0],
+                marked_by: "<article>",
+            }
         } else {
-            *main
+            Root {
+                element: *main,
+                marked_by: if main.value().name() == "main" {
+                    "<main>"
+                } else {
+                    "role=main"
+                },
+            }
         });
     }
-    let articles = pick("article");
+    let articles = pick(html, "article");
     if articles.len() == 1 {
-        return Some(articles[0]);
+        return Some(Root {
+            element: articles[0],
+            marked_by: "<article>",
+        });
     }
     // Several top-level articles (or none): the body holds them all.
-    pick("body").first().copied().or(Some(html.root_element()))
+    Some(Root {
+        element: pick(html, "body")
+            .first()
+            .copied()
+            .unwrap_or(html.root_element()),
+        marked_by: BODY,
+    })
 }
 
 /// What a page says about itself: its canonical URL, its `<base href>`, its Highwire
@@ -260,6 +372,298 @@ fn is_dropped(el: &ElementRef) -> bool {
     marked(e.attr("class")) || marked(e.attr("id"))
 }
 
+/// Block elements that belong to a table's own structure.
+const TABLE_PARTS: &[&str] = &["tr", "td", "th", "tbody", "thead", "tfoot", "caption"];
+
+/// Dropped elements that hold no readable text: not listed among the removed blocks.
+const SILENT: &[&str] = &[
+    "script", "style", "noscript", "template", "svg", "head", "title", "meta", "link", "iframe",
+    "object", "embed", "canvas", "select", "input", "textarea", "button",
+];
+
+/// Why an element [`is_dropped`]: its tag, role, hidden state or class/id.
+fn drop_reason(el: &ElementRef) -> String {
+    let e = el.value();
+    if DROPPED.contains(&e.name()) {
+        return format!("<{}>", e.name());
+    }
+    if let Some(role) = e.attr("role") {
+        let role = role.trim().to_ascii_lowercase();
+        if DROPPED_ROLES.contains(&role.as_str()) {
+            return format!("role={role}");
+        }
+    }
+    let marker = [e.attr("class"), e.attr("id")]
+        .into_iter()
+        .flatten()
+        .find_map(|v| {
+            let v = v.to_ascii_lowercase();
+            CHROME_MARKERS.iter().find(|m| v.contains(*m)).copied()
+        });
+    match marker {
+        Some(m) => format!("class/id \"{m}\""),
+        None => "hidden".to_string(),
+    }
+}
+
+/// Words that, inside a class or id, mark a container of page chrome rather than article:
+/// comment threads, share bars, related-article lists, promotions, sidebars, newsletter and
+/// sign-up boxes, bylines and tag lists, pagination. Matched anywhere in the attribute.
+const CHROME_HINTS: &[&str] = &[
+    "comment",
+    "disqus",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "promo",
+    "sidebar",
+    "footer",
+    "newsletter",
+    "subscri",
+    "signup",
+    "sign-up",
+    "advert",
+    "sponsor",
+    "breadcrumb",
+    "pagination",
+    "pager",
+    "popup",
+    "modal",
+    "outbrain",
+    "taboola",
+    "recommend",
+    "popular",
+    "trending",
+    "read-more",
+    "readmore",
+    "more-stories",
+    "author-bio",
+    "byline",
+    "masthead",
+    "navbar",
+    "toolbar",
+    "menu",
+    "skip-link",
+];
+
+/// Hints matched only as a whole word of the attribute (`ad`, not `head` or `loading`).
+const CHROME_WORDS: &[&str] = &["ad", "ads", "tags", "nav"];
+
+/// The chrome hint in an element's class or id, if any.
+fn chrome_hint(el: &ElementRef) -> Option<&'static str> {
+    let e = el.value();
+    for v in [e.attr("class"), e.attr("id")].into_iter().flatten() {
+        if v.is_empty() {
+            continue;
+        }
+        let v = v.to_ascii_lowercase();
+        if let Some(h) = CHROME_HINTS.iter().find(|h| v.contains(*h)) {
+            return Some(h);
+        }
+        let words = v.split(|c: char| !c.is_ascii_alphanumeric());
+        for w in words {
+            if let Some(h) = CHROME_WORDS.iter().find(|h| **h == w) {
+                return Some(h);
+            }
+        }
+    }
+    None
+}
+
+/// Characters of text under `el` (whitespace included; scripts and styles too, which is
+/// close enough for comparing containers).
+fn text_len(el: ElementRef) -> usize {
+    el.descendants()
+        .filter_map(|n| n.value().as_text().map(|t| t.len()))
+        .sum()
+}
+
+/// Most link text an explicit root may have and still be taken as it is, without detection.
+const MAX_TRUSTED_LINK_DENSITY: f64 = 0.25;
+
+/// Share of the blocks' text that is link anchor text.
+fn link_density(blocks: &[Block]) -> f64 {
+    let text: usize = blocks.iter().map(|b| b.text.len()).sum();
+    let links: usize = blocks
+        .iter()
+        .flat_map(|b| &b.links)
+        .map(|l| l.text.len())
+        .sum();
+    if text == 0 {
+        0.0
+    } else {
+        links as f64 / text as f64
+    }
+}
+
+/// The article Readability finds on a page: its title and the word n-grams of its text.
+struct Article {
+    title: Vec<u64>,
+    /// Words of the alt text of the article's images.
+    figures: rustc_hash::FxHashSet<u64>,
+    /// Hashes of every 1- to 4-gram of the article's words.
+    grams: rustc_hash::FxHashSet<u64>,
+    words: usize,
+}
+
+/// Lower-cased alphanumeric words of `text`, hashed.
+fn word_hashes(text: &str) -> Vec<u64> {
+    use std::hash::{Hash, Hasher};
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut h = rustc_hash::FxHasher::default();
+            for c in w.chars().flat_map(char::to_lowercase) {
+                c.hash(&mut h);
+            }
+            h.finish()
+        })
+        .collect()
+}
+
+/// The hash of one n-gram of word hashes.
+fn gram(words: &[u64]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    words.len().hash(&mut h);
+    words.hash(&mut h);
+    h.finish()
+}
+
+/// Fewest words an article must have for detection to trust it.
+const MIN_ARTICLE_WORDS: usize = 25;
+
+/// Run Readability (dom_smoothie) on the page.
+fn article_of(source: &str) -> Result<Article, String> {
+    let mut readability = dom_smoothie::Readability::new(source, None, None)
+        .map_err(|e| format!("the page could not be scored ({e})"))?;
+    let found = readability
+        .parse()
+        .map_err(|e| format!("no article found ({e})"))?;
+    let words = word_hashes(&found.text_content);
+    if words.len() < MIN_ARTICLE_WORDS {
+        return Err(format!("the article found has only {} words", words.len()));
+    }
+    let mut grams = rustc_hash::FxHashSet::default();
+    for n in 1..=4 {
+        grams.extend(words.windows(n).map(gram));
+    }
+    // The alt text of the article's images is not in its text; our figure blocks hold it.
+    let mut figures = rustc_hash::FxHashSet::default();
+    let content = Html::parse_fragment(&found.content);
+    for img in content
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| e.value().name() == "img")
+    {
+        if let Some(alt) = alt_text(&img) {
+            figures.extend(word_hashes(&alt));
+        }
+    }
+    Ok(Article {
+        figures,
+        title: word_hashes(&found.title),
+        grams,
+        words: words.len(),
+    })
+}
+
+/// Whether a block looks like page chrome by itself: mostly link text, or a few words that
+/// end no sentence ("Share", "Related posts", "3 comments").
+fn chrome_like(block: &Block) -> bool {
+    let links: usize = block.links.iter().map(|l| l.text.len()).sum();
+    if links * 2 >= block.text.len() {
+        return true;
+    }
+    let words = block.text.split_whitespace().count();
+    words < 10 && !block.text.trim_end().ends_with(['.', '!', '?', ':', ';'])
+}
+
+/// Shortest share of a block's 4-grams found in the article for the block to belong to it.
+const IN_ARTICLE: f64 = 0.5;
+
+/// Whether a block's text belongs to the article.
+fn in_article(block: &Block, article: &Article) -> bool {
+    let words = word_hashes(&block.text);
+    if words.is_empty() {
+        return false;
+    }
+    if words.len() < 4 {
+        return article.grams.contains(&gram(&words));
+    }
+    let windows = words.windows(4);
+    let total = windows.len();
+    let found = windows.filter(|w| article.grams.contains(&gram(w))).count();
+    found as f64 >= IN_ARTICLE * total as f64
+}
+
+/// Keep the blocks whose text belongs to the article; the others go to `removed`. The
+/// heading that is the article's title stays; a figure stays when its alt text is that of an
+/// image of the article (or its caption is in the text). When the kept blocks do not cover
+/// half of the article's words, the blocks are left as they were and the reason is returned.
+fn keep_article(
+    blocks: &mut Vec<Block>,
+    removed: &mut Vec<Removed>,
+    article: &Article,
+) -> Result<(), String> {
+    let mut keep: Vec<bool> = blocks
+        .iter()
+        .map(|b| {
+            matches!(b.kind, BlockKind::Heading { .. })
+                && !article.title.is_empty()
+                && word_hashes(&b.text) == article.title
+                || in_article(b, article)
+        })
+        .collect();
+    // A gap in the article (a block between two blocks of it, that does not look like
+    // chrome itself) belongs to it: Readability also drops short lists and link-bearing
+    // paragraphs of real articles.
+    let text_at: Vec<usize> = (0..blocks.len())
+        .filter(|&i| blocks[i].kind != BlockKind::Figure)
+        .collect();
+    for w in text_at.windows(3) {
+        let (before, here, after) = (w[0], w[1], w[2]);
+        if !keep[here] && keep[before] && keep[after] && !chrome_like(&blocks[here]) {
+            keep[here] = true;
+        }
+    }
+    // A figure is kept when its alt text is that of an image of the article.
+    for (i, b) in blocks.iter().enumerate() {
+        if b.kind == BlockKind::Figure {
+            let words = word_hashes(&b.text);
+            let found = words.iter().filter(|w| article.figures.contains(w)).count();
+            keep[i] = found * 2 > words.len() || in_article(b, article);
+        }
+    }
+    let covered: usize = blocks
+        .iter()
+        .zip(&keep)
+        .filter(|(b, k)| **k && b.kind != BlockKind::Figure)
+        .map(|(b, _)| word_hashes(&b.text).len())
+        .sum();
+    if covered * 2 < article.words {
+        return Err(format!(
+            "the blocks hold only {covered} of the article's {} words",
+            article.words
+        ));
+    }
+    let mut keep = keep.into_iter();
+    blocks.retain(|b| {
+        let k = keep.next().unwrap_or(true);
+        if !k {
+            removed.push(Removed {
+                reason: "outside the article (text and link density)".to_string(),
+                text: b.text.clone(),
+                line: b.line,
+            });
+        }
+        k
+    });
+    Ok(())
+}
+
 /// Inline text being gathered for the next paragraph.
 #[derive(Default)]
 struct Inline {
@@ -276,6 +680,21 @@ struct Walker<'a> {
     pending: Inline,
     /// Line of the nearest element seen so far, for text that has no element of its own.
     last_line: usize,
+    /// Walk left-out elements too, recording their blocks in `removed`.
+    explain: bool,
+    /// While walking a left-out element: why it is left out.
+    removing: Option<String>,
+    removed: Vec<Removed>,
+    /// The element holding the article (its blocks are kept even inside a left-out walk).
+    root: Option<NodeId>,
+    /// Characters of text in the root: a chrome hint on a container holding most of it is
+    /// wrong.
+    root_text: Option<usize>,
+    root_element: Option<ElementRef<'a>>,
+    /// Leave out containers with a chrome hint in their class or id.
+    hints: bool,
+    /// Containers with a chrome hint met in the root (left out or not).
+    hinted: usize,
 }
 
 impl Walker<'_> {
@@ -301,8 +720,29 @@ impl Walker<'_> {
                     let Some(child) = ElementRef::wrap(child) else {
                         continue;
                     };
-                    if is_dropped(&child) && child.value().name() != "header" {
+                    if Some(child.id()) == self.root {
+                        let outside = self.removing.take();
+                        self.walk_as(child, None);
+                        self.removing = outside;
                         continue;
+                    }
+                    if is_dropped(&child) && child.value().name() != "header" {
+                        if self.explain && !SILENT.contains(&child.value().name()) {
+                            self.walk_as(child, Some(drop_reason(&child)));
+                        }
+                        continue;
+                    }
+                    if self.hints && self.removing.is_none() {
+                        if let Some(hint) = chrome_hint(&child) {
+                            self.hinted += 1;
+                            // A container holding most of the article is not chrome.
+                            if text_len(child) * 2 < self.root_text() {
+                                if self.explain {
+                                    self.walk_as(child, Some(format!("class/id \"{hint}\"")));
+                                }
+                                continue;
+                            }
+                        }
                     }
                     self.element(child);
                 }
@@ -311,9 +751,48 @@ impl Walker<'_> {
         }
     }
 
+    /// Characters of text in the root, counted the first time a hint asks.
+    fn root_text(&mut self) -> usize {
+        let root = self.root_element;
+        *self
+            .root_text
+            .get_or_insert_with(|| root.map_or(0, text_len))
+    }
+
+    /// Walk `el` as its own blocks, kept (`reason` None) or recorded as removed.
+    fn walk_as(&mut self, el: ElementRef, reason: Option<String>) {
+        self.flush();
+        let outer = std::mem::replace(&mut self.removing, reason);
+        if self.removing.is_some() && !self.explain {
+            self.removing = outer;
+            return;
+        }
+        self.element(el);
+        self.flush();
+        self.removing = outer;
+    }
+
+    /// Add a block: to the kept ones, or to the removed ones while walking chrome.
+    fn push(&mut self, block: Block) {
+        match &self.removing {
+            None => self.blocks.push(block),
+            Some(reason) => self.removed.push(Removed {
+                reason: reason.clone(),
+                text: block.text,
+                line: block.line,
+            }),
+        }
+    }
+
     fn element(&mut self, el: ElementRef) {
         let name = el.value().name();
         match name {
+            "header" if self.removing.is_some() => {
+                // Left out anyway (a site header outside the root): list all of it.
+                self.flush();
+                self.container(el);
+                self.flush();
+            }
             "header" => {
                 // Inside the article a header usually carries the title: keep its headings.
                 self.flush();
@@ -398,7 +877,7 @@ impl Walker<'_> {
             line,
         );
         block.links = inline.links;
-        self.blocks.push(block);
+        self.push(block);
         self.push_figures(inline.figures, line);
     }
 
@@ -417,7 +896,7 @@ impl Walker<'_> {
             let mut block = Block::new(BlockKind::List, text, line);
             block.item_lines = items.iter().map(|(_, l)| *l).collect();
             block.links = links;
-            self.blocks.push(block);
+            self.push(block);
         }
         self.push_figures(figures, line);
     }
@@ -484,15 +963,45 @@ impl Walker<'_> {
         if !alts.is_empty() {
             let mut block = Block::new(BlockKind::Figure, alts.join(" "), line);
             block.links = caption.links;
-            self.blocks.push(block);
+            self.push(block);
         }
     }
 
+    /// A data table becomes one paragraph a row, its cells joined with ` | `; a layout table
+    /// (a cell holding block content: paragraphs, lists, headings, another table) is walked cell by cell
+    /// as containers. Rows of nested tables belong to those tables only.
     fn table(&mut self, el: ElementRef) {
-        let Ok(rows) = Selector::parse("tr") else {
-            return;
-        };
-        for tr in el.select(&rows) {
+        let rows: Vec<ElementRef> = el
+            .child_elements()
+            .flat_map(|c| match c.value().name() {
+                "tr" => vec![c],
+                "thead" | "tbody" | "tfoot" => c
+                    .child_elements()
+                    .filter(|r| r.value().name() == "tr")
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let layout = rows.iter().any(|tr| {
+            tr.child_elements().any(|cell| {
+                cell.descendants().filter_map(ElementRef::wrap).any(|d| {
+                    let name = d.value().name();
+                    BLOCK_TAGS.contains(&name) && !TABLE_PARTS.contains(&name)
+                })
+            })
+        });
+        for tr in rows {
+            if layout {
+                for cell in tr.child_elements() {
+                    if !is_dropped(&cell) {
+                        self.flush();
+                        self.line(cell);
+                        self.container(cell);
+                        self.flush();
+                    }
+                }
+                continue;
+            }
             let line = self.line(tr);
             let mut inline = Inline {
                 line: Some(line),
@@ -566,15 +1075,14 @@ impl Walker<'_> {
         if !text.is_empty() {
             let mut block = Block::new(BlockKind::Paragraph, text, line);
             block.links = inline.links;
-            self.blocks.push(block);
+            self.push(block);
         }
         self.push_figures(inline.figures, line);
     }
 
     fn push_figures(&mut self, figures: Vec<String>, line: usize) {
         if !figures.is_empty() {
-            self.blocks
-                .push(Block::new(BlockKind::Figure, figures.join(" "), line));
+            self.push(Block::new(BlockKind::Figure, figures.join(" "), line));
         }
     }
 
@@ -1011,6 +1519,96 @@ mod tests {
         // An unclosed comment or script: the page is left to the parser as it is.
         let open = format!("<body><script>{many}");
         assert_eq!(depth_guard(&open), open);
+    }
+
+    #[test]
+    fn chrome_hints_match_words_in_class_and_id() {
+        let hint = |attrs: &str| {
+            let html = Html::parse_fragment(&format!("<div {attrs}>x</div>"));
+            let sel = Selector::parse("div").expect("selector");
+            let div = html.select(&sel).next().expect("div");
+            chrome_hint(&div)
+        };
+        assert_eq!(hint(r#"class="comment-list""#), Some("comment"));
+        assert_eq!(hint(r#"id="related-posts""#), Some("related"));
+        assert_eq!(hint(r#"class="top ad-slot""#), Some("ad"));
+        assert_eq!(hint(r#"class="Newsletter-Box""#), Some("newsletter"));
+        // Whole words only for the short ones: no "ad" in "head" or "loading".
+        assert_eq!(hint(r#"class="entry-head loading""#), None);
+        assert_eq!(hint(r#"class="article-body""#), None);
+        assert_eq!(hint(""), None);
+    }
+
+    #[test]
+    fn chrome_inside_main_is_left_out_with_its_reason() {
+        let src = r#"<main><h1>T</h1><p>Article text that is long enough to be the article.</p>
+<div class="share-buttons"><a href="/s">Share</a></div>
+<section id="comments"><p>First!</p></section></main>"#;
+        let doc = extract_page(src, None, true);
+        assert_eq!(
+            texts(&doc),
+            ["T", "Article text that is long enough to be the article."]
+        );
+        let removed: Vec<_> = doc
+            .removed
+            .iter()
+            .map(|r| (r.reason.as_str(), r.text.as_str(), r.line))
+            .collect();
+        assert_eq!(
+            removed,
+            [
+                ("class/id \"share\"", "Share", 2),
+                ("class/id \"comment\"", "First!", 3)
+            ]
+        );
+        // Explaining changes what is listed, never what is kept.
+        assert_eq!(texts(&extract(src, None)), texts(&doc));
+        assert!(extract(src, None).removed.is_empty());
+    }
+
+    #[test]
+    fn a_hint_on_the_container_of_most_of_the_article_is_ignored() {
+        let src = r#"<main><div class="layout-with-sidebar"><h1>T</h1>
+<p>The whole article sits in a container whose class mentions a sidebar.</p></div>
+<div class="sidebar"><p>Links</p></div></main>"#;
+        let doc = extract(src, None);
+        assert_eq!(
+            texts(&doc),
+            [
+                "T",
+                "The whole article sits in a container whose class mentions a sidebar."
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_layout_tables_are_read_once() {
+        let src = "<body><table><tr><td><p>Outer cell text.</p><table><tr><td>a</td><td>b</td></tr></table></td></tr></table></body>";
+        let doc = extract(src, None);
+        assert_eq!(texts(&doc), ["Outer cell text.", "a | b"]);
+        let data = "<body><table><tr><th>Dose</th><th>Effect</th></tr><tr><td>1 g</td><td>none</td></tr></table></body>";
+        assert_eq!(texts(&extract(data, None)), ["Dose | Effect", "1 g | none"]);
+    }
+
+    #[test]
+    fn chrome_like_blocks_are_link_lists_and_short_labels() {
+        let mut links = Block::new(BlockKind::Paragraph, "Home About Contact".into(), 1);
+        links.links.push(Link {
+            text: "Home About Contact".into(),
+            href: "/".into(),
+            url: None,
+        });
+        assert!(chrome_like(&links));
+        assert!(chrome_like(&Block::new(
+            BlockKind::Paragraph,
+            "Related posts".into(),
+            1
+        )));
+        assert!(!chrome_like(&Block::new(
+            BlockKind::Paragraph,
+            "Ice first.".into(),
+            1
+        )));
     }
 
     #[test]

@@ -210,6 +210,7 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
         url: None,
         blocks,
         meta: PageMeta::default(),
+        ..Document::default()
     }
 }
 

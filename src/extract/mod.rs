@@ -97,6 +97,16 @@ pub struct PageMeta {
     pub pmid: Option<String>,
 }
 
+/// A block of page text extraction left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    /// Why it was left out, e.g. `class/id "comment"` or `outside the article`.
+    pub reason: String,
+    pub text: String,
+    /// 1-based line of the block's start in the source file.
+    pub line: usize,
+}
+
 /// A source file after extraction.
 #[derive(Debug, Clone, Default)]
 pub struct Document {
@@ -106,12 +116,40 @@ pub struct Document {
     pub url: Option<String>,
     pub blocks: Vec<Block>,
     pub meta: PageMeta,
+    /// Text blocks left out as page chrome (navigation, comments, share bars…), in page order.
+    pub removed: Vec<Removed>,
+    /// Set when main-content detection was unsure and kept the whole page: says why.
+    pub unsure: Option<String>,
 }
 
 impl Document {
     /// All links of the document, in order.
     pub fn links(&self) -> impl Iterator<Item = &Link> {
         self.blocks.iter().flat_map(|b| b.links.iter())
+    }
+
+    /// The heading path of every block, outermost first and without the document title (as
+    /// passages have it); a heading's path ends with the heading itself.
+    pub fn sections(&self) -> Vec<Vec<String>> {
+        let mut path: Vec<(u8, &str)> = Vec::new();
+        let mut title_seen = false;
+        self.blocks
+            .iter()
+            .map(|b| {
+                if let BlockKind::Heading { level, .. } = b.kind {
+                    if level == 1 && !title_seen && b.text == self.title {
+                        title_seen = true;
+                        path.clear();
+                    } else {
+                        while path.last().is_some_and(|(l, _)| *l >= level) {
+                            path.pop();
+                        }
+                        path.push((level, &b.text));
+                    }
+                }
+                path.iter().map(|(_, t)| t.to_string()).collect()
+            })
+            .collect()
     }
 }
 
@@ -126,11 +164,32 @@ pub fn extract(
     base_url: Option<&str>,
     fallback_title: &str,
 ) -> Document {
+    extract_with(format, source, base_url, fallback_title, false)
+}
+
+/// [`extract`], also listing in [`Document::removed`] the page chrome left out, with the
+/// reason (`citeseek extract --verbose`). The kept blocks are the same.
+pub fn extract_explained(
+    format: Format,
+    source: &str,
+    base_url: Option<&str>,
+    fallback_title: &str,
+) -> Document {
+    extract_with(format, source, base_url, fallback_title, true)
+}
+
+fn extract_with(
+    format: Format,
+    source: &str,
+    base_url: Option<&str>,
+    fallback_title: &str,
+    explain: bool,
+) -> Document {
     // A UTF-8 byte-order mark is not text: before a Markdown `# Title` it would make the
     // heading a paragraph.
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut doc = match format {
-        Format::Html => html::extract(source, base_url),
+        Format::Html => html::extract_page(source, base_url, explain),
         Format::Markdown => markdown::extract(source, base_url),
         Format::Text => text::extract(source, base_url),
     };
@@ -243,6 +302,36 @@ mod tests {
             "Ärger über β-blockers x"
         );
         assert_eq!(clean_text(" \t\n "), "");
+    }
+
+    #[test]
+    fn sections_follow_the_heading_hierarchy_without_the_title() {
+        let h = |level, text: &str| {
+            Block::new(
+                BlockKind::Heading {
+                    level,
+                    anchor: None,
+                },
+                text.into(),
+                1,
+            )
+        };
+        let p = |text: &str| Block::new(BlockKind::Paragraph, text.into(), 1);
+        let doc = Document {
+            title: "T".into(),
+            blocks: vec![
+                h(1, "T"),
+                p("intro"),
+                h(2, "A"),
+                h(3, "A1"),
+                p("x"),
+                h(2, "B"),
+                p("y"),
+            ],
+            ..Document::default()
+        };
+        let paths: Vec<String> = doc.sections().iter().map(|s| s.join("/")).collect();
+        assert_eq!(paths, ["", "", "A", "A/A1", "A/A1", "B", "B"]);
     }
 
     #[test]

@@ -66,6 +66,7 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
         url: None,
         blocks,
         meta: PageMeta::default(),
+        ..Document::default()
     }
 }
 
