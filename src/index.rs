@@ -1297,9 +1297,14 @@ fn readable_by_all(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Whether a generation directory is one citeseek created: it holds [`GENERATION_PROOF`].
+/// Whether a generation directory is one citeseek created: it holds [`GENERATION_PROOF`]. A
+/// writer killed between creating the directory and finishing the proof leaves it empty, or
+/// with the start of the proof: that is ours too (and holds nothing anyone could lose).
 fn is_ours(dir: &Path) -> bool {
-    fs::read_to_string(dir.join(GENERATION_PROOF)).is_ok_and(|t| t == GENERATION_PROOF_TEXT)
+    match fs::read_to_string(dir.join(GENERATION_PROOF)) {
+        Ok(t) => GENERATION_PROOF_TEXT.starts_with(&t),
+        Err(_) => fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none()),
+    }
 }
 
 /// The segment files of `index` whose checksums do not match, sorted.
@@ -1699,6 +1704,27 @@ mod tests {
         );
         fs::remove_dir_all(tmp.path().join("gen-123-456")).unwrap();
         assert!(matches!(dir.read_marker(), Ok(None)));
+    }
+
+    #[test]
+    fn generations_a_writer_was_killed_in_the_middle_of_creating_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = IndexDir::new(tmp.path());
+        let lock = dir.lock(Duration::from_millis(10)).unwrap();
+        // Killed after creating the directory, and while writing the proof.
+        fs::create_dir_all(tmp.path().join("gen-1-1")).unwrap();
+        fs::create_dir_all(tmp.path().join("gen-2-2")).unwrap();
+        fs::write(
+            tmp.path().join("gen-2-2").join(GENERATION_PROOF),
+            "created by",
+        )
+        .unwrap();
+        // Neither makes the directory foreign, and the next generation removes both.
+        assert!(matches!(dir.read_marker(), Ok(None)));
+        let (next, _) = dir.new_generation(&lock).unwrap();
+        assert!(!tmp.path().join("gen-1-1").exists());
+        assert!(!tmp.path().join("gen-2-2").exists());
+        assert!(tmp.path().join(next).exists());
     }
 
     #[test]
