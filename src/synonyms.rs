@@ -4,6 +4,8 @@
 //! so "MRIs" meets the entry "MRI" and "chiropractic" meets "Chiropractic".
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 use crate::search::query_words;
 
@@ -43,6 +45,43 @@ pub struct Match {
     pub start: usize,
     pub len: usize,
     pub group: usize,
+}
+
+/// A file's size and modification time (`None`: no file).
+type Stamp = Option<(u64, SystemTime)>;
+
+/// The synonym file of a long-running process (`serve`): parsed again only when its size or
+/// modification time changes, so each request pays a `stat`, not a parse.
+#[derive(Debug)]
+pub struct SynonymsCache {
+    corpus: PathBuf,
+    /// The file's stamp when it was last read, and what it held.
+    current: Mutex<Option<(Stamp, Arc<Synonyms>)>>,
+}
+
+impl SynonymsCache {
+    pub fn new(corpus: &Path) -> SynonymsCache {
+        SynonymsCache {
+            corpus: corpus.to_path_buf(),
+            current: Mutex::new(None),
+        }
+    }
+
+    /// The synonyms as the file is now.
+    pub fn get(&self) -> Result<Arc<Synonyms>, SynonymsError> {
+        let stamp: Stamp = std::fs::metadata(self.corpus.join(FILE_NAME))
+            .ok()
+            .and_then(|m| Some((m.len(), m.modified().ok()?)));
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, synonyms)) = current.as_ref() {
+            if *seen == stamp {
+                return Ok(Arc::clone(synonyms));
+            }
+        }
+        let synonyms = Arc::new(Synonyms::load(&self.corpus)?);
+        *current = Some((stamp, Arc::clone(&synonyms)));
+        Ok(synonyms)
+    }
 }
 
 impl Synonyms {
@@ -120,6 +159,24 @@ impl Synonyms {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_reads_the_file_again_only_when_it_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = SynonymsCache::new(tmp.path());
+        assert!(cache.get().unwrap().is_empty(), "no file: no synonyms");
+        let file = tmp.path().join(FILE_NAME);
+        std::fs::write(&file, "ice, cold pack\n").unwrap();
+        let first = cache.get().unwrap();
+        assert!(!first.is_empty());
+        // Unchanged: the same parse is handed out.
+        assert!(Arc::ptr_eq(&first, &cache.get().unwrap()));
+        // Changed (another size): read again.
+        std::fs::write(&file, "# nothing left\n").unwrap();
+        assert!(cache.get().unwrap().is_empty());
+        std::fs::remove_file(&file).unwrap();
+        assert!(cache.get().unwrap().is_empty());
+    }
 
     #[test]
     fn parses_groups_comments_and_skips_useless_entries() {

@@ -28,7 +28,7 @@ use crate::render::{
     RefsListOut, SearchOut,
 };
 use crate::search::{self, SearchRequest};
-use crate::synonyms::Synonyms;
+use crate::synonyms::SynonymsCache;
 
 /// The page's Content-Security-Policy: its own script and style only, no inline code.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -72,11 +72,14 @@ struct AppState {
     served: Arc<Served>,
     limits: Limits,
     turns: Arc<Semaphore>,
+    /// The corpus's synonym file, parsed again only when it changes.
+    synonyms: Arc<SynonymsCache>,
 }
 
 /// The whole application: routes, limits, headers, and CORS for `cors` when given.
 pub fn router(served: Arc<Served>, limits: Limits, cors: Option<HeaderValue>) -> Router {
     let state = AppState {
+        synonyms: Arc::new(SynonymsCache::new(&served.corpus)),
         served,
         limits,
         turns: Arc::new(Semaphore::new(limits.concurrency.max(1))),
@@ -421,13 +424,14 @@ async fn search_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) 
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    let synonyms = Arc::clone(&state.synonyms);
     answer(&state, move |generation, corpus| {
         let started = Instant::now();
         let index = &generation.index;
         if let Some(id) = &req.cites {
             crate::refs::check_known(index, id)?;
         }
-        let synonyms = Synonyms::load(corpus)?;
+        let synonyms = synonyms.get()?;
         let page = search::search_page(index, &req, offset, &synonyms)?;
         let mut out = ApiSearchOut::new(
             SearchOut::new(&req.query, &page.hits, &page.understood, corpus),
@@ -455,8 +459,9 @@ async fn cite_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    let synonyms = Arc::clone(&state.synonyms);
     answer(&state, move |generation, corpus| {
-        let synonyms = Synonyms::load(corpus)?;
+        let synonyms = synonyms.get()?;
         let result = cite::cite(&generation.index, &req, &synonyms)?;
         Ok(CiteOut::new(&result, corpus))
     })
@@ -610,6 +615,7 @@ mod tests {
             served: Arc::new(Served::new(&paths, index)),
             limits,
             turns: Arc::new(Semaphore::new(1)),
+            synonyms: Arc::new(SynonymsCache::new(&paths.corpus)),
         };
         // A handler slower than the limit, behind the server's own layers.
         let slow = Router::new().route(
