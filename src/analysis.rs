@@ -470,12 +470,19 @@ struct CachedStemmer;
 /// later words are stemmed every time.
 const STEM_MEMO_LIMIT: usize = 150_000;
 
+/// Words an analyzer clone stems before it starts remembering them. Clones that live for one
+/// short text (a query, a hit's snippet: tantivy's snippet generator clones the analyzer for
+/// every snippet) would pay two allocations a word for a memo they then drop; an indexing
+/// clone stems millions of words and loses nothing by starting late.
+const MEMO_WARMUP: usize = 1_024;
+
 impl TokenFilter for CachedStemmer {
     type Tokenizer<T: Tokenizer> = CachedStemmerFilter<T>;
     fn transform<T: Tokenizer>(self, inner: T) -> CachedStemmerFilter<T> {
         CachedStemmerFilter {
             inner,
             memo: FxHashMap::default(),
+            stemmed: 0,
         }
     }
 }
@@ -483,6 +490,8 @@ impl TokenFilter for CachedStemmer {
 struct CachedStemmerFilter<T> {
     inner: T,
     memo: FxHashMap<Box<str>, Box<str>>,
+    /// Words stemmed (not found in the memo) so far, up to [`MEMO_WARMUP`].
+    stemmed: usize,
 }
 
 /// A clone starts with an empty memo: tantivy clones the analyzer for each field of each
@@ -492,6 +501,7 @@ impl<T: Clone> Clone for CachedStemmerFilter<T> {
         CachedStemmerFilter {
             inner: self.inner.clone(),
             memo: FxHashMap::default(),
+            stemmed: 0,
         }
     }
 }
@@ -502,6 +512,7 @@ impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
         CachedStemmerStream {
             tail: self.inner.token_stream(text),
             memo: &mut self.memo,
+            stemmed: &mut self.stemmed,
             stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
         }
     }
@@ -510,6 +521,7 @@ impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
 struct CachedStemmerStream<'a, S> {
     tail: S,
     memo: &'a mut FxHashMap<Box<str>, Box<str>>,
+    stemmed: &'a mut usize,
     stemmer: frostem::Stemmer,
 }
 
@@ -522,6 +534,14 @@ impl<S: TokenStream> TokenStream for CachedStemmerStream<'_, S> {
         if let Some(stem) = self.memo.get(token.text.as_str()) {
             token.text.clear();
             token.text.push_str(stem);
+            return true;
+        }
+        if *self.stemmed < MEMO_WARMUP {
+            *self.stemmed += 1;
+            // Not remembered yet: no allocation for a word the stemmer leaves as it is.
+            if let std::borrow::Cow::Owned(stem) = self.stemmer.stem(&token.text) {
+                token.text = stem;
+            }
             return true;
         }
         let stem: Box<str> = self.stemmer.stem(&token.text).into();
@@ -756,8 +776,9 @@ mod tests {
                     with generously generous generalisations";
         let collect = |mut a: TextAnalyzer| {
             let mut out = Vec::new();
-            // Twice through the same analyzer: the second pass is answered from the memo.
-            for _ in 0..2 {
+            // Through the same analyzer until the memo answers: the first passes stem every
+            // word, the later ones are answered from the memo.
+            for _ in 0..(MEMO_WARMUP / 10 + 2) {
                 let mut stream = a.token_stream(text);
                 while let Some(t) = stream.next() {
                     out.push(t.text.clone());
