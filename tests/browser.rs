@@ -426,6 +426,16 @@ fn search_page_in_headless_chromium() {
         json!(["qizmo", "stretches"])
     );
 
+    // A corrected typo is said, with the corrected query as a link.
+    b.type_into("#q", ESCAPE);
+    b.type_into("#q", "menthl cream");
+    b.wait_for("!document.querySelector('#suggestion').hidden");
+    assert_eq!(
+        b.js("return document.querySelector('#suggestion a[data-suggest]').textContent;"),
+        json!("menthol cream")
+    );
+    assert!(b.text("#hit-0").to_lowercase().contains("menthol"));
+
     // The guide/reference filter.
     b.type_into("#q", ESCAPE);
     b.click("input[name=kind][value=reference]");
