@@ -117,12 +117,17 @@ pub fn usage(e: &clap::Error, command: Option<&str>) -> Failure {
 /// The chain as one line, outermost first: `a: b: c`. A cause whose text the message already
 /// holds (a message that quotes its source) is not repeated.
 pub fn chain_message<I: IntoIterator<Item = String>>(chain: I) -> String {
+    chain_joined(chain, ": ")
+}
+
+/// The chain outermost first, each cause after `sep`, a cause the text already holds left out.
+pub fn chain_joined<I: IntoIterator<Item = String>>(chain: I, sep: &str) -> String {
     let mut message = String::new();
     for cause in chain {
         if message.is_empty() {
             message = cause;
         } else if !message.contains(&cause) {
-            message.push_str(": ");
+            message.push_str(sep);
             message.push_str(&cause);
         }
     }

@@ -41,15 +41,9 @@ fn main() -> ExitCode {
         Ok(Outcome::NothingFound) => ExitCode::from(1),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let mut msg = format!("citeseek: error: {e}");
-            for cause in e.chain().skip(1) {
-                // Messages that already quote their cause are not followed by it again.
-                let cause = cause.to_string();
-                if !msg.contains(&cause) {
-                    msg.push_str(&format!("\n  caused by: {cause}"));
-                }
-            }
-            eprintln!("{}", render::sanitize(&msg));
+            // Each cause once: a message that quotes its cause is not followed by it again.
+            let chain = failure::chain_joined(e.chain().map(|c| c.to_string()), "\n  caused by: ");
+            eprintln!("{}", render::sanitize(&format!("citeseek: error: {chain}")));
             if json {
                 // Whatever half-written output is still buffered is dropped: stdout carries
                 // exactly one JSON object, the error.
