@@ -11,8 +11,10 @@ use crate::audit;
 use crate::benchmark::{self, EvalRequest};
 use crate::cite;
 use crate::config::{Command, Config, FetchOptions, OutputStyle, Paths};
+use crate::embed::Embedder;
 use crate::eval;
 use crate::fetch::run as fetch_run;
+use crate::hybrid::{RankMode, SemanticQuery, DENSE_WEIGHT};
 use crate::index::{catch_panic, IndexDir, IndexError, OpenIndex};
 use crate::ingest::{self, IngestOptions, IngestReport, Mode};
 use crate::passage::Kind;
@@ -20,6 +22,8 @@ use crate::refs::{Catalog, RefsError};
 use crate::render;
 use crate::search;
 use crate::synonyms::Synonyms;
+use crate::vectors::build::Job;
+use std::sync::Arc;
 
 /// What a successful run found: `Found` exits 0, `NothingFound` exits 1 (like grep).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +42,9 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
                 render::fetch_report(&mut std::io::stderr(), &run, config.output.color)
                     .context("cannot write the fetch report")?;
             }
-            let report = run_ingest(&config.paths, opts)?;
+            let mut opts = opts.clone();
+            opts.vectors = vector_job(&ranking_model(config)?);
+            let report = run_ingest(&config.paths, &opts)?;
             render::ingest(out, &report, config.output).context("cannot write the summary")?;
             Ok(Outcome::Found)
         }
@@ -74,7 +80,11 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             Ok(Outcome::Found)
         }
         Command::Search(req) => {
-            let index = open_index(config)?;
+            let embedder = ranking_model(config)?;
+            let index = open_index_with(config, &vector_job(&embedder))?;
+            let mut req = req.clone();
+            req.semantic = semantic_query(&index, embedder.as_deref(), config, &req.query)?;
+            let req = &req;
             if let Some(id) = &req.cites {
                 crate::refs::check_known(&index, id)?;
             }
@@ -98,7 +108,11 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             })
         }
         Command::Cite(req) => {
-            let index = open_index(config)?;
+            let embedder = ranking_model(config)?;
+            let index = open_index_with(config, &vector_job(&embedder))?;
+            let mut req = req.clone();
+            req.semantic = semantic_query(&index, embedder.as_deref(), config, &req.claim)?;
+            let req = &req;
             if let Some(note) = search::cut_query_note(&req.claim) {
                 render::warning(&note);
             }
@@ -172,7 +186,10 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             })
         }
         Command::Eval(req) => {
-            run_eval(req, config.output, out)?;
+            let mut req = req.clone();
+            req.mode = config.mode;
+            req.embedder = ranking_model(config)?;
+            run_eval(&req, config.output, out)?;
             Ok(Outcome::Found)
         }
         Command::Extract { path, verbose } => {
@@ -329,12 +346,18 @@ fn report_notes(report: &IngestReport) {
 /// for this one (or, with `--no-refresh` or when it cannot be rebuilt, refused): answers never
 /// mix one corpus's index with another's paths.
 pub fn open_index(config: &Config) -> Result<OpenIndex> {
+    open_index_with(config, &Job::default())
+}
+
+/// [`open_index`], giving the index the vectors `vectors` can make when it lacks them (a
+/// model installed after the last ingest, or another model).
+pub fn open_index_with(config: &Config, vectors: &Job) -> Result<OpenIndex> {
     let paths = &config.paths;
     crate::corpus::check_root(&paths.corpus)?;
     if config.refresh {
-        open_fresh(paths)
+        open_fresh_with(paths, vectors)
     } else {
-        let index = open_or_build(paths)?;
+        let index = open_or_build_with(paths, vectors)?;
         refuse_other_corpus(paths, &index, "--no-refresh was given")?;
         Ok(index)
     }
@@ -382,8 +405,13 @@ fn from_index_layer(e: &anyhow::Error) -> bool {
 
 /// [`open_index`] with the freshness check.
 pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
+    open_fresh_with(paths, &Job::default())
+}
+
+/// [`open_fresh`], embedding what the index lacks with `vectors`' model.
+pub fn open_fresh_with(paths: &Paths, vectors: &Job) -> Result<OpenIndex> {
     let dir = IndexDir::new(&paths.index);
-    let mut index = open_or_build(paths)?;
+    let mut index = open_or_build_with(paths, vectors)?;
     let mut attempt = 0;
     let stale = loop {
         match ingest::stale_files(&paths.corpus, &dir, &index.marker) {
@@ -402,7 +430,7 @@ pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
             }
         }
     };
-    if stale.is_empty() {
+    if stale.is_empty() && !ingest::needs_vectors(&index.marker, vectors) {
         return Ok(index);
     }
     let answer_from_old = |index: OpenIndex, why: String| -> Result<OpenIndex> {
@@ -418,8 +446,11 @@ pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
     };
     match dir.try_lock() {
         Ok(Some(lock)) => {
-            let update =
-                ingest::ingest_locked(&paths.corpus, &dir, &IngestOptions::default(), &lock);
+            let opts = IngestOptions {
+                vectors: vectors.clone(),
+                ..IngestOptions::default()
+            };
+            let update = ingest::ingest_locked(&paths.corpus, &dir, &opts, &lock);
             drop(lock);
             match update {
                 Ok(report) => {
@@ -467,6 +498,11 @@ fn generation_moved(dir: &IndexDir, index: &OpenIndex) -> bool {
 /// Open the index, building it first when there is none yet or when it was built by another
 /// schema version. A damaged or foreign index is an error that says how to fix it.
 pub fn open_or_build(paths: &Paths) -> Result<OpenIndex> {
+    open_or_build_with(paths, &Job::default())
+}
+
+/// [`open_or_build`], embedding the passages of a new index with `vectors`' model.
+pub fn open_or_build_with(paths: &Paths, vectors: &Job) -> Result<OpenIndex> {
     let dir = IndexDir::new(&paths.index);
     match dir.open() {
         Ok(index) => return Ok(index),
@@ -483,6 +519,92 @@ pub fn open_or_build(paths: &Paths) -> Result<OpenIndex> {
         )),
         Err(e) => return Err(e.into()),
     }
-    run_ingest(paths, &IngestOptions::default())?;
+    let opts = IngestOptions {
+        vectors: vectors.clone(),
+        ..IngestOptions::default()
+    };
+    run_ingest(paths, &opts)?;
     Ok(dir.open()?)
+}
+
+/// The embedding model a ranking command uses: none for `--mode lexical`; the model named
+/// by `--model` / `CITESEEK_MODEL` or installed in the cache otherwise. Without one, hybrid
+/// and semantic modes are an error, and the default (lexical) says once how to turn it on.
+pub fn ranking_model(config: &Config) -> Result<Option<Arc<Embedder>>> {
+    if config.mode == Some(RankMode::Lexical) {
+        return Ok(None);
+    }
+    let explicit = config
+        .model
+        .clone()
+        .or_else(|| std::env::var_os("CITESEEK_MODEL").map(std::path::PathBuf::from));
+    match crate::embed::store::resolve(explicit.as_deref())? {
+        Some(dir) => {
+            let embedder = Embedder::load(&dir)
+                .with_context(|| format!("cannot load the embedding model in {}", dir.display()))?;
+            Ok(Some(Arc::new(embedder)))
+        }
+        None => {
+            if let Some(mode) = config.mode {
+                anyhow::bail!(
+                    "--mode {} ranks by meaning, which needs the embedding model: run `citeseek \
+                     model import PATH` (or `citeseek model fetch`), or pass --model DIR",
+                    mode.as_str()
+                );
+            }
+            if !config.output.json && std::io::stdout().is_terminal() {
+                render::note(
+                    "hint: ranking by words only; install the embedding model to rank by \
+                     meaning too (see `citeseek model --help`)",
+                );
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The job that gives an index its vectors: embed with `embedder`, with a progress bar.
+fn vector_job(embedder: &Option<Arc<Embedder>>) -> Job {
+    Job {
+        embedder: embedder.clone(),
+        progress: true,
+        ..Job::default()
+    }
+}
+
+/// The query's vector when ranking by meaning; `None` for lexical ranking, and (with a
+/// warning) when the index has no vectors of the model and could not be given them.
+fn semantic_query(
+    index: &OpenIndex,
+    embedder: Option<&Embedder>,
+    config: &Config,
+    text: &str,
+) -> Result<Option<SemanticQuery>> {
+    let Some(embedder) = embedder else {
+        return Ok(None);
+    };
+    let model = embedder.info().identity.clone();
+    let ready = index
+        .marker
+        .vectors
+        .as_ref()
+        .is_some_and(|v| v.model == model && index.vectors.is_some());
+    if !ready {
+        render::warning(&format!(
+            "the index in {} has no vectors of the model in {}; ranking by words only (run \
+             `citeseek ingest` to embed its passages)",
+            config.paths.index.display(),
+            embedder.info().dir.display()
+        ));
+        return Ok(None);
+    }
+    let vector = embedder
+        .embed_one(&crate::hybrid::embedding_query(text))
+        .context("cannot embed the query")?;
+    Ok(Some(SemanticQuery {
+        mode: config.mode.unwrap_or(RankMode::Hybrid),
+        vector: vector.into(),
+        model,
+        weight: DENSE_WEIGHT,
+    }))
 }

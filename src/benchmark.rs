@@ -16,13 +16,16 @@ use std::time::{Duration, Instant};
 use tantivy::schema::Value;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
+use crate::embed;
 use crate::eval::{self, BeirDoc, BeirQuery, EvalError, Malformed, Metrics, Qrels, Run};
+use crate::hybrid::{self, embedding_query, RankMode, SemanticQuery, DENSE_WEIGHT};
 use crate::index::{IndexDir, IndexError, Marker, OpenIndex, Stats};
 use crate::link::CitedPassage;
 use crate::passage::{Kind, Passage};
 use crate::references::ReferenceList;
 use crate::search::{self, QueryError, SearchRequest};
 use crate::synonyms::Synonyms;
+use crate::vectors::build::Job;
 
 /// Results kept per query (the depth of Recall@100 and of `--run` files).
 pub const RUN_DEPTH: usize = 100;
@@ -42,6 +45,12 @@ pub struct EvalRequest {
     pub index: Option<PathBuf>,
     /// Times to run the query phase; the median time gives the QPS.
     pub repeat: usize,
+    /// The ranking (`None`: hybrid with a model, lexical without).
+    pub mode: Option<crate::hybrid::RankMode>,
+    /// The model to embed passages and queries with (hybrid and semantic modes).
+    pub embedder: Option<std::sync::Arc<embed::Embedder>>,
+    /// The cosine's weight in hybrid mode (`None`: [`DENSE_WEIGHT`]); for tuning runs.
+    pub weight: Option<f32>,
 }
 
 /// Errors of an evaluation run, each saying which file is at fault and what to do.
@@ -78,6 +87,13 @@ pub enum BenchError {
     Index(#[from] IndexError),
     #[error("search failed: {0}")]
     Search(#[from] QueryError),
+    #[error(
+        "--mode {0} ranks by meaning, which needs the embedding model: run `citeseek model \
+         import PATH` (or `citeseek model fetch`), or pass --model DIR"
+    )]
+    NoModel(&'static str),
+    #[error(transparent)]
+    Model(#[from] crate::embed::ModelError),
     #[error("cannot create a temporary index directory: {0}")]
     Temp(#[source] std::io::Error),
 }
@@ -108,6 +124,12 @@ pub struct EvalReport {
     pub run: Run,
     /// The index directory when kept.
     pub index: Option<PathBuf>,
+    /// How the queries were ranked.
+    pub mode: RankMode,
+    /// Passages embedded while indexing (0 when their vectors were kept from a run before).
+    pub embedded: usize,
+    /// Seconds spent embedding the queries (before the timed passes).
+    pub embed_seconds: f64,
 }
 
 /// Run an evaluation.
@@ -146,19 +168,56 @@ pub fn evaluate(req: &EvalRequest) -> Result<EvalReport, BenchError> {
             tmp.path().join("index")
         }
     };
-    let index = build_index(&dir, corpus, &docs)?;
+    let mode = match (req.mode, &req.embedder) {
+        (Some(m), _) => m,
+        (None, Some(_)) => RankMode::Hybrid,
+        (None, None) => RankMode::Lexical,
+    };
+    let embedder = req.embedder.clone().filter(|_| mode != RankMode::Lexical);
+    if mode != RankMode::Lexical && embedder.is_none() {
+        return Err(BenchError::NoModel(mode.as_str()));
+    }
+    let job = Job {
+        embedder: embedder.clone(),
+        progress: true,
+        ..Job::default()
+    };
+    let index = build_index(&dir, corpus, &docs, &job)?;
     let ids = beir_ids(&index)?;
     let index_seconds = start.elapsed().as_secs_f64();
+    let embedded = index.marker.vectors.as_ref().map_or(0, |v| v.embedded);
+
+    // The queries' vectors, once, outside the timed passes (their time is reported apart).
+    let embed_start = Instant::now();
+    let semantic: Vec<Option<SemanticQuery>> = match &embedder {
+        Some(e) => {
+            let texts: Vec<String> = judged.iter().map(|q| embedding_query(&q.text)).collect();
+            let strs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            e.embed(&strs, &mut |_| {})?
+                .into_iter()
+                .map(|v| {
+                    Some(SemanticQuery {
+                        mode,
+                        vector: v.into(),
+                        model: e.info().identity.clone(),
+                        weight: req.weight.unwrap_or(DENSE_WEIGHT),
+                    })
+                })
+                .collect()
+        }
+        None => vec![None; judged.len()],
+    };
+    let embed_seconds = embed_start.elapsed().as_secs_f64();
 
     let searcher = index.reader.searcher();
     let limit = RUN_DEPTH.max(req.k);
     // Timed like the bm25s baseline: one untimed warm-up pass, then the median of the timed
     // passes; a pass is query analysis plus ranking, and passage ids become BEIR ids after it.
-    let mut ranked = rank_queries(&index, &searcher, &judged, limit)?;
+    let mut ranked = rank_queries(&index, &searcher, &judged, &semantic, limit)?;
     let mut timings = Vec::with_capacity(req.repeat.max(1));
     for _ in 0..req.repeat.max(1) {
         let start = Instant::now();
-        ranked = rank_queries(&index, &searcher, &judged, limit)?;
+        ranked = rank_queries(&index, &searcher, &judged, &semantic, limit)?;
         timings.push(start.elapsed().as_secs_f64());
     }
     timings.sort_by(f64::total_cmp);
@@ -201,6 +260,9 @@ pub fn evaluate(req: &EvalRequest) -> Result<EvalReport, BenchError> {
         warnings,
         run,
         index: req.index.clone(),
+        mode,
+        embedded,
+        embed_seconds,
     })
 }
 
@@ -213,16 +275,18 @@ fn rank_queries(
     index: &OpenIndex,
     searcher: &Searcher,
     judged: &[&BeirQuery],
+    semantic: &[Option<SemanticQuery>],
     limit: usize,
 ) -> Result<Vec<Option<Ranked>>, BenchError> {
     let mut out = Vec::with_capacity(judged.len());
     let no_synonyms = Synonyms::default();
-    for q in judged {
+    for (q, sem) in judged.iter().zip(semantic) {
         let request = SearchRequest {
             query: q.text.clone(),
             limit,
             kind: None,
             cites: None,
+            semantic: None,
         };
         // BEIR data sets come without a synonym file.
         let built = match search::build_query(searcher, &index.fields, &request, &no_synonyms) {
@@ -233,12 +297,12 @@ fn rank_queries(
                 continue;
             }
         };
-        out.push(Some(search::ranked_addresses(
-            searcher,
-            &index.fields,
-            &built,
-            limit,
-        )?));
+        let sem_index = sem.as_ref().and_then(|s| s.with(index.vectors.as_ref()));
+        let mode = sem.as_ref().map_or(RankMode::Lexical, |s| s.mode);
+        let ranked = hybrid::rank(searcher, &index.fields, &built, mode, sem_index, limit)?;
+        out.push(Some(
+            ranked.into_iter().map(|r| (r.score, r.addr)).collect(),
+        ));
     }
     Ok(out)
 }
@@ -279,7 +343,12 @@ pub fn doc_passage(doc: &BeirDoc, path: &str, line: usize) -> CitedPassage {
 
 /// Build (or rebuild) the eval index in `dir`, refusing a directory that holds an index of
 /// something else (a guide index must never be overwritten by an eval run).
-fn build_index(dir: &Path, corpus: &Path, docs: &[BeirDoc]) -> Result<OpenIndex, BenchError> {
+fn build_index(
+    dir: &Path,
+    corpus: &Path,
+    docs: &[BeirDoc],
+    vectors: &Job,
+) -> Result<OpenIndex, BenchError> {
     let index_dir = IndexDir::new(dir);
     let canonical = fs::canonicalize(corpus).unwrap_or_else(|_| corpus.to_path_buf());
     match index_dir.read_marker() {
@@ -314,11 +383,18 @@ fn build_index(dir: &Path, corpus: &Path, docs: &[BeirDoc]) -> Result<OpenIndex,
         },
         files: Vec::new(),
         reference_ids: Vec::new(),
+        vectors: None,
     };
     let lock = index_dir.lock(Duration::from_secs(10))?;
     let write = index_dir.begin_full(&lock, false, marker.stats.text_bytes)?;
     write.add_all(&passages)?;
-    write.finish(&index_dir, &lock, &ReferenceList::default(), marker)?;
+    write.finish(
+        &index_dir,
+        &lock,
+        &ReferenceList::default(),
+        marker,
+        vectors,
+    )?;
     let index = index_dir.open()?;
     merge_segments(&index)?;
     drop(lock);

@@ -8,6 +8,7 @@ use tantivy::schema::Field;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Searcher, Term};
 
+use crate::hybrid::{self, RankMode, SemanticQuery};
 use crate::index::{IndexError, OpenIndex};
 use crate::link::{is_references_section, CitedPassage, Scope};
 use crate::passage::Kind;
@@ -25,6 +26,8 @@ const DESCRIPTION_WEIGHT: f32 = 0.8;
 const EVIDENCE_WEIGHTS: [f32; 3] = [1.0, 0.5, 0.25];
 /// Below this share of the claim's (IDF-weighted) words, a passage does not support the claim.
 pub const COVERAGE_FLOOR: f32 = 0.6;
+/// At or above this cosine with the claim, a passage supports it whatever words it uses.
+pub const COSINE_FLOOR: f32 = 0.6;
 /// Evidence passages shown per reference, per role.
 const EVIDENCE_PER_ROLE: usize = 2;
 
@@ -101,6 +104,8 @@ pub struct CiteRequest {
     /// Most references to return.
     pub limit: usize,
     pub style: CitationStyle,
+    /// Rank the evidence by meaning too; lexical when `None`.
+    pub semantic: Option<SemanticQuery>,
 }
 
 /// Why a passage is evidence for a reference.
@@ -131,6 +136,8 @@ pub struct Evidence {
     pub score: f32,
     /// Share of the claim's weighted words the passage contains (0–1).
     pub coverage: f32,
+    /// Cosine of the passage's vector with the claim's (when ranked by meaning too).
+    pub cosine: Option<f32>,
     pub passage: CitedPassage,
     pub snippet: String,
     pub highlights: Vec<(usize, usize)>,
@@ -152,6 +159,8 @@ pub struct CitedReference {
 pub struct CiteResult {
     pub claim: String,
     pub references: Vec<CitedReference>,
+    /// How the evidence was ranked.
+    pub mode: RankMode,
 }
 
 /// The claim as a search query: query syntax neutralised (a pasted sentence is not a query)
@@ -201,6 +210,15 @@ pub fn cite(
         limit: CANDIDATES,
         kind: None,
         cites: None,
+        semantic: None,
+    };
+    let semantic = req
+        .semantic
+        .as_ref()
+        .and_then(|s| s.with(index.vectors.as_ref()));
+    let mode = match (&req.semantic, &semantic) {
+        (Some(s), Some(_)) => s.mode,
+        _ => RankMode::Lexical,
     };
     let searcher = index.reader.searcher();
     let built = match search::build_query(&searcher, &index.fields, &search_req, synonyms) {
@@ -209,7 +227,13 @@ pub fn cite(
         Err(QueryError::OnlyStopWords(words)) => return Err(CiteError::OnlyCommonWords(words)),
         Err(e) => return Err(e.into()),
     };
-    let candidates = search::ranked_candidates(&searcher, &index.fields, &built, CANDIDATES)?;
+    let ranked = hybrid::rank(&searcher, &index.fields, &built, mode, semantic, CANDIDATES)?;
+    let mut candidates = Vec::with_capacity(ranked.len());
+    for r in ranked {
+        if let Some(p) = search::stored_passage(&searcher, &index.fields, r.addr)? {
+            candidates.push((r.score, r.cosine, p));
+        }
+    }
     let weights = term_weights(&searcher, index.fields.body, &built)?;
     let mut snippets =
         SnippetGenerator::create(&searcher, &*built.snippet_query(), index.fields.body)?;
@@ -217,7 +241,7 @@ pub fn cite(
 
     // Reference id -> its evidence.
     let mut found: BTreeMap<String, Vec<Evidence>> = BTreeMap::new();
-    for (score, passage) in candidates {
+    for (score, cosine, passage) in candidates {
         let coverage = coverage(&passage, &weights);
         let p = &passage.passage;
         let mut add = |id: &str, role: Role, weight: f32| {
@@ -229,6 +253,7 @@ pub fn cite(
                 role,
                 score: score * weight,
                 coverage,
+                cosine,
                 passage: passage.clone(),
                 snippet,
                 highlights,
@@ -263,8 +288,11 @@ pub fn cite(
         let Some(reference) = refs.get(&id) else {
             continue;
         };
-        // Only passages that carry enough of the claim count as support.
-        evidence.retain(|e| e.coverage >= COVERAGE_FLOOR);
+        // Only passages that carry enough of the claim, in words or in meaning, count as
+        // support.
+        evidence.retain(|e| {
+            e.coverage >= COVERAGE_FLOOR || e.cosine.is_some_and(|c| c >= COSINE_FLOOR)
+        });
         if evidence.is_empty() {
             continue;
         }
@@ -301,6 +329,7 @@ pub fn cite(
     Ok(CiteResult {
         claim: req.claim.clone(),
         references: ranked,
+        mode,
     })
 }
 

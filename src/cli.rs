@@ -174,6 +174,38 @@ pub struct ReadArgs {
     pub no_refresh: bool,
 }
 
+/// How to rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Words and meaning fused (the default when a model is installed).
+    Hybrid,
+    /// Words only (the default without a model).
+    Lexical,
+    /// Meaning only: passages nearest the query's sentence embedding.
+    Semantic,
+}
+
+impl From<ModeArg> for crate::hybrid::RankMode {
+    fn from(m: ModeArg) -> crate::hybrid::RankMode {
+        use crate::hybrid::RankMode;
+        match m {
+            ModeArg::Hybrid => RankMode::Hybrid,
+            ModeArg::Lexical => RankMode::Lexical,
+            ModeArg::Semantic => RankMode::Semantic,
+        }
+    }
+}
+
+/// The ranking of a command that ranks passages.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RankArgs {
+    /// Ranking: hybrid (words and meaning), lexical (words) or semantic (meaning); the
+    /// default is hybrid when an embedding model is installed, lexical otherwise
+    /// [env: CITESEEK_MODE]
+    #[arg(long, value_enum, env = "CITESEEK_MODE", hide_env = true)]
+    pub mode: Option<ModeArg>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -342,6 +374,8 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
+        rank: RankArgs,
+        #[command(flatten)]
         read: ReadArgs,
     },
     /// Find the studies behind a claim: references ranked with the guide passages and source
@@ -361,6 +395,8 @@ pub enum CliCommand {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        rank: RankArgs,
         #[command(flatten)]
         read: ReadArgs,
     },
@@ -393,6 +429,8 @@ pub enum CliCommand {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        rank: RankArgs,
         #[command(flatten)]
         color: ColorArgs,
     },
@@ -624,6 +662,7 @@ impl Cli {
             (color, (paths, !(r.no_refresh || top_no_refresh)))
         };
         let plain = || (false, (paths(None, None), true));
+        let mut mode = None;
         let (command, json, (color, (paths, refresh))) = match self.command {
             CliCommand::Ingest {
                 full,
@@ -634,7 +673,11 @@ impl Cli {
                 net,
             } => (
                 Command::Ingest(
-                    IngestOptions { full, dry_run },
+                    IngestOptions {
+                        full,
+                        dry_run,
+                        ..IngestOptions::default()
+                    },
                     fetch.then(|| net.resolve(Vec::new(), false, false)),
                 ),
                 json,
@@ -697,17 +740,22 @@ impl Cli {
                 kind,
                 cites,
                 json,
+                rank,
                 read,
-            } => (
-                Command::Search(SearchRequest {
-                    query: query.join(" "),
-                    limit: usize::try_from(limit).unwrap_or(usize::MAX),
-                    kind: kind.map(Kind::from),
-                    cites,
-                }),
-                json,
-                reading(read),
-            ),
+            } => {
+                mode = rank.mode.map(Into::into);
+                (
+                    Command::Search(SearchRequest {
+                        query: query.join(" "),
+                        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+                        kind: kind.map(Kind::from),
+                        cites,
+                        semantic: None,
+                    }),
+                    json,
+                    reading(read),
+                )
+            }
             CliCommand::Eval {
                 corpus,
                 queries,
@@ -717,8 +765,10 @@ impl Cli {
                 run,
                 repeat,
                 json,
+                rank,
                 color: eval_color,
             } => {
+                mode = rank.mode.map(Into::into);
                 let (corpus, index) = (
                     corpus.or_else(|| top_corpus.clone()),
                     index.or_else(|| top_index.clone()),
@@ -732,6 +782,9 @@ impl Cli {
                         run,
                         index: index.clone(),
                         repeat: usize::try_from(repeat).unwrap_or(1),
+                        mode: None,
+                        embedder: None,
+                        weight: None,
                     }),
                     json,
                     (color(&eval_color), (paths(corpus, index), true)),
@@ -742,16 +795,21 @@ impl Cli {
                 limit,
                 style,
                 json,
+                rank,
                 read,
-            } => (
-                Command::Cite(CiteRequest {
-                    claim: claim.join(" "),
-                    limit: usize::try_from(limit).unwrap_or(usize::MAX),
-                    style: style.into(),
-                }),
-                json,
-                reading(read),
-            ),
+            } => {
+                mode = rank.mode.map(Into::into);
+                (
+                    Command::Cite(CiteRequest {
+                        claim: claim.join(" "),
+                        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+                        style: style.into(),
+                        semantic: None,
+                    }),
+                    json,
+                    reading(read),
+                )
+            }
             CliCommand::Refs {
                 ids,
                 format,
@@ -788,6 +846,8 @@ impl Cli {
             output: OutputStyle { json, color },
             command,
             refresh,
+            mode,
+            model: None,
         }
     }
 }

@@ -126,4 +126,8 @@ pub struct Config {
     /// Check before answering whether the corpus changed since the last ingest (and update
     /// the index when it did). Off with `--no-refresh`, for pipelines that ingest themselves.
     pub refresh: bool,
+    /// The ranking asked for with `--mode`; `None`: hybrid with a model, lexical without.
+    pub mode: Option<crate::hybrid::RankMode>,
+    /// The embedding model directory given with `--model` or `CITESEEK_MODEL`.
+    pub model: Option<PathBuf>,
 }

@@ -6,6 +6,8 @@ use std::io;
 use crate::benchmark::BenchError;
 use crate::cite::CiteError;
 use crate::corpus::CorpusError;
+use crate::embed::store::StoreError;
+use crate::embed::ModelError;
 use crate::eval::EvalError;
 use crate::fetch::apply::ApplyError;
 use crate::fetch::run::RunError;
@@ -15,6 +17,8 @@ use crate::ingest::IngestError;
 use crate::references::ReferenceError;
 use crate::refs::RefsError;
 use crate::search::QueryError;
+use crate::vectors::build::BuildError;
+use crate::vectors::exchange::ExchangeError;
 
 /// A failure as the JSON error object reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +46,14 @@ pub const KINDS: &[(&str, &str)] = &[
         "references.json is malformed or a record in it is invalid",
     ),
     ("query", "the query or claim has nothing to search for"),
+    (
+        "model",
+        "the embedding model is missing, cannot be loaded, or failed to embed",
+    ),
+    (
+        "vectors",
+        "vectors computed elsewhere (ingest --vectors) do not fit the index or the model",
+    ),
     (
         "unknown_reference",
         "a reference id that is not in references.json",
@@ -210,6 +222,7 @@ fn kind_of(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
             BenchError::Index(e) => index_kind(e),
             BenchError::Search(_) => "index_io",
             BenchError::Temp(_) => "io",
+            BenchError::NoModel(_) | BenchError::Model(_) => "model",
             _ => "eval_input",
         });
     }
@@ -226,6 +239,12 @@ fn kind_of(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
             RunError::IdTaken(_) => "conflict",
             RunError::NoMetadata(_) => "network",
         });
+    }
+    if e.downcast_ref::<ModelError>().is_some() || e.downcast_ref::<StoreError>().is_some() {
+        return Some("model");
+    }
+    if e.downcast_ref::<ExchangeError>().is_some() {
+        return Some("vectors");
     }
     if let Some(e) = e.downcast_ref::<ApplyError>() {
         return Some(apply_kind(e));
@@ -249,6 +268,9 @@ fn index_kind(e: &IndexError) -> &'static str {
         IndexError::NotWritable { .. } => "index_not_writable",
         IndexError::NoSpace { .. } => "no_space",
         IndexError::Io { .. } | IndexError::Tantivy { .. } => "index_io",
+        IndexError::Vectors(BuildError::Model(_)) => "model",
+        IndexError::Vectors(BuildError::File(_)) => "index_damaged",
+        IndexError::Vectors(_) => "index_io",
     }
 }
 

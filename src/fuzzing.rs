@@ -56,6 +56,7 @@ pub fn query(query: &str) {
             limit: 5,
             kind: None,
             cites: None,
+            semantic: None,
         };
         // An error is an answer (an empty query, only stop words); only a panic is a fault.
         if let Ok(built) = search::build_query(&searcher, &fields, &req, &synonyms) {

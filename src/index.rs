@@ -37,17 +37,21 @@ use tantivy::directory::{
 };
 use tantivy::indexer::UserOperation;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STORED,
+};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analysis::{register_analyzers, ANALYZER, REPEATED_ANALYZER};
 use crate::link::CitedPassage;
 use crate::passage::Kind;
 use crate::references::ReferenceList;
+use crate::vectors::build::{self as vector_stage, BuildError, VectorsInfo};
+use crate::vectors::VectorFile;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
 /// File in a generation holding the references (CSL-JSON) the index was built with.
@@ -125,6 +129,8 @@ pub enum IndexError {
         .dir.display()
     )]
     NoSpace { dir: PathBuf },
+    #[error(transparent)]
+    Vectors(#[from] BuildError),
     #[error("tantivy failed on the index in {}: {source}", .dir.display())]
     Tantivy {
         dir: PathBuf,
@@ -149,6 +155,8 @@ pub struct Fields {
     pub alt: Field,
     /// The whole [`CitedPassage`] as JSON, for display.
     pub data: Field,
+    /// The key of the passage's vector ([`crate::vectors::passage_key`]), a fast field.
+    pub vector_key: Field,
 }
 
 /// Build the schema: analysed text fields, exact-match filter fields, one stored JSON blob.
@@ -188,6 +196,10 @@ pub fn schema() -> (Schema, Fields) {
         body: b.add_text_field("body", analysed(ANALYZER, with_positions)),
         alt: b.add_text_field("alt", analysed(REPEATED_ANALYZER, with_positions)),
         data: b.add_text_field("data", STORED),
+        vector_key: b.add_u64_field(
+            vector_stage::KEY_FIELD,
+            NumericOptions::default().set_fast(),
+        ),
     };
     (b.build(), fields)
 }
@@ -415,6 +427,9 @@ pub struct Marker {
     /// Ids in references.json when the index was built (which snapshot files matter).
     #[serde(default)]
     pub reference_ids: Vec<String>,
+    /// What the generation's vector file holds; `None` without one.
+    #[serde(default)]
+    pub vectors: Option<VectorsInfo>,
 }
 
 /// The exclusive writer lock of an index directory; released when dropped (or when the
@@ -447,6 +462,8 @@ pub struct OpenIndex {
     /// The generation's references (CSL-JSON text), read when it was opened: a writer may
     /// remove the generation's directory while this reader still uses it.
     references_json: String,
+    /// The generation's passage vectors, when it has them (memory-mapped).
+    pub vectors: Option<VectorFile>,
 }
 
 impl OpenIndex {
@@ -623,6 +640,10 @@ impl IndexDir {
             dir: self.path.clone(),
             detail: format!("cannot read {}: {e}", path.display()),
         })?;
+        let vectors = VectorFile::open_in(&generation_dir).map_err(|e| IndexError::Corrupt {
+            dir: self.path.clone(),
+            detail: e.to_string(),
+        })?;
         Ok(OpenIndex {
             index,
             reader,
@@ -630,6 +651,7 @@ impl IndexDir {
             marker,
             generation_dir,
             references_json,
+            vectors,
         })
     }
 
@@ -810,6 +832,7 @@ impl IndexDir {
         adds: &[CitedPassage],
         refs: &ReferenceList,
         marker: Marker,
+        vectors: &vector_stage::Job,
     ) -> Result<Marker, IndexError> {
         let from = self.path.join(current_generation);
         let (generation, dir) = self.new_generation(lock)?;
@@ -862,7 +885,15 @@ impl IndexDir {
         }
         writer.commit().map_err(tantivy_err)?;
         writer.wait_merging_threads().map_err(tantivy_err)?;
-        self.publish(lock, &generation, &dir, refs, marker)
+        self.publish(
+            lock,
+            &generation,
+            &dir,
+            (&index, &fields),
+            refs,
+            marker,
+            vectors,
+        )
     }
 
     /// Rewrite the manifest and the marker (same generation): new file times after a touch,
@@ -1011,14 +1042,26 @@ impl IndexDir {
 
     /// Finish a generation: its references, everything synced to disk, then the marker swapped
     /// in with an atomic rename, and the previous generation removed.
+    #[allow(clippy::too_many_arguments)]
     fn publish(
         &self,
         lock: &IndexLock,
         generation: &str,
         dir: &Path,
+        committed: (&Index, &Fields),
         refs: &ReferenceList,
         mut marker: Marker,
+        vectors: &vector_stage::Job,
     ) -> Result<Marker, IndexError> {
+        // The passage vectors, reusing the current generation's: part of the generation, so
+        // a writer killed while embedding leaves the current one as it was.
+        let current = self
+            .read_marker()
+            .ok()
+            .flatten()
+            .map(|m| self.path.join(m.generation));
+        marker.vectors =
+            vector_stage::update(committed.0, committed.1, dir, current.as_deref(), vectors)?;
         write_atomic(&dir.join(REFERENCES_FILE), refs.to_csl_json(&[]).as_bytes())
             .map_err(|e| self.io(e))?;
         self.write_manifest(lock, dir, &marker.files)?;
@@ -1181,6 +1224,7 @@ impl FullWrite {
         lock: &IndexLock,
         refs: &ReferenceList,
         marker: Marker,
+        vectors: &vector_stage::Job,
     ) -> Result<Marker, IndexError> {
         let tantivy_err = |source| IndexError::Tantivy {
             dir: self.dir.clone(),
@@ -1200,8 +1244,17 @@ impl FullWrite {
                 self.writer.merge(&segments).wait().map_err(tantivy_err)?;
             }
         }
+        let committed = self.writer.index().clone();
         self.writer.wait_merging_threads().map_err(tantivy_err)?;
-        index.publish(lock, &self.generation, &self.dir, refs, marker)
+        index.publish(
+            lock,
+            &self.generation,
+            &self.dir,
+            (&committed, &self.fields),
+            refs,
+            marker,
+            vectors,
+        )
     }
 }
 
@@ -1492,6 +1545,7 @@ pub(crate) fn to_document(f: &Fields, cp: &CitedPassage) -> TantivyDocument {
         f.data,
         serde_json::to_string(cp).unwrap_or_else(|_| String::from("{}")),
     );
+    doc.add_u64(f.vector_key, crate::vectors::passage_key(cp));
     doc
 }
 
@@ -1670,6 +1724,7 @@ mod tests {
             stats: Stats::default(),
             files: Vec::new(),
             reference_ids: Vec::new(),
+            vectors: None,
         };
         dir.load_manifest(&mut marker).unwrap();
         for (read, written) in marker.files.iter_mut().zip(&files) {

@@ -53,6 +53,8 @@ pub struct IngestOptions {
     pub full: bool,
     /// Only say what would change; write nothing.
     pub dry_run: bool,
+    /// The passage vectors: the model to embed with, vectors computed elsewhere.
+    pub vectors: crate::vectors::build::Job,
 }
 
 /// What an ingest did.
@@ -119,14 +121,29 @@ pub struct IngestReport {
     pub elapsed: Duration,
     /// Files that were skipped, with the reason (unreadable, not UTF-8, …).
     pub warnings: Vec<String>,
+    /// Passage texts embedded by this run (the others' vectors were reused).
+    pub embedded: usize,
 }
 
 impl IngestReport {
     /// The one-line summary printed after an ingest.
     pub fn summary(&self) -> String {
+        let line = self.summary_line();
+        match self.embedded {
+            0 => line,
+            1 => format!("{line}; embedded 1 passage"),
+            n => format!("{line}; embedded {n} passages"),
+        }
+    }
+
+    fn summary_line(&self) -> String {
         let s = &self.stats;
         let ms = self.elapsed.as_millis();
         match self.mode {
+            Mode::Incremental if !self.changes.needs_work() => format!(
+                "gave the index's {} passages vectors for semantic ranking in {ms} ms",
+                s.passages
+            ),
             Mode::UpToDate => format!(
                 "index up to date ({} passages; checked in {ms} ms)",
                 s.passages
@@ -324,9 +341,12 @@ fn ingest_with_lock(
             if changes.needs_work() {
                 // references.json did not change: its ids are the manifest's.
                 corpus.reserve_ids(&marker.reference_ids);
-                return incremental(&corpus, index, lock, marker, changes, start);
+                return incremental(&corpus, index, lock, marker, changes, &opts.vectors, start);
             }
             let mut marker = marker;
+            if needs_vectors(&marker, &opts.vectors) {
+                return embed_only(index, lock, marker, changes, &opts.vectors, start);
+            }
             if !changes.touched.is_empty() {
                 // Same content, new times: remember them so the next check is stat-only.
                 refresh_times(&corpus, &mut marker, &changes.touched);
@@ -343,9 +363,53 @@ fn ingest_with_lock(
                 stats: marker.stats,
                 elapsed: start.elapsed(),
                 warnings: Vec::new(),
+                embedded: 0,
             })
         }
     }
+}
+
+/// Whether the current index lacks vectors that `job` can give it: its model's vectors for
+/// every passage, or the imported ones.
+pub fn needs_vectors(marker: &Marker, job: &crate::vectors::build::Job) -> bool {
+    if job.imported.is_some() {
+        return true;
+    }
+    let Some(embedder) = &job.embedder else {
+        return false;
+    };
+    match &marker.vectors {
+        Some(v) => v.model != embedder.info().identity || v.missing > 0,
+        None => marker.stats.passages > 0,
+    }
+}
+
+/// Give an up-to-date index the vectors it lacks: a new generation with the same passages.
+fn embed_only(
+    index: &IndexDir,
+    lock: &IndexLock,
+    mut marker: Marker,
+    changes: Changes,
+    vectors: &crate::vectors::build::Job,
+    start: Instant,
+) -> Result<IngestReport, IngestError> {
+    index.load_manifest(&mut marker)?;
+    let refs = index.open()?.references()?;
+    let from = marker.generation.clone();
+    let marker = index.write_incremental(lock, &from, &[], &[], &refs, marker, vectors)?;
+    Ok(IngestReport {
+        mode: Mode::Incremental,
+        full_reason: None,
+        changes,
+        reextracted: 0,
+        passages_added: 0,
+        passages_removed: 0,
+        guides: stats_of(&marker.files, marker.stats.references).1,
+        embedded: marker.vectors.as_ref().map_or(0, |v| v.embedded),
+        stats: marker.stats,
+        elapsed: start.elapsed(),
+        warnings: Vec::new(),
+    })
 }
 
 fn dry_run(
@@ -386,6 +450,7 @@ fn dry_run(
         guides: 0,
         elapsed: start.elapsed(),
         warnings: Vec::new(),
+        embedded: 0,
     })
 }
 
@@ -749,8 +814,10 @@ fn full(
         stats: stats.clone(),
         reference_ids: references.refs.iter().map(|r| r.id.clone()).collect(),
         files,
+        vectors: None,
     };
-    write.finish(index, lock, &references, marker)?;
+    let marker = write.finish(index, lock, &references, marker, &opts.vectors)?;
+    let embedded = marker.vectors.as_ref().map_or(0, |v| v.embedded);
     Ok(IngestReport {
         mode: Mode::Full,
         full_reason: reason,
@@ -762,6 +829,7 @@ fn full(
         guides,
         elapsed: start.elapsed(),
         warnings,
+        embedded,
     })
 }
 
@@ -820,6 +888,7 @@ fn incremental(
     lock: &IndexLock,
     mut current: Marker,
     changes: Changes,
+    vectors: &crate::vectors::build::Job,
     start: Instant,
 ) -> Result<IngestReport, IngestError> {
     let refs = load_references(corpus)?;
@@ -933,7 +1002,8 @@ fn incremental(
         files,
         ..current
     };
-    index.write_incremental(lock, &from, &deletes, &cited, &refs, marker)?;
+    let marker = index.write_incremental(lock, &from, &deletes, &cited, &refs, marker, vectors)?;
+    let embedded = marker.vectors.as_ref().map_or(0, |v| v.embedded);
     Ok(IngestReport {
         mode: Mode::Incremental,
         full_reason: None,
@@ -945,6 +1015,7 @@ fn incremental(
         guides,
         elapsed: start.elapsed(),
         warnings,
+        embedded,
     })
 }
 

@@ -12,6 +12,7 @@ use crate::cite::{CiteResult, Evidence};
 use crate::config::OutputStyle;
 use crate::fetch::run::{Added, FetchRun};
 use crate::fetch::{Outcome as FetchOutcome, SnapshotDecision};
+use crate::hybrid::RankMode;
 use crate::link::{is_references_section, Citation, CitedPassage, Scope};
 use crate::references::{CitationStyle, Reference};
 use crate::refs::{Catalog, UnlistedSource};
@@ -111,6 +112,8 @@ pub fn segments(snippet: &str, highlights: &[[usize; 2]]) -> Vec<SegmentOut> {
 #[derive(Debug, Serialize)]
 pub struct SearchOut {
     pub query: String,
+    /// How the hits were ranked: `hybrid`, `lexical` or `semantic`.
+    pub mode: &'static str,
     pub hits: Vec<HitOut>,
     /// The query with its corrections; only when a word was corrected.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -125,9 +128,16 @@ pub struct SearchOut {
 
 impl SearchOut {
     /// The object of `search --json` for `hits`, with what was made of the query.
-    pub fn new(query: &str, hits: &[Hit], understood: &Understanding, corpus: &Path) -> SearchOut {
+    pub fn new(
+        query: &str,
+        hits: &[Hit],
+        understood: &Understanding,
+        mode: RankMode,
+        corpus: &Path,
+    ) -> SearchOut {
         SearchOut {
             query: query.to_string(),
+            mode: mode.as_str(),
             hits: hits.iter().map(|h| HitOut::new(h, corpus)).collect(),
             suggestion: understood.suggestion.clone(),
             corrected: understood
@@ -332,7 +342,13 @@ pub fn search<W: Write>(
     corpus: &Path,
     style: OutputStyle,
 ) -> io::Result<()> {
-    let out = SearchOut::new(query, &results.hits, &results.understood, corpus);
+    let out = SearchOut::new(
+        query,
+        &results.hits,
+        &results.understood,
+        results.mode,
+        corpus,
+    );
     if style.json {
         serde_json::to_writer(&mut *w, &out)?;
         return writeln!(w);
@@ -637,6 +653,9 @@ pub struct EvidenceOut {
     pub snippet: String,
     pub highlights: Vec<[usize; 2]>,
     pub score: f32,
+    /// Cosine of the passage with the claim, when ranked by meaning too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cosine: Option<f32>,
     pub source: SourceOut,
 }
 
@@ -657,6 +676,8 @@ pub struct CitedReferenceOut {
 #[derive(Debug, Serialize)]
 pub struct CiteOut {
     pub claim: String,
+    /// How the evidence was ranked: `hybrid`, `lexical` or `semantic`.
+    pub mode: &'static str,
     pub references: Vec<CitedReferenceOut>,
 }
 
@@ -690,6 +711,7 @@ impl EvidenceOut {
             snippet: e.snippet.clone(),
             highlights: e.highlights.iter().map(|&(a, b)| [a, b]).collect(),
             score: round3(e.score),
+            cosine: e.cosine.map(round3),
             source: source_out(&e.passage, corpus),
         }
     }
@@ -699,6 +721,7 @@ impl CiteOut {
     pub fn new(result: &CiteResult, corpus: &Path) -> CiteOut {
         CiteOut {
             claim: result.claim.clone(),
+            mode: result.mode.as_str(),
             references: result
                 .references
                 .iter()
@@ -1277,6 +1300,9 @@ pub struct IngestOut {
     pub passages: usize,
     pub elapsed_ms: u128,
     pub warnings: Vec<String>,
+    /// Passage texts embedded by this run (0 without a model, or when every vector was
+    /// reused).
+    pub embedded: usize,
 }
 
 impl IngestOut {
@@ -1294,6 +1320,7 @@ impl IngestOut {
             passages: r.stats.passages,
             elapsed_ms: r.elapsed.as_millis(),
             warnings: r.warnings.clone(),
+            embedded: r.embedded,
         }
     }
 }
@@ -1398,6 +1425,12 @@ pub struct EvalOut {
     pub malformed_lines: usize,
     /// Where the index was kept (`--index`), else null.
     pub index: Option<String>,
+    /// How the queries were ranked: `hybrid`, `lexical` or `semantic`.
+    pub mode: &'static str,
+    /// Passages embedded while indexing (0 when an earlier run's vectors were kept).
+    pub embedded: usize,
+    /// Seconds spent embedding the queries, before (and not in) the timed query phase.
+    pub query_embed_seconds: f64,
 }
 
 impl EvalOut {
@@ -1420,6 +1453,9 @@ impl EvalOut {
             unusable_queries: r.unusable,
             malformed_lines: r.warnings.len(),
             index: r.index.as_ref().map(|p| p.to_string_lossy().into_owned()),
+            mode: r.mode.as_str(),
+            embedded: r.embedded,
+            query_embed_seconds: r.embed_seconds,
         }
     }
 }

@@ -81,6 +81,8 @@ pub struct SearchRequest {
     pub kind: Option<Kind>,
     /// Only passages citing this reference (directly or through their section).
     pub cites: Option<String>,
+    /// Rank by meaning too (hybrid or semantic); lexical when `None`.
+    pub semantic: Option<crate::hybrid::SemanticQuery>,
 }
 
 /// One ranked passage.
@@ -325,6 +327,85 @@ impl BuiltQuery {
             }
         }
         Box::new(BooleanQuery::new(parts))
+    }
+}
+
+impl BuiltQuery {
+    /// Whether the query has `+required` words or phrases.
+    pub fn has_required(&self) -> bool {
+        self.plan
+            .clauses
+            .iter()
+            .any(|c| c.occur == Occurrence::Must)
+    }
+
+    /// For each of `addrs`, whether the passage there passes the query's filters (`--kind`,
+    /// `--cites`) and has none of its `-excluded` words, and (with `required`) all of its
+    /// `+required` ones: what a passage found by meaning alone must satisfy.
+    pub fn allows(
+        &self,
+        searcher: &Searcher,
+        fields: &Fields,
+        addrs: &[DocAddress],
+        required: bool,
+    ) -> Result<Vec<bool>, QueryError> {
+        let text_fields = [fields.body, fields.section, fields.title, fields.alt];
+        let clause_query = |c: &PlanClause| -> Box<dyn Query> {
+            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for t in &c.tokens {
+                for &f in &text_fields {
+                    any.push((Occur::Should, term_query(f, &t.text)));
+                }
+            }
+            for p in &c.phrases {
+                any.push((Occur::Should, p.box_clone()));
+            }
+            Box::new(BooleanQuery::new(any))
+        };
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = self
+            .plan
+            .filters
+            .iter()
+            .map(|f| (Occur::Must, f.box_clone()))
+            .collect();
+        for c in &self.plan.clauses {
+            match c.occur {
+                Occurrence::MustNot => parts.push((Occur::MustNot, clause_query(c))),
+                Occurrence::Must if required => parts.push((Occur::Must, clause_query(c))),
+                _ => {}
+            }
+        }
+        if parts.is_empty() {
+            return Ok(vec![true; addrs.len()]);
+        }
+        if !parts.iter().any(|(o, _)| *o == Occur::Must) {
+            parts.push((Occur::Must, Box::new(tantivy::query::AllQuery)));
+        }
+        let weight =
+            BooleanQuery::new(parts).weight(EnableScoring::disabled_from_searcher(searcher))?;
+        let mut order: Vec<usize> = (0..addrs.len()).collect();
+        order.sort_by_key(|&i| addrs[i]);
+        let mut out = vec![false; addrs.len()];
+        let mut current: Option<(u32, Box<dyn Scorer>)> = None;
+        for i in order {
+            let addr = addrs[i];
+            if current
+                .as_ref()
+                .is_none_or(|(seg, _)| *seg != addr.segment_ord)
+            {
+                let segment = searcher.segment_reader(addr.segment_ord);
+                current = Some((addr.segment_ord, weight.scorer(segment, 1.0)?));
+            }
+            if let Some((_, scorer)) = current.as_mut() {
+                let at = if scorer.doc() < addr.doc_id {
+                    scorer.seek(addr.doc_id)
+                } else {
+                    scorer.doc()
+                };
+                out[i] = at == addr.doc_id;
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -850,6 +931,8 @@ impl Dictionaries {
 pub struct SearchResults {
     pub hits: Vec<Hit>,
     pub understood: Understanding,
+    /// How the hits were ranked (lexical when the index has no vectors of the query's model).
+    pub mode: crate::hybrid::RankMode,
 }
 
 /// Run a search and return ranked, highlighted hits, and what was made of the query.
@@ -861,10 +944,40 @@ pub fn search(
     let searcher = index.reader.searcher();
     let mut built = build_query(&searcher, &index.fields, req, synonyms)?;
     let limit = req.limit.max(1);
-    let candidates = ranked_candidates(&searcher, &index.fields, &built, limit)?;
+    let (mode, ranked) = ranked_by_mode(index, &searcher, &built, req, limit)?;
+    let candidates = read_passages(&searcher, &index.fields, &ranked)?;
     let hits = highlighted(index, &searcher, &built, candidates, 1)?;
     let understood = understood(&searcher, &index.fields, req, &mut built)?;
-    Ok(SearchResults { hits, understood })
+    Ok(SearchResults {
+        hits,
+        understood,
+        mode,
+    })
+}
+
+/// The best `limit` passages in the request's mode, and the mode used: lexical without a
+/// semantic query, or when the index has no vectors of its model.
+fn ranked_by_mode(
+    index: &OpenIndex,
+    searcher: &Searcher,
+    built: &BuiltQuery,
+    req: &SearchRequest,
+    limit: usize,
+) -> Result<(crate::hybrid::RankMode, Vec<(f32, DocAddress)>), QueryError> {
+    use crate::hybrid::{self, RankMode};
+    let semantic = req
+        .semantic
+        .as_ref()
+        .and_then(|s| s.with(index.vectors.as_ref()));
+    let mode = match (&req.semantic, &semantic) {
+        (Some(s), Some(_)) => s.mode,
+        _ => RankMode::Lexical,
+    };
+    let ranked = hybrid::rank(searcher, &index.fields, built, mode, semantic, limit)?;
+    Ok((
+        mode,
+        ranked.into_iter().map(|r| (r.score, r.addr)).collect(),
+    ))
 }
 
 /// A page of hits and how many passages match in all.
@@ -876,6 +989,8 @@ pub struct Page {
     pub total: usize,
     /// What was made of the query (corrections, expansions), as [`search`] reports it.
     pub understood: Understanding,
+    /// How the hits were ranked.
+    pub mode: crate::hybrid::RankMode,
 }
 
 /// [`search`] from the `offset`-th hit on, with the number of matching passages.
@@ -891,7 +1006,7 @@ pub fn search_page(
     let searcher = index.reader.searcher();
     let mut built = build_query(&searcher, &index.fields, req, synonyms)?;
     let all = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
-    let ranked = ranked_addresses(&searcher, &index.fields, &built, all)?;
+    let (mode, ranked) = ranked_by_mode(index, &searcher, &built, req, all)?;
     let total = ranked.len();
     let window: Vec<(f32, DocAddress)> = ranked
         .into_iter()
@@ -905,6 +1020,7 @@ pub fn search_page(
         hits,
         total,
         understood,
+        mode,
     })
 }
 
@@ -1617,10 +1733,21 @@ struct Acc {
 }
 
 /// Which passages of a segment are reference passages.
-enum ReferenceBits {
+pub enum ReferenceBits {
     None,
     All,
     Some(Arc<DocBits>),
+}
+
+impl ReferenceBits {
+    /// Whether passage `d` of the segment is a reference passage.
+    pub fn contains(&self, d: DocId) -> bool {
+        match self {
+            ReferenceBits::None => false,
+            ReferenceBits::All => true,
+            ReferenceBits::Some(bits) => bits.contains(d),
+        }
+    }
 }
 
 /// A set of passages of one segment, one bit each.
@@ -1635,7 +1762,7 @@ impl DocBits {
 }
 
 /// The reference passages of a segment, read from its `kind` postings once per process.
-fn reference_bits(segment: &SegmentReader, kind: Field) -> Result<ReferenceBits, QueryError> {
+pub fn reference_bits(segment: &SegmentReader, kind: Field) -> Result<ReferenceBits, QueryError> {
     type Cache = std::collections::HashMap<tantivy::index::SegmentId, Arc<DocBits>>;
     static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
     let kinds = segment.inverted_index(kind)?;
@@ -1736,7 +1863,7 @@ fn read_passages(
 }
 
 /// The stored passage at `addr` (`None` if its data does not parse).
-fn stored_passage(
+pub fn stored_passage(
     searcher: &Searcher,
     fields: &Fields,
     addr: DocAddress,
@@ -1910,12 +2037,19 @@ mod tests {
             stats: Stats::default(),
             files: Vec::new(),
             reference_ids: Vec::new(),
+            vectors: None,
         };
         let lock = dir.lock(std::time::Duration::from_secs(10)).unwrap();
         let write = dir.begin_full(&lock, false, 0).unwrap();
         write.add_all(&cited).unwrap();
         write
-            .finish(&dir, &lock, &Default::default(), marker)
+            .finish(
+                &dir,
+                &lock,
+                &Default::default(),
+                marker,
+                &Default::default(),
+            )
             .unwrap();
         let open = dir.open().unwrap();
         (tmp, open)
@@ -1938,6 +2072,7 @@ mod tests {
             limit: 10,
             kind,
             cites: None,
+            semantic: None,
         };
         let built = plain(index, &req);
         ranked_candidates(&index.reader.searcher(), &index.fields, &built, 10)
@@ -1998,6 +2133,7 @@ mod tests {
             limit: 1,
             kind: None,
             cites: None,
+            semantic: None,
         };
         let built = plain(&index, &req);
         let searcher = index.reader.searcher();
@@ -2044,6 +2180,7 @@ mod tests {
             limit,
             kind: None,
             cites: None,
+            semantic: None,
         }
     }
 

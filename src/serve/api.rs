@@ -416,6 +416,7 @@ async fn search_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) 
                 limit,
                 kind,
                 cites,
+                semantic: None,
             },
             offset,
         ))
@@ -434,7 +435,7 @@ async fn search_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) 
         let synonyms = synonyms.get()?;
         let page = search::search_page(index, &req, offset, &synonyms)?;
         let mut out = ApiSearchOut::new(
-            SearchOut::new(&req.query, &page.hits, &page.understood, corpus),
+            SearchOut::new(&req.query, &page.hits, &page.understood, page.mode, corpus),
             page.total,
             offset,
             req.limit,
@@ -453,6 +454,7 @@ async fn cite_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
             claim: p.text("claim", limits.query_chars)?,
             limit: p.number("limit", 1, limits.max_limit, 3)?,
             style: p.style()?,
+            semantic: None,
         })
     })();
     let req = match parsed {

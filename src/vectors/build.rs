@@ -1,0 +1,183 @@
+//! The vector stage of a write: after a generation's passages are committed and before it is
+//! published, give every live passage key a vector — reused from the previous generation or
+//! from imported vectors when the model matches, embedded otherwise — and write the
+//! generation's vector file.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use tantivy::schema::Value;
+use tantivy::{DocAddress, Index, TantivyDocument};
+
+use super::exchange::Imported;
+use super::{embedding_text, write_file, Encoding, VectorError, VectorFile, DEFAULT_ENCODING};
+use crate::embed::{Embedder, ModelError};
+use crate::index::Fields;
+use crate::link::CitedPassage;
+
+/// Name of the fast field holding each passage's vector key.
+pub const KEY_FIELD: &str = "vector_key";
+/// Texts handed to the model at once (the progress bar moves after each).
+const CHUNK: usize = 64;
+
+/// How to give a generation its vectors.
+#[derive(Debug, Clone, Default)]
+pub struct Job {
+    /// The model to embed with; without one, vectors of unchanged passages are carried over
+    /// and the others are left missing.
+    pub embedder: Option<Arc<Embedder>>,
+    /// Vectors computed elsewhere (`ingest --vectors`), used before embedding.
+    pub imported: Option<Arc<Imported>>,
+    /// Show a progress bar on stderr (when it is a terminal).
+    pub progress: bool,
+    pub encoding: Option<Encoding>,
+}
+
+/// What the vector file of a generation holds (kept in the marker, so a search knows without
+/// opening it whether the index has vectors of its model).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VectorsInfo {
+    pub model: String,
+    pub dim: usize,
+    pub encoding: Encoding,
+    /// Distinct passage texts with a vector.
+    pub count: usize,
+    /// Distinct passage texts without one (written without a model).
+    pub missing: usize,
+    /// Texts embedded by the write that made this generation.
+    #[serde(default)]
+    pub embedded: usize,
+}
+
+/// Why the vector stage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    File(#[from] VectorError),
+    #[error("cannot read the new index to embed its passages: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("cannot write the passage vectors {}: {source}", .path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Give the generation in `dir` (its committed `index`) a vector file. `previous` is the
+/// directory of the generation it replaces, whose vectors are reused. Returns what the file
+/// holds, or `None` when there is no model and nothing to carry over.
+pub fn update(
+    index: &Index,
+    fields: &Fields,
+    dir: &Path,
+    previous: Option<&Path>,
+    job: &Job,
+) -> Result<Option<VectorsInfo>, BuildError> {
+    let old = match previous {
+        Some(p) => VectorFile::open_in(p).unwrap_or(None),
+        None => None,
+    };
+    // Which model the file is for: the job's, else the previous file's (carried over).
+    let (model, dim) = match (&job.embedder, &old) {
+        (Some(e), _) => (e.info().identity.clone(), e.info().dim),
+        (None, Some(old)) => (old.header.model.clone(), old.header.dim),
+        (None, None) => match &job.imported {
+            Some(i) => (i.model.clone(), i.dim),
+            None => return Ok(None),
+        },
+    };
+    let old = old.filter(|o| o.header.model == model && o.header.dim == dim);
+    let imported = job
+        .imported
+        .as_deref()
+        .filter(|i| i.model == model && i.dim == dim);
+
+    // Every live passage's key, with one address to read its text from if it must be embedded.
+    let reader = index.reader()?;
+    let searcher = reader.searcher();
+    let mut live: HashMap<u64, DocAddress> = HashMap::new();
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let column = segment.fast_fields().u64(KEY_FIELD)?;
+        for doc in segment.doc_ids_alive() {
+            if let Some(key) = column.first(doc) {
+                live.entry(key).or_insert(DocAddress::new(ord as u32, doc));
+            }
+        }
+    }
+    let mut rows: Vec<(u64, Vec<f32>)> = Vec::with_capacity(live.len());
+    let mut todo: Vec<(u64, DocAddress)> = Vec::new();
+    for (&key, &addr) in &live {
+        if let Some(v) = old.as_ref().and_then(|o| o.row(key).map(|r| o.vector(r))) {
+            rows.push((key, v));
+        } else if let Some(v) = imported.and_then(|i| i.get(key)) {
+            rows.push((key, v.to_vec()));
+        } else {
+            todo.push((key, addr));
+        }
+    }
+    let mut embedded = 0;
+    if let Some(embedder) = &job.embedder {
+        todo.sort_by_key(|t| t.1);
+        let texts: Vec<(u64, String)> = todo
+            .iter()
+            .map(|&(key, addr)| -> Result<(u64, String), BuildError> {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                let passage = doc
+                    .get_first(fields.data)
+                    .and_then(|v| v.as_str())
+                    .and_then(|d| serde_json::from_str::<CitedPassage>(d).ok());
+                Ok((key, passage.map(|p| embedding_text(&p)).unwrap_or_default()))
+            })
+            .collect::<Result<_, _>>()?;
+        let bar = progress_bar(job.progress, texts.len());
+        for chunk in texts.chunks(CHUNK) {
+            let strs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
+            let vectors = embedder.embed(&strs, &mut |_| {})?;
+            for ((key, _), v) in chunk.iter().zip(vectors) {
+                rows.push((*key, v));
+            }
+            embedded += chunk.len();
+            if let Some(bar) = &bar {
+                bar.set_position(embedded as u64);
+            }
+        }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        todo.clear();
+    }
+    let encoding = job.encoding.unwrap_or(DEFAULT_ENCODING);
+    let count = rows.len();
+    let path = dir.join(super::VECTORS_FILE);
+    write_file(&path, &model, dim, encoding, rows)
+        .map_err(|source| BuildError::Write { path, source })?;
+    Ok(Some(VectorsInfo {
+        model,
+        dim,
+        encoding,
+        count,
+        missing: todo.len(),
+        embedded,
+    }))
+}
+
+/// A bar counting embedded passages, on a terminal only.
+fn progress_bar(wanted: bool, total: usize) -> Option<ProgressBar> {
+    if !wanted || total == 0 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total as u64);
+    if let Ok(style) = ProgressStyle::with_template(
+        "embedding {bar:30} {pos}/{len} passages ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
