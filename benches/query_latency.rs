@@ -109,5 +109,6 @@ fn request(q: &str, limit: usize) -> SearchRequest {
         limit,
         kind: None,
         cites: None,
+        semantic: None,
     }
 }

@@ -11,6 +11,7 @@ use crate::audit;
 use crate::benchmark::{self, EvalRequest};
 use crate::cite;
 use crate::config::{Command, Config, FetchOptions, OutputStyle, Paths};
+use crate::embed::store::StoreError;
 use crate::embed::Embedder;
 use crate::eval;
 use crate::fetch::run as fetch_run;
@@ -43,7 +44,14 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
                     .context("cannot write the fetch report")?;
             }
             let mut opts = opts.clone();
-            opts.vectors = vector_job(&ranking_model(config)?);
+            let embedder = ranking_model(config, false)?;
+            opts.vectors = vector_job(&embedder);
+            if let Some(npy) = &opts.vectors_from {
+                let expected = embedder.as_ref().map(|e| e.info().identity.clone());
+                let imported = crate::vectors::exchange::read(npy, expected.as_deref())
+                    .with_context(|| format!("cannot use the vectors in {}", npy.display()))?;
+                opts.vectors.imported = Some(Arc::new(imported));
+            }
             let report = run_ingest(&config.paths, &opts)?;
             render::ingest(out, &report, config.output).context("cannot write the summary")?;
             Ok(Outcome::Found)
@@ -79,8 +87,43 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             render::note("run `citeseek ingest` to index it");
             Ok(Outcome::Found)
         }
+        Command::VectorsExport { output } => {
+            let Some(embedder) = ranking_model(config, false)? else {
+                return Err(StoreError::NotInstalled {
+                    what: "vectors export (the export names the model to embed with)".into(),
+                }
+                .into());
+            };
+            let index = open_index(config)?;
+            let info = embedder.info();
+            let count = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    let mut w = std::io::BufWriter::new(file);
+                    let n =
+                        crate::vectors::exchange::export(&index, &info.identity, info.dim, &mut w)?;
+                    w.flush()
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    render::note(&format!(
+                        "wrote {n} passage texts to {}; save their vectors as {} and run \
+                         `citeseek ingest --vectors {}`",
+                        path.display(),
+                        path.with_extension("npy").display(),
+                        path.with_extension("npy").display()
+                    ));
+                    n
+                }
+                None => crate::vectors::exchange::export(&index, &info.identity, info.dim, out)?,
+            };
+            Ok(if count == 0 {
+                Outcome::NothingFound
+            } else {
+                Outcome::Found
+            })
+        }
         Command::Search(req) => {
-            let embedder = ranking_model(config)?;
+            let embedder = ranking_model(config, true)?;
             let index = open_index_with(config, &vector_job(&embedder))?;
             let mut req = req.clone();
             req.semantic = semantic_query(&index, embedder.as_deref(), config, &req.query)?;
@@ -108,7 +151,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             })
         }
         Command::Cite(req) => {
-            let embedder = ranking_model(config)?;
+            let embedder = ranking_model(config, false)?;
             let index = open_index_with(config, &vector_job(&embedder))?;
             let mut req = req.clone();
             req.semantic = semantic_query(&index, embedder.as_deref(), config, &req.claim)?;
@@ -188,7 +231,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         Command::Eval(req) => {
             let mut req = req.clone();
             req.mode = config.mode;
-            req.embedder = ranking_model(config)?;
+            req.embedder = ranking_model(config, false)?;
             run_eval(&req, config.output, out)?;
             Ok(Outcome::Found)
         }
@@ -530,7 +573,7 @@ pub fn open_or_build_with(paths: &Paths, vectors: &Job) -> Result<OpenIndex> {
 /// The embedding model a ranking command uses: none for `--mode lexical`; the model named
 /// by `--model` / `CITESEEK_MODEL` or installed in the cache otherwise. Without one, hybrid
 /// and semantic modes are an error, and the default (lexical) says once how to turn it on.
-pub fn ranking_model(config: &Config) -> Result<Option<Arc<Embedder>>> {
+pub fn ranking_model(config: &Config, hint: bool) -> Result<Option<Arc<Embedder>>> {
     if config.mode == Some(RankMode::Lexical) {
         return Ok(None);
     }
@@ -546,13 +589,12 @@ pub fn ranking_model(config: &Config) -> Result<Option<Arc<Embedder>>> {
         }
         None => {
             if let Some(mode) = config.mode {
-                anyhow::bail!(
-                    "--mode {} ranks by meaning, which needs the embedding model: run `citeseek \
-                     model import PATH` (or `citeseek model fetch`), or pass --model DIR",
-                    mode.as_str()
-                );
+                return Err(StoreError::NotInstalled {
+                    what: format!("--mode {} (ranking by meaning)", mode.as_str()),
+                }
+                .into());
             }
-            if !config.output.json && std::io::stdout().is_terminal() {
+            if hint && !config.output.json && std::io::stdout().is_terminal() {
                 render::note(
                     "hint: ranking by words only; install the embedding model to rank by \
                      meaning too (see `citeseek model --help`)",

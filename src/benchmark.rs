@@ -88,8 +88,8 @@ pub enum BenchError {
     #[error("search failed: {0}")]
     Search(#[from] QueryError),
     #[error(
-        "--mode {0} ranks by meaning, which needs the embedding model: run `citeseek model \
-         import PATH` (or `citeseek model fetch`), or pass --model DIR"
+        "--mode {0} ranks by meaning, which needs the embedding model, and none is installed: \
+         run `citeseek model import PATH` or `citeseek model fetch`, or pass --model DIR"
     )]
     NoModel(&'static str),
     #[error(transparent)]

@@ -113,6 +113,11 @@ const EXAMPLES_AUDIT: &str = r#"Examples:
   citeseek audit   the report; exit 1 when it found something
   citeseek audit --json | jq '.summary'"#;
 
+const EXAMPLES_VECTORS: &str = r#"Examples:
+  citeseek vectors export --output passages.jsonl     the texts to embed elsewhere
+  citeseek ingest --vectors passages.npy              take the vectors made from them
+  (passages.npy: float32 [passages, 384], row i for line i + 1 of passages.jsonl)"#;
+
 const EXAMPLES_EXTRACT: &str = r#"Examples:
   citeseek extract corpus/guide/back-spasm-relief.html             the kept blocks
   citeseek extract page.html --verbose                             also what was left out, and why
@@ -196,6 +201,14 @@ impl From<ModeArg> for crate::hybrid::RankMode {
     }
 }
 
+/// `--dense-weight`: a number from 0 to 1.
+fn dense_weight(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(w) if (0.0..=1.0).contains(&w) => Ok(w),
+        _ => Err(format!("{s} is not a number from 0 to 1")),
+    }
+}
+
 /// The ranking of a command that ranks passages.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RankArgs {
@@ -267,6 +280,23 @@ impl From<FormatArg> for ExportFormat {
     }
 }
 
+/// `citeseek vectors …`.
+#[derive(Debug, Subcommand)]
+pub enum VectorsAction {
+    /// Write every distinct passage text to embed as JSON lines: a header
+    /// {"model", "dim", "count"}, then {"key", "id", "text"} per text. Embed the texts with
+    /// the same model (normalised), save them with numpy.save as NAME.npy beside NAME.jsonl,
+    /// and run `citeseek ingest --vectors NAME.npy`.
+    #[command(after_help = EXAMPLES_VECTORS)]
+    Export {
+        /// File to write (default: standard output).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
     /// Build the index from the corpus, or bring it up to date with the corpus's edits
@@ -285,6 +315,10 @@ pub enum CliCommand {
         /// Fetch the reference pages first (see `citeseek fetch`).
         #[arg(long)]
         fetch: bool,
+        /// Passage vectors computed elsewhere: a float32 NAME.npy beside the NAME.jsonl that
+        /// `citeseek vectors export` wrote (see `citeseek vectors --help`).
+        #[arg(long, value_name = "FILE.npy")]
+        vectors: Option<PathBuf>,
         #[command(flatten)]
         paths: IndexArgs,
         #[command(flatten)]
@@ -426,6 +460,10 @@ pub enum CliCommand {
         /// Run the query phase this many times (1 to 100) and report the median speed.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
         repeat: u64,
+        /// Weight of the cosine in hybrid mode, 0 to 1 (for tuning runs; the default is the
+        /// one cross-validation chose).
+        #[arg(long, value_name = "W", hide = true, value_parser = dense_weight)]
+        dense_weight: Option<f32>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -452,6 +490,13 @@ pub enum CliCommand {
         json: bool,
         #[command(flatten)]
         read: ReadArgs,
+    },
+    /// Passage vectors for ranking by meaning, computed elsewhere: `vectors export` writes the
+    /// texts to embed; `ingest --vectors NAME.npy` takes the vectors back.
+    #[command(after_help = EXAMPLES_VECTORS)]
+    Vectors {
+        #[command(subcommand)]
+        action: VectorsAction,
     },
     /// Check the guide's citations: uncited claims, unlisted sources, unused references and
     /// dangling links. Exits 0 when clean, 1 when it found something.
@@ -669,6 +714,7 @@ impl Cli {
                 dry_run,
                 json,
                 fetch,
+                vectors,
                 paths,
                 net,
             } => (
@@ -676,6 +722,7 @@ impl Cli {
                     IngestOptions {
                         full,
                         dry_run,
+                        vectors_from: vectors,
                         ..IngestOptions::default()
                     },
                     fetch.then(|| net.resolve(Vec::new(), false, false)),
@@ -764,6 +811,7 @@ impl Cli {
                 k,
                 run,
                 repeat,
+                dense_weight,
                 json,
                 rank,
                 color: eval_color,
@@ -784,7 +832,7 @@ impl Cli {
                         repeat: usize::try_from(repeat).unwrap_or(1),
                         mode: None,
                         embedder: None,
-                        weight: None,
+                        weight: dense_weight,
                     }),
                     json,
                     (color(&eval_color), (paths(corpus, index), true)),
@@ -826,6 +874,9 @@ impl Cli {
                 reading(read),
             ),
             CliCommand::Audit { json, read } => (Command::Audit, json, reading(read)),
+            CliCommand::Vectors {
+                action: VectorsAction::Export { output, read },
+            } => (Command::VectorsExport { output }, false, reading(read)),
             CliCommand::Extract {
                 path,
                 verbose,

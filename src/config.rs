@@ -94,6 +94,10 @@ pub enum Command {
     Refs(RefsRequest),
     /// Report uncited claims, unlisted sources, unused references and dangling links.
     Audit,
+    /// `vectors export`: the passage texts to embed elsewhere, to `output` or stdout.
+    VectorsExport {
+        output: Option<PathBuf>,
+    },
     /// Show what extraction keeps from one file (and with `verbose`, what it leaves out).
     Extract {
         path: PathBuf,

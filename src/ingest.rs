@@ -55,6 +55,8 @@ pub struct IngestOptions {
     pub dry_run: bool,
     /// The passage vectors: the model to embed with, vectors computed elsewhere.
     pub vectors: crate::vectors::build::Job,
+    /// `--vectors FILE.npy`: where the vectors computed elsewhere are (read into `vectors`).
+    pub vectors_from: Option<PathBuf>,
 }
 
 /// What an ingest did.

@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 pub enum StoreError {
     #[error("the model directory {} does not exist: pass --model a directory holding config.json, tokenizer.json and model.safetensors", .0.display())]
     NoSuchDir(PathBuf),
+    #[error(
+        "{what} needs the embedding model, and none is installed: run `citeseek model import \
+         PATH` or `citeseek model fetch`, or pass --model DIR"
+    )]
+    NotInstalled { what: String },
 }
 
 /// The model to use: `explicit` (`--model`, `CITESEEK_MODEL`), else none.

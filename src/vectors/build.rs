@@ -85,13 +85,11 @@ pub fn update(
         None => None,
     };
     // Which model the file is for: the job's, else the previous file's (carried over).
-    let (model, dim) = match (&job.embedder, &old) {
-        (Some(e), _) => (e.info().identity.clone(), e.info().dim),
-        (None, Some(old)) => (old.header.model.clone(), old.header.dim),
-        (None, None) => match &job.imported {
-            Some(i) => (i.model.clone(), i.dim),
-            None => return Ok(None),
-        },
+    let (model, dim) = match (&job.embedder, &job.imported, &old) {
+        (Some(e), _, _) => (e.info().identity.clone(), e.info().dim),
+        (None, Some(i), _) => (i.model.clone(), i.dim),
+        (None, None, Some(old)) => (old.header.model.clone(), old.header.dim),
+        (None, None, None) => return Ok(None),
     };
     let old = old.filter(|o| o.header.model == model && o.header.dim == dim);
     let imported = job
@@ -153,7 +151,10 @@ pub fn update(
         }
         todo.clear();
     }
-    let encoding = job.encoding.unwrap_or(DEFAULT_ENCODING);
+    let encoding = job
+        .encoding
+        .or_else(Encoding::from_env)
+        .unwrap_or(DEFAULT_ENCODING);
     let count = rows.len();
     let path = dir.join(super::VECTORS_FILE);
     write_file(&path, &model, dim, encoding, rows)

@@ -54,6 +54,16 @@ impl Encoding {
         }
     }
 
+    /// The encoding `CITESEEK_VECTOR_ENCODING` asks for (`f32` or `i8`; for benchmarks that
+    /// compare them), if it names one.
+    pub fn from_env() -> Option<Encoding> {
+        match std::env::var("CITESEEK_VECTOR_ENCODING").ok()?.as_str() {
+            "f32" => Some(Encoding::F32),
+            "i8" => Some(Encoding::I8),
+            _ => None,
+        }
+    }
+
     /// Bytes one vector of `dim` components takes, scale included.
     pub fn bytes_per_vector(self, dim: usize) -> usize {
         match self {
