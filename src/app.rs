@@ -57,11 +57,13 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             Ok(Outcome::Found)
         }
         Command::Watch => {
-            crate::watch::watch(&config.paths, out, config.output)?;
+            let vectors = vector_job(&ranking_model(config, false)?);
+            crate::watch::watch(&config.paths, &vectors, out, config.output)?;
             Ok(Outcome::Found)
         }
         Command::Serve(opts) => {
-            crate::serve::serve(&config.paths, opts, out, config.output)?;
+            let embedder = ranking_model(config, false)?;
+            crate::serve::serve(&config.paths, opts, embedder, out, config.output)?;
             Ok(Outcome::Found)
         }
         Command::Fetch(opts) => {

@@ -6,6 +6,7 @@
 //! goes quiet is still updated every [`MAX_DELAY`]. Ctrl-C, SIGTERM and SIGHUP exit cleanly.
 //! [`follow`] is the loop itself, which `serve` runs too.
 
+use crate::vectors::build::Job;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,7 +30,12 @@ pub const MAX_DELAY: Duration = Duration::from_secs(1);
 pub const TICK: Duration = Duration::from_millis(100);
 
 /// Update the index now, then after every burst of corpus changes, until Ctrl-C.
-pub fn watch<W: Write>(paths: &Paths, out: &mut W, style: OutputStyle) -> Result<()> {
+pub fn watch<W: Write>(
+    paths: &Paths,
+    vectors: &Job,
+    out: &mut W,
+    style: OutputStyle,
+) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
@@ -40,7 +46,7 @@ pub fn watch<W: Write>(paths: &Paths, out: &mut W, style: OutputStyle) -> Result
     follow(
         paths,
         &stop,
-        |first| update(paths, &index, &mut *out, style, first),
+        |first| update(paths, &index, vectors, &mut *out, style, first),
         || {},
     )?;
     render::note("stopped watching");
@@ -115,11 +121,16 @@ pub fn follow(
 pub fn update<W: Write>(
     paths: &Paths,
     index: &IndexDir,
+    vectors: &Job,
     out: &mut W,
     style: OutputStyle,
     first: bool,
 ) -> Result<()> {
-    match ingest::ingest(&paths.corpus, index, &IngestOptions::default()) {
+    let opts = IngestOptions {
+        vectors: vectors.clone(),
+        ..IngestOptions::default()
+    };
+    match ingest::ingest(&paths.corpus, index, &opts) {
         Ok(report) => {
             for w in &report.warnings {
                 render::warning(w);

@@ -21,6 +21,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::{Generation, Served};
 use crate::cite::{self, CiteRequest};
+use crate::embed::Embedder;
+use crate::hybrid::{RankMode, SemanticQuery};
+use crate::index::OpenIndex;
 use crate::passage::Kind;
 use crate::references::CitationStyle;
 use crate::render::{
@@ -331,6 +334,19 @@ impl Params {
             ))),
         }
     }
+
+    /// `mode`: hybrid, lexical or semantic; `None` when not given (hybrid with a model).
+    fn mode(&self) -> Result<Option<RankMode>, ApiError> {
+        match self.get("mode") {
+            None | Some("") => Ok(None),
+            Some("hybrid") => Ok(Some(RankMode::Hybrid)),
+            Some("lexical") => Ok(Some(RankMode::Lexical)),
+            Some("semantic") => Ok(Some(RankMode::Semantic)),
+            Some(m) => Err(ApiError::bad(format!(
+                "mode must be hybrid, lexical or semantic (got {m:?})"
+            ))),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -401,16 +417,9 @@ async fn search_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) 
                 ApiError::bad(format!("kind must be guide or reference (got {k:?})"))
             })?),
         };
-        match p.get("mode") {
-            None | Some("") | Some("lexical") => {}
-            Some(m) => {
-                return Err(ApiError::bad(format!(
-                    "mode {m:?} is not available: citeseek ranks lexically only (mode=lexical)"
-                )))
-            }
-        }
+        let mode = p.mode()?;
         let cites = p.get("cites").filter(|c| !c.is_empty()).map(str::to_string);
-        Ok((
+        Ok::<_, ApiError>((
             SearchRequest {
                 query,
                 limit,
@@ -419,16 +428,19 @@ async fn search_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) 
                 semantic: None,
             },
             offset,
+            mode,
         ))
     })();
-    let (req, offset) = match parsed {
+    let (mut req, offset, mode) = match parsed {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     let synonyms = Arc::clone(&state.synonyms);
+    let embedder = state.served.embedder.clone();
     answer(&state, move |generation, corpus| {
         let started = Instant::now();
         let index = &generation.index;
+        req.semantic = semantic_for(embedder.as_deref(), index, mode, &req.query)?;
         if let Some(id) = &req.cites {
             crate::refs::check_known(index, id)?;
         }
@@ -446,23 +458,74 @@ async fn search_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) 
     .await
 }
 
+/// The query's vector for `mode` (default: hybrid when the server has the model); `None` for
+/// lexical ranking, or when this generation has no vectors of the model.
+fn semantic_for(
+    embedder: Option<&Embedder>,
+    index: &OpenIndex,
+    mode: Option<RankMode>,
+    text: &str,
+) -> Result<Option<SemanticQuery>, ApiError> {
+    let embedder = match (embedder, mode) {
+        (_, Some(RankMode::Lexical)) => return Ok(None),
+        (Some(e), _) => e,
+        (None, None) => return Ok(None),
+        (None, Some(m)) => {
+            return Err(ApiError::bad(format!(
+                "mode={} ranks by meaning, and this server has no embedding model: use \
+                 mode=lexical, or install the model (citeseek model import) and restart serve",
+                m.as_str()
+            )))
+        }
+    };
+    let model = &embedder.info().identity;
+    if index
+        .vectors
+        .as_ref()
+        .is_none_or(|v| &v.header.model != model)
+    {
+        return Ok(None);
+    }
+    let vector = embedder
+        .embed_one(&crate::hybrid::embedding_query(text))
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("cannot embed the query: {e}"),
+            )
+        })?;
+    Ok(Some(SemanticQuery {
+        mode: mode.unwrap_or(RankMode::Hybrid),
+        vector: vector.into(),
+        model: model.clone(),
+        weight: crate::hybrid::DENSE_WEIGHT,
+    }))
+}
+
 async fn cite_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let limits = state.limits;
     let parsed = (|| {
-        let p = Params::parse(raw.as_deref(), &["claim", "limit", "style"])?;
-        Ok::<_, ApiError>(CiteRequest {
-            claim: p.text("claim", limits.query_chars)?,
-            limit: p.number("limit", 1, limits.max_limit, 3)?,
-            style: p.style()?,
-            semantic: None,
-        })
+        let p = Params::parse(raw.as_deref(), &["claim", "limit", "style", "mode"])?;
+        let mode = p.mode()?;
+        Ok::<_, ApiError>((
+            CiteRequest {
+                claim: p.text("claim", limits.query_chars)?,
+                limit: p.number("limit", 1, limits.max_limit, 3)?,
+                style: p.style()?,
+                semantic: None,
+            },
+            mode,
+        ))
     })();
-    let req = match parsed {
+    let (mut req, mode) = match parsed {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     let synonyms = Arc::clone(&state.synonyms);
+    let embedder = state.served.embedder.clone();
     answer(&state, move |generation, corpus| {
+        req.semantic = semantic_for(embedder.as_deref(), &generation.index, mode, &req.claim)?;
         let synonyms = synonyms.get()?;
         let result = cite::cite(&generation.index, &req, &synonyms)?;
         Ok(CiteOut::new(&result, corpus))
@@ -614,7 +677,7 @@ mod tests {
             ..Limits::default()
         };
         let state = AppState {
-            served: Arc::new(Served::new(&paths, index)),
+            served: Arc::new(Served::new(&paths, index, None)),
             limits,
             turns: Arc::new(Semaphore::new(1)),
             synonyms: Arc::new(SynonymsCache::new(&paths.corpus)),

@@ -13,9 +13,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use anyhow::{Context, Result};
 
 use crate::config::{OutputStyle, Paths, ServeOptions};
+use crate::embed::Embedder;
 use crate::index::{IndexDir, OpenIndex};
 use crate::refs::{Catalog, RefsError};
 use crate::render;
+use crate::vectors::build::Job;
 
 pub use api::{router, Limits};
 
@@ -52,14 +54,17 @@ pub struct Served {
     dir: IndexDir,
     /// The corpus directory as the user named it (source paths in answers).
     pub corpus: PathBuf,
+    /// The embedding model, when installed: hybrid ranking by default, `mode=` to choose.
+    pub embedder: Option<Arc<Embedder>>,
 }
 
 impl Served {
-    pub fn new(paths: &Paths, index: OpenIndex) -> Served {
+    pub fn new(paths: &Paths, index: OpenIndex, embedder: Option<Arc<Embedder>>) -> Served {
         Served {
             current: RwLock::new(Arc::new(Generation::new(index))),
             dir: IndexDir::new(&paths.index),
             corpus: paths.corpus.clone(),
+            embedder,
         }
     }
 
@@ -98,11 +103,17 @@ impl Served {
 pub fn serve<W: Write>(
     paths: &Paths,
     opts: &ServeOptions,
+    embedder: Option<Arc<Embedder>>,
     out: &mut W,
     style: OutputStyle,
 ) -> Result<()> {
-    let index = crate::app::open_fresh(paths)?;
-    let served = Arc::new(Served::new(paths, index));
+    let vectors = Job {
+        embedder: embedder.clone(),
+        progress: true,
+        ..Job::default()
+    };
+    let index = crate::app::open_fresh_with(paths, &vectors)?;
+    let served = Arc::new(Served::new(paths, index, embedder));
     let cors = opts
         .cors_origin
         .as_deref()
@@ -140,6 +151,10 @@ pub fn serve<W: Write>(
     let stop = Arc::new(AtomicBool::new(false));
     let follower = {
         let (paths, served, stop) = (paths.clone(), Arc::clone(&served), Arc::clone(&stop));
+        let vectors = Job {
+            progress: false,
+            ..vectors
+        };
         std::thread::Builder::new()
             .name("citeseek-follow".into())
             .spawn(move || {
@@ -151,7 +166,7 @@ pub fn serve<W: Write>(
                     &paths,
                     &stop,
                     |first| {
-                        crate::watch::update(&paths, &dir, &mut log, style, first)?;
+                        crate::watch::update(&paths, &dir, &vectors, &mut log, style, first)?;
                         served.refresh_or_warn();
                         Ok(())
                     },
