@@ -19,6 +19,7 @@ pub mod cite;
 pub mod cli;
 pub mod config;
 pub mod corpus;
+pub mod embed;
 pub mod eval;
 pub mod extract;
 pub mod failure;
