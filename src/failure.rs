@@ -6,6 +6,8 @@ use std::io;
 use crate::benchmark::BenchError;
 use crate::cite::CiteError;
 use crate::corpus::CorpusError;
+use crate::embed::store::StoreError;
+use crate::embed::ModelError;
 use crate::eval::EvalError;
 use crate::fetch::apply::ApplyError;
 use crate::fetch::run::RunError;
@@ -71,6 +73,14 @@ pub const KINDS: &[(&str, &str)] = &[
     (
         "conflict",
         "the reference to add is already there, or its id is taken",
+    ),
+    (
+        "model",
+        "the embedding model is missing, incomplete, cannot be loaded or does not embed as expected",
+    ),
+    (
+        "model_download",
+        "downloading the model failed: the hub is unreachable, lacks a file, or sent a file whose checksum is wrong",
     ),
     ("io", "reading or writing a file or stream failed"),
     ("error", "anything else"),
@@ -232,6 +242,21 @@ fn kind_of(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
     }
     if e.downcast_ref::<FetchError>().is_some() {
         return Some("network");
+    }
+    if let Some(e) = e.downcast_ref::<StoreError>() {
+        return Some(match e {
+            StoreError::BadArgument { .. } => "usage",
+            StoreError::NotFound { .. }
+            | StoreError::Http { .. }
+            | StoreError::Unreachable { .. }
+            | StoreError::Checksum { .. }
+            | StoreError::TooLarge { .. } => "model_download",
+            StoreError::Io { .. } => "io",
+            _ => "model",
+        });
+    }
+    if e.downcast_ref::<ModelError>().is_some() {
+        return Some("model");
     }
     if e.downcast_ref::<io::Error>().is_some() {
         return Some("io");
