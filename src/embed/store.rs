@@ -382,8 +382,10 @@ pub fn check_model(dir: &Path) -> Result<ModelCheck, StoreError> {
                 vector.len()
             )));
         }
-        let cosine =
-            super::dot(&vector, &known.vector) / super::dot(&known.vector, &known.vector).sqrt();
+        // Rounding can take the cosine of two unit vectors a hair past 1.
+        let cosine = (super::dot(&vector, &known.vector)
+            / super::dot(&known.vector, &known.vector).sqrt())
+        .min(1.0);
         if cosine.is_nan() || cosine < known.min_cosine {
             return Err(StoreError::WrongVector {
                 dir: dir.to_path_buf(),
@@ -1229,4 +1231,56 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     crate::failure::chain_message(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_known_sentence_fixture_is_a_unit_vector_of_all_minilm() {
+        let k = known_sentence().unwrap();
+        assert_eq!(k.vector.len(), 384);
+        assert_eq!(k.model_safetensors_sha256, MINILM_SAFETENSORS_SHA256);
+        let norm = super::super::dot(&k.vector, &k.vector).sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+        assert!(k.min_cosine >= 0.9999);
+    }
+
+    #[test]
+    fn hub_urls_and_arguments() {
+        let req = FetchRequest::pinned("https://mirror.example/");
+        assert_eq!(
+            req.url("1_Pooling/config.json"),
+            format!(
+                "https://mirror.example/sentence-transformers/all-MiniLM-L6-v2/resolve/\
+                 {HUB_REVISION}/1_Pooling/config.json"
+            )
+        );
+        assert!(req.check().is_ok());
+        assert_eq!(req.files.len(), PINNED_FILES.len());
+        assert!(PINNED_FILES
+            .iter()
+            .all(|(_, sha)| sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit())));
+        for (endpoint, revision) in [
+            ("file:///etc", HUB_REVISION),
+            ("not a url", HUB_REVISION),
+            ("https://huggingface.co", "../../etc"),
+            ("https://huggingface.co", "a/b"),
+            ("https://huggingface.co", ""),
+        ] {
+            let mut r = FetchRequest::pinned(endpoint);
+            r.revision = revision.to_string();
+            assert!(
+                matches!(r.check(), Err(StoreError::BadArgument { .. })),
+                "{endpoint} {revision}"
+            );
+        }
+        let mut r = FetchRequest::pinned(DEFAULT_ENDPOINT);
+        r.files.push(HubFile {
+            path: "../outside".into(),
+            sha256: String::new(),
+        });
+        assert!(r.check().is_err());
+    }
 }
