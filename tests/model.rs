@@ -472,7 +472,16 @@ fn replacing_the_model_never_shows_a_partial_one() {
     };
     let (sa, sb) = (sizes(&a).unwrap(), sizes(&b).unwrap());
     assert_ne!(sa.0, sb.0);
+    // What an interrupted install leaves behind is swept by the next one.
+    fs::create_dir_all(models.path().join(".import-1-2/1_Pooling")).unwrap();
+    fs::write(models.path().join(".import-1-2/model.safetensors"), b"half").unwrap();
     store::import(&a, models.path()).unwrap();
+    assert_eq!(
+        leftovers(models.path()).len(),
+        2,
+        "{:?}",
+        leftovers(models.path())
+    );
     let dest = models.path().join("all-MiniLM-L6-v2");
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {

@@ -515,6 +515,29 @@ fn lock_models(models: &Path) -> Result<InstallLock, StoreError> {
     }
 }
 
+/// Remove what interrupted installs left in `models` (staging directories, links, moved-aside
+/// models), keeping `current` and the resumable downloads. Runs under the install lock, so
+/// nothing it removes is in use by another install.
+fn sweep(models: &Path, current: &Path) {
+    let Ok(entries) = fs::read_dir(models) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = [".import-", ".fetch-", ".link-", ".replaced-"]
+            .iter()
+            .any(|p| name.starts_with(p));
+        if !stale || path == current {
+            continue;
+        }
+        let _ = match entry.file_type() {
+            Ok(t) if t.is_dir() => fs::remove_dir_all(&path),
+            _ => fs::remove_file(&path),
+        };
+    }
+}
+
 /// Copy `from` to `to` (creating `to`'s directory), at most [`MAX_FILE_BYTES`].
 fn copy_capped(from: &mut dyn Read, to: &Path, shown: &Path) -> Result<u64, StoreError> {
     if let Some(parent) = to.parent() {
@@ -582,6 +605,7 @@ fn finish_install(
     let dest = models.join(DEFAULT_MODEL);
     let replaced = install_dir(&staging.path, &dest)?;
     staging.keep = true;
+    sweep(models, &staging.path);
     // The identity is the same whichever path the files are read by.
     Ok(Installed {
         path: dest,
