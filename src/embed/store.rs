@@ -1233,9 +1233,9 @@ fn progress_bar(show: bool, name: &str, total: Option<u64>, at: u64) -> indicati
     let bar =
         indicatif::ProgressBar::with_draw_target(total, indicatif::ProgressDrawTarget::stderr());
     let template = if total.is_some() {
-        "{msg:24} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}"
+        "{msg} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {eta}"
     } else {
-        "{msg:24} {bytes} {bytes_per_sec}"
+        "{msg} {bytes} {bytes_per_sec}"
     };
     if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style);
