@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use crate::audit;
 use crate::benchmark::{self, EvalRequest};
 use crate::cite;
-use crate::config::{Command, Config, FetchOptions, OutputStyle, Paths};
+use crate::config::{Command, Config, FetchOptions, ModelCommand, OutputStyle, Paths};
 use crate::embed::store::StoreError;
 use crate::embed::Embedder;
 use crate::eval;
@@ -268,7 +268,45 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             ));
             Ok(Outcome::Found)
         }
+        Command::Model(cmd) => run_model(cmd, config.output, out),
     }
+}
+
+/// `citeseek model path|import|fetch`.
+fn run_model<W: Write>(cmd: &ModelCommand, style: OutputStyle, out: &mut W) -> Result<Outcome> {
+    use crate::embed::store;
+    let installed = match cmd {
+        ModelCommand::Path => {
+            let cached = store::cached_model()?;
+            render::model_path(out, &cached, style.json).context("cannot write the path")?;
+            return Ok(Outcome::Found);
+        }
+        ModelCommand::Import { source } => {
+            let models = store::models_dir()?;
+            store::import(source, &models)
+                .with_context(|| format!("cannot import the model from {}", source.display()))?
+        }
+        ModelCommand::Fetch { endpoint, revision } => {
+            let models = store::models_dir()?;
+            let mut req = store::FetchRequest::pinned(endpoint);
+            req.revision = revision.clone();
+            req.progress = !style.json && std::io::stderr().is_terminal();
+            store::fetch(&req, &models).with_context(|| {
+                format!(
+                    "cannot fetch {} at revision {revision} from {endpoint}",
+                    store::HUB_REPO
+                )
+            })?
+        }
+    };
+    if !installed.check.known {
+        render::warning(&format!(
+            "{} is not all-MiniLM-L6-v2; it is now the cached model search uses",
+            installed.source
+        ));
+    }
+    render::model_installed(out, &installed, style.json).context("cannot write the result")?;
+    Ok(Outcome::Found)
 }
 
 /// An audit needs a guide: a publishing gate pointed at the wrong directory must not pass as
@@ -579,11 +617,7 @@ pub fn ranking_model(config: &Config, hint: bool) -> Result<Option<Arc<Embedder>
     if config.mode == Some(RankMode::Lexical) {
         return Ok(None);
     }
-    let explicit = config
-        .model
-        .clone()
-        .or_else(|| std::env::var_os("CITESEEK_MODEL").map(std::path::PathBuf::from));
-    match crate::embed::store::resolve(explicit.as_deref())? {
+    match &config.model {
         Some(dir) => {
             let embedder = Embedder::load(&dir)
                 .with_context(|| format!("cannot load the embedding model in {}", dir.display()))?;

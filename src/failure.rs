@@ -47,10 +47,6 @@ pub const KINDS: &[(&str, &str)] = &[
     ),
     ("query", "the query or claim has nothing to search for"),
     (
-        "model",
-        "the embedding model is missing, cannot be loaded, or failed to embed",
-    ),
-    (
         "vectors",
         "vectors computed elsewhere (ingest --vectors) do not fit the index or the model",
     ),
@@ -83,6 +79,14 @@ pub const KINDS: &[(&str, &str)] = &[
     (
         "conflict",
         "the reference to add is already there, or its id is taken",
+    ),
+    (
+        "model",
+        "the embedding model is missing, incomplete, cannot be loaded or does not embed as expected",
+    ),
+    (
+        "model_download",
+        "downloading the model failed: the hub is unreachable, lacks a file, or sent a file whose checksum is wrong",
     ),
     ("io", "reading or writing a file or stream failed"),
     ("error", "anything else"),
@@ -240,9 +244,6 @@ fn kind_of(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
             RunError::NoMetadata(_) => "network",
         });
     }
-    if e.downcast_ref::<ModelError>().is_some() || e.downcast_ref::<StoreError>().is_some() {
-        return Some("model");
-    }
     if e.downcast_ref::<ExchangeError>().is_some() {
         return Some("vectors");
     }
@@ -251,6 +252,21 @@ fn kind_of(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
     }
     if e.downcast_ref::<FetchError>().is_some() {
         return Some("network");
+    }
+    if let Some(e) = e.downcast_ref::<StoreError>() {
+        return Some(match e {
+            StoreError::BadArgument { .. } => "usage",
+            StoreError::NotFound { .. }
+            | StoreError::Http { .. }
+            | StoreError::Unreachable { .. }
+            | StoreError::Checksum { .. }
+            | StoreError::TooLarge { .. } => "model_download",
+            StoreError::Io { .. } => "io",
+            _ => "model",
+        });
+    }
+    if e.downcast_ref::<ModelError>().is_some() {
+        return Some("model");
     }
     if e.downcast_ref::<io::Error>().is_some() {
         return Some("io");

@@ -28,14 +28,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = cli.resolve();
-    let json = config.output.json;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let result = app::run(&config, &mut out).and_then(|o| {
-        out.flush()?;
-        Ok(o)
-    });
+    let (json, result) = match cli.resolve() {
+        Ok(config) => (
+            config.output.json,
+            app::run(&config, &mut out).and_then(|o| {
+                out.flush()?;
+                Ok(o)
+            }),
+        ),
+        // A --model directory that is not one.
+        Err(e) => (cli::wants_json(std::env::args_os()), Err(e.into())),
+    };
     match result {
         Ok(Outcome::Found) => ExitCode::SUCCESS,
         Ok(Outcome::NothingFound) => ExitCode::from(1),

@@ -21,6 +21,7 @@ const COMMANDS: &[&str] = &[
     "refs",
     "audit",
     "extract",
+    "model",
     "completions",
     "man",
 ];
