@@ -97,6 +97,10 @@ fn paths_may_come_before_or_after_the_command() {
         .current_dir(env.dir.path())
         .env_remove("CITESEEK_CORPUS")
         .env_remove("CITESEEK_INDEX")
+        // A model installed on this machine must not change what the tests see.
+        .env_remove("CITESEEK_MODEL")
+        .env_remove("CITESEEK_MODE")
+        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .arg("search")
         .arg("heat vs ice")
         .arg("--json")

@@ -18,6 +18,10 @@ fn eval_cmd(corpus: &Path, queries: &Path, qrels: &Path) -> Command {
     let mut cmd = Command::cargo_bin("citeseek").unwrap();
     cmd.env_remove("CITESEEK_CORPUS")
         .env_remove("CITESEEK_INDEX")
+        // A model installed on this machine must not change what the tests see.
+        .env_remove("CITESEEK_MODEL")
+        .env_remove("CITESEEK_MODE")
+        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .arg("eval")
         .arg("--corpus")
         .arg(corpus)
@@ -185,6 +189,10 @@ fn missing_or_directory_corpus_says_what_to_pass() {
     let assert = cmd
         .env_remove("CITESEEK_CORPUS")
         .env_remove("CITESEEK_INDEX")
+        // A model installed on this machine must not change what the tests see.
+        .env_remove("CITESEEK_MODEL")
+        .env_remove("CITESEEK_MODE")
+        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .arg("eval")
         .arg("--queries")
         .arg(tiny("queries.jsonl"))

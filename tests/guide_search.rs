@@ -17,6 +17,10 @@ fn guide_search_checks_pass() {
         let mut cmd = Command::cargo_bin("citeseek").unwrap();
         cmd.env_remove("CITESEEK_CORPUS")
             .env_remove("CITESEEK_INDEX")
+            // A model installed on this machine must not change what the tests see.
+            .env_remove("CITESEEK_MODEL")
+            .env_remove("CITESEEK_MODE")
+            .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
             .arg("--corpus")
             .arg(root.join("corpus"))
             .arg("--index")

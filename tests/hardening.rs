@@ -42,6 +42,10 @@ fn run_with(corpus: &Path, index: &Path, args: &[&str]) -> Output {
         .args(args)
         .env_remove("CITESEEK_CORPUS")
         .env_remove("CITESEEK_INDEX")
+        // A model installed on this machine must not change what the tests see.
+        .env_remove("CITESEEK_MODEL")
+        .env_remove("CITESEEK_MODE")
+        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .output()
         .expect("run citeseek")
 }
@@ -105,6 +109,10 @@ fn as_nobody(env: &Env, args: &[&str]) -> Output {
         .args(args)
         .env_remove("CITESEEK_CORPUS")
         .env_remove("CITESEEK_INDEX")
+        // A model installed on this machine must not change what the tests see.
+        .env_remove("CITESEEK_MODEL")
+        .env_remove("CITESEEK_MODE")
+        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .output()
         .expect("run setpriv")
 }
@@ -577,6 +585,10 @@ fn a_failed_run_without_a_corpus_leaves_no_index_behind() {
         .current_dir(tmp.path())
         .env_remove("CITESEEK_CORPUS")
         .env_remove("CITESEEK_INDEX")
+        // A model installed on this machine must not change what the tests see.
+        .env_remove("CITESEEK_MODEL")
+        .env_remove("CITESEEK_MODE")
+        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .args(["search", "heat"])
         .output()
         .unwrap();
@@ -591,6 +603,10 @@ fn a_failed_run_without_a_corpus_leaves_no_index_behind() {
         .current_dir(tmp.path())
         .env_remove("CITESEEK_CORPUS")
         .env_remove("CITESEEK_INDEX")
+        // A model installed on this machine must not change what the tests see.
+        .env_remove("CITESEEK_MODEL")
+        .env_remove("CITESEEK_MODE")
+        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .args(["ingest"])
         .output()
         .unwrap();

@@ -158,6 +158,9 @@ fn run(example: &Example, dir: &Path, bin: &Path) -> Printed {
         .env_remove("CITESEEK_CORPUS")
         .env_remove("CITESEEK_INDEX")
         .env_remove("CITESEEK_NO_REFRESH")
+        .env_remove("CITESEEK_MODEL")
+        .env_remove("CITESEEK_MODE")
+        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .env("NO_COLOR", "1")
         .output()
         .expect("run bash");

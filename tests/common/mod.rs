@@ -82,6 +82,10 @@ impl TestEnv {
         cmd.current_dir(self.dir.path())
             .env_remove("CITESEEK_CORPUS")
             .env_remove("CITESEEK_INDEX")
+            // A model installed on this machine must not change what the tests see.
+            .env_remove("CITESEEK_MODEL")
+            .env_remove("CITESEEK_MODE")
+            .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
             .env("NO_COLOR", "1")
             .arg("--corpus")
             .arg(&self.corpus)

@@ -49,7 +49,11 @@ impl Env {
             .arg("--color")
             .arg("never")
             .env_remove("CITESEEK_CORPUS")
-            .env_remove("CITESEEK_INDEX");
+            .env_remove("CITESEEK_INDEX")
+            // A model installed on this machine must not change what the tests see.
+            .env_remove("CITESEEK_MODEL")
+            .env_remove("CITESEEK_MODE")
+            .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache");
         cmd
     }
 
