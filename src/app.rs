@@ -619,7 +619,7 @@ pub fn ranking_model(config: &Config, hint: bool) -> Result<Option<Arc<Embedder>
     }
     match &config.model {
         Some(dir) => {
-            let embedder = Embedder::load(&dir)
+            let embedder = Embedder::load(dir)
                 .with_context(|| format!("cannot load the embedding model in {}", dir.display()))?;
             Ok(Some(Arc::new(embedder)))
         }

@@ -824,6 +824,7 @@ impl IndexDir {
     /// The new generation starts as hard links to the current one's segment files (tantivy
     /// never modifies a segment file, and its own metadata files are copied), so the current
     /// generation is never written to and readers of it are undisturbed.
+    #[allow(clippy::too_many_arguments)]
     pub fn write_incremental(
         &self,
         lock: &IndexLock,
