@@ -25,7 +25,7 @@ pub const LEXICAL_CANDIDATES: usize = 100;
 pub const SEMANTIC_CANDIDATES: usize = 100;
 /// Weight of the (scaled) cosine in the fused score; chosen by 5-fold cross-validation over
 /// SciFact's training claims (see `benches/cv_hybrid.py` and the README).
-pub const DENSE_WEIGHT: f32 = 0.5;
+pub const DENSE_WEIGHT: f32 = 0.7;
 /// Taken off a reference passage's cosine before scaling: as in lexical ranking, the guide
 /// answers first and its references back it.
 pub const REFERENCE_PENALTY: f32 = 0.05;

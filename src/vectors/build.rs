@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Value;
 use tantivy::{DocAddress, Index, TantivyDocument};
@@ -22,7 +23,7 @@ use crate::link::CitedPassage;
 /// Name of the fast field holding each passage's vector key.
 pub const KEY_FIELD: &str = "vector_key";
 /// Texts handed to the model at once (the progress bar moves after each).
-const CHUNK: usize = 64;
+const CHUNK: usize = 32;
 
 /// How to give a generation its vectors.
 #[derive(Debug, Clone, Default)]
@@ -135,17 +136,25 @@ pub fn update(
             })
             .collect::<Result<_, _>>()?;
         let bar = progress_bar(job.progress, texts.len());
-        for chunk in texts.chunks(CHUNK) {
-            let strs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
-            let vectors = embedder.embed(&strs, &mut |_| {})?;
-            for ((key, _), v) in chunk.iter().zip(vectors) {
-                rows.push((*key, v));
-            }
-            embedded += chunk.len();
-            if let Some(bar) = &bar {
-                bar.set_position(embedded as u64);
-            }
+        // Chunks run side by side on all cores: the model's matrix products use every core,
+        // but the element-wise steps between them (GELU, softmax, layer norm) use one.
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let vectors: Vec<Vec<Vec<f32>>> = texts
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let strs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
+                let vectors = embedder.embed(&strs, &mut |_| {})?;
+                let n = done.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+                if let Some(bar) = &bar {
+                    bar.set_position((n + chunk.len()) as u64);
+                }
+                Ok(vectors)
+            })
+            .collect::<Result<_, ModelError>>()?;
+        for ((key, _), v) in texts.iter().zip(vectors.into_iter().flatten()) {
+            rows.push((*key, v));
         }
+        embedded = texts.len();
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
