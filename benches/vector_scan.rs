@@ -49,10 +49,21 @@ fn main() {
         .collect();
     for (encoding, dir) in &dirs {
         // Rows are made in chunks so the writer's input, not the file, bounds memory.
-        let rows: Vec<(u64, Vec<f32>)> = (0..n as u64).map(|k| (k * 2_654_435_761, unit(&mut seed, dim))).collect();
+        let rows: Vec<(u64, Vec<f32>)> = (0..n as u64)
+            .map(|k| (k * 2_654_435_761, unit(&mut seed, dim)))
+            .collect();
         let start = Instant::now();
-        write_file(&dir.path().join(VECTORS_FILE), "bench", dim, *encoding, rows).expect("write");
-        let size = std::fs::metadata(dir.path().join(VECTORS_FILE)).expect("size").len();
+        write_file(
+            &dir.path().join(VECTORS_FILE),
+            "bench",
+            dim,
+            *encoding,
+            rows,
+        )
+        .expect("write");
+        let size = std::fs::metadata(dir.path().join(VECTORS_FILE))
+            .expect("size")
+            .len();
         println!(
             "{}: {n} vectors, {:.1} MB on disk ({:.0} bytes a passage), written in {:.1} s",
             encoding.as_str(),
@@ -65,15 +76,22 @@ fn main() {
     let mut times: Vec<(Encoding, Vec<f64>)> = Vec::new();
     for (encoding, dir) in &dirs {
         let start = Instant::now();
-        let file = VectorFile::open_in(dir.path()).expect("open").expect("file");
+        let file = VectorFile::open_in(dir.path())
+            .expect("open")
+            .expect("file");
         let opened = start.elapsed().as_secs_f64() * 1000.0;
         file.nearest(&queries[0], 100);
-        println!("{}: opened (and its keys checked) in {opened:.0} ms", encoding.as_str());
+        println!(
+            "{}: opened (and its keys checked) in {opened:.0} ms",
+            encoding.as_str()
+        );
         times.push((*encoding, Vec::new()));
     }
     for q in &queries {
         for (i, (_, dir)) in dirs.iter().enumerate() {
-            let file = VectorFile::open_in(dir.path()).expect("open").expect("file");
+            let file = VectorFile::open_in(dir.path())
+                .expect("open")
+                .expect("file");
             let start = Instant::now();
             let top = file.nearest(q, 100);
             times[i].1.push(start.elapsed().as_secs_f64() * 1000.0);
@@ -93,13 +111,20 @@ fn main() {
             xs.len()
         );
     }
-    let ratios: Vec<f64> = times[1].1.iter().zip(&times[0].1).map(|(f, i)| f / i).collect();
+    let ratios: Vec<f64> = times[1]
+        .1
+        .iter()
+        .zip(&times[0].1)
+        .map(|(f, i)| f / i)
+        .collect();
     let (m, lo, hi) = median(&ratios);
     println!("f32 / i8 scan time per query: median {m:.2} (range {lo:.2}-{hi:.2})");
     // What a query process holds for the vectors: the mapped file's pages a scan touches.
     for (encoding, dir) in &dirs {
         let before = status_mb("RssFile:");
-        let file = VectorFile::open_in(dir.path()).expect("open").expect("file");
+        let file = VectorFile::open_in(dir.path())
+            .expect("open")
+            .expect("file");
         file.nearest(&queries[0], 100);
         println!(
             "{}: resident file pages after one scan: +{:.0} MB (RSS now {:.0} MB)",
