@@ -1,9 +1,10 @@
 //! citeseek: a search engine and citation index for health guides and the studies they cite.
 //!
 //! Data flows one way: corpus files ([`corpus`]) → documents ([`extract`]) → passages
-//! ([`passage`]) → cited passages ([`link`], with [`references`]) → the tantivy index
-//! ([`index`], analysed by [`analysis`], driven by [`ingest`]) → hits ([`search`], with the
-//! corpus's [`synonyms`]), cited references ([`cite`]),
+//! ([`passage`]) → cited passages ([`link`], with [`references`]) → vectors ([`vectors`], by
+//! the sentence-embedding model of [`embed`]) → the tantivy index ([`index`], analysed by
+//! [`analysis`], driven by [`ingest`]) → hits ([`search`], with the corpus's [`synonyms`],
+//! fused with meaning by [`hybrid`]), cited references ([`cite`]),
 //! backlinks and exports ([`refs`]) and the citation audit ([`audit`]) → output ([`render`]).
 //! [`benchmark`] runs the same indexing and ranking on a BEIR data set and scores it with
 //! [`eval`]'s metrics.
