@@ -6,6 +6,7 @@
 
 pub mod html;
 pub mod markdown;
+pub mod repeat;
 pub mod text;
 
 use std::path::Path;
