@@ -577,6 +577,11 @@ pub enum CliCommand {
     /// Show what ingest keeps from one file (HTML, Markdown or text): its title, canonical URL
     /// and kept blocks with kind, heading path and line; --verbose adds the blocks left out
     /// as page chrome, with the reason.
+    ///
+    /// The file is read on its own, with one exception: blocks repeated on many pages of the
+    /// page's site (which ingest leaves out of pages without <main>/<article>) are left out by
+    /// the counts of the pages in the index (--index), when there is one. Without an index,
+    /// repetition is not seen; extracting several files together is not supported.
     #[command(after_help = EXAMPLES_EXTRACT)]
     Extract {
         /// The file: .html/.htm, .md/.markdown or .txt.
