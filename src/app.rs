@@ -238,7 +238,8 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             Ok(Outcome::Found)
         }
         Command::Extract { path, verbose } => {
-            let doc = extract_file(path)?;
+            let mut doc = extract_file(path)?;
+            site_chrome(&mut doc, &config.paths.index);
             if let Some(why) = &doc.unsure {
                 render::warning(&format!("{}: {why}", path.display()));
             }
@@ -323,6 +324,26 @@ pub fn check_auditable(catalog: &Catalog, corpus: &std::path::Path) -> Result<()
         .into());
     }
     Ok(())
+}
+
+/// Leave out of an extracted page the blocks repeated on its site, by the counts of the index
+/// in `index` (the pages it was built from), as ingest does; without a readable index of
+/// this version, or for a page with an explicit root or no site, the page stays as it is.
+fn site_chrome(doc: &mut crate::extract::Document, index: &std::path::Path) {
+    if !doc.scored {
+        return;
+    }
+    let dir = crate::index::IndexDir::new(index);
+    let Ok(Some(mut marker)) = dir.read_marker() else {
+        return;
+    };
+    if marker.schema_version != crate::index::SCHEMA_VERSION
+        || dir.load_manifest(&mut marker).is_err()
+    {
+        return;
+    }
+    let counts = crate::extract::repeat::SiteCounts::of(&marker.blocks);
+    crate::extract::repeat::remove_repeated(doc, &counts, true);
 }
 
 /// Read and extract one file as ingest would (`citeseek extract`).

@@ -384,6 +384,7 @@ fn build_index(
         files: Vec::new(),
         reference_ids: Vec::new(),
         vectors: None,
+        blocks: Default::default(),
     };
     let lock = index_dir.lock(Duration::from_secs(10))?;
     let write = index_dir.begin_full(&lock, false, marker.stats.text_bytes)?;

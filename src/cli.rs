@@ -577,6 +577,12 @@ pub enum CliCommand {
     /// Show what ingest keeps from one file (HTML, Markdown or text): its title, canonical URL
     /// and kept blocks with kind, heading path and line; --verbose adds the blocks left out
     /// as page chrome, with the reason.
+    ///
+    /// The file is read on its own, with one exception: blocks repeated on many pages of the
+    /// page's site (which ingest leaves out of pages without <main>/<article>) are left out by
+    /// the counts of the pages in the index (--index), when there is one; the index is only
+    /// read. Without an index, repetition is not seen; extracting several files together is
+    /// not supported.
     #[command(after_help = EXAMPLES_EXTRACT)]
     Extract {
         /// The file: .html/.htm, .md/.markdown or .txt.
@@ -588,6 +594,10 @@ pub enum CliCommand {
         /// Print one JSON object: {"title", "url", "blocks", "removed"}.
         #[arg(long)]
         json: bool,
+        /// Index directory whose site counts say which blocks are repeated chrome; read only,
+        /// never built [env: CITESEEK_INDEX] [default: index]
+        #[arg(long, value_name = "DIR")]
+        index: Option<PathBuf>,
         #[command(flatten)]
         color: ColorArgs,
     },
@@ -972,11 +982,12 @@ impl Cli {
                 path,
                 verbose,
                 json,
+                index,
                 color: extract_color,
             } => (
                 Command::Extract { path, verbose },
                 json,
-                (color(&extract_color), (paths(None, None), true)),
+                (color(&extract_color), (paths(None, index), true)),
             ),
             CliCommand::Completions { shell } => {
                 (Command::Completions(shell.into()), false, plain())

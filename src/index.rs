@@ -8,7 +8,9 @@
 //!   gen-<millis>-<pid>/   one tantivy index, the references it was built with, its manifest
 //!                         (manifest.tsv: files and hashes; passages.tsv: their passage
 //!                         ids) and files.tsv (the sizes and times the freshness check
-//!                         compares)
+//!                         compares), and blocks.tsv (the fingerprints of the blocks
+//!                         of pages without an explicit article root, for the per-site
+//!                         repetition counts: see `extract::repeat`)
 //! ```
 //! Every write — a full rebuild or an incremental update — builds a new generation beside the
 //! current one (an incremental update starts from hard links to the current generation's
@@ -51,7 +53,7 @@ use crate::vectors::VectorFile;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 /// The marker file that says a directory is a citeseek index.
 pub const MARKER: &str = "citeseek-index.json";
 /// File in a generation holding the references (CSL-JSON) the index was built with.
@@ -69,6 +71,9 @@ pub const STAT_FILE: &str = "files.tsv";
 /// File in a generation with the passage ids of each indexed file, one file a line:
 /// `path<TAB>id<TAB>id…` (plain text: a large corpus has a million of them).
 pub const PASSAGES_FILE: &str = "passages.tsv";
+/// File in a generation with the block fingerprints of each page the per-site repetition
+/// counts are made of ([`crate::extract::repeat::SitePages`]; read by ingest only).
+pub const BLOCKS_FILE: &str = "blocks.tsv";
 /// Files a fresh checkout may have in `index/` that are not an index.
 const PLACEHOLDERS: &[&str] = &["README.md", ".gitkeep", ".gitignore", LOCK_FILE];
 /// Prefix of the temporary files `write_atomic` renames into place (ours to clean up).
@@ -430,6 +435,10 @@ pub struct Marker {
     /// What the generation's vector file holds; `None` without one.
     #[serde(default)]
     pub vectors: Option<VectorsInfo>,
+    /// The block fingerprints of the pages counted for repetition across a site; kept in the
+    /// generation ([`BLOCKS_FILE`]) and filled, like `files`, by [`IndexDir::load_manifest`].
+    #[serde(skip)]
+    pub blocks: crate::extract::repeat::SitePages,
 }
 
 /// The exclusive writer lock of an index directory; released when dropped (or when the
@@ -901,20 +910,21 @@ impl IndexDir {
     /// no index work.
     pub fn write_marker(&self, lock: &IndexLock, marker: &Marker) -> Result<(), IndexError> {
         let dir = self.path.join(&marker.generation);
-        self.write_manifest(lock, &dir, &marker.files)?;
+        self.write_manifest(lock, &dir, marker)?;
         sync_dir(&dir).map_err(|e| self.io(e))?;
         let json = serde_json::to_vec(marker).map_err(|e| self.io(e.into()))?;
         write_atomic(&self.marker_path(), &json).map_err(|e| self.io(e))?;
         sync_dir(&self.path).map_err(|e| self.io(e))
     }
 
-    /// Write a generation's manifest and its stat lines.
+    /// Write a generation's manifest, its stat lines and its pages' block fingerprints.
     fn write_manifest(
         &self,
         _lock: &IndexLock,
         dir: &Path,
-        files: &[FileEntry],
+        marker: &Marker,
     ) -> Result<(), IndexError> {
+        let files = &marker.files;
         // Tab-separated rather than JSON: an update of a 100,000-file corpus reads and writes
         // it whole, and this form takes a fraction of the time to parse. The three files are
         // made and written side by side, each on its own core when there is one.
@@ -930,7 +940,8 @@ impl IndexDir {
                 )
             },
         );
-        manifest.and(ids).and(stats)
+        let blocks = marker.blocks.to_text(|f| escape_field(f).into_owned());
+        manifest.and(ids).and(stats).and(write(BLOCKS_FILE, blocks))
     }
 
     /// Fill `marker.files` from its generation's manifest.
@@ -978,6 +989,11 @@ impl IndexDir {
         for (i, rest) in lines {
             files[i].passages_raw = Some(RawIds::new(rest));
         }
+        let blocks_path = self.path.join(&marker.generation).join(BLOCKS_FILE);
+        let blocks = fs::read_to_string(&blocks_path)
+            .map_err(|e| corrupt(format!("cannot read {}: {e}", blocks_path.display())))?;
+        marker.blocks = crate::extract::repeat::SitePages::parse(&blocks, unescape_field)
+            .map_err(|e| corrupt(format!("{}: {e}", blocks_path.display())))?;
         marker.files = files;
         Ok(())
     }
@@ -1065,7 +1081,7 @@ impl IndexDir {
             vector_stage::update(committed.0, committed.1, dir, current.as_deref(), vectors)?;
         write_atomic(&dir.join(REFERENCES_FILE), refs.to_csl_json(&[]).as_bytes())
             .map_err(|e| self.io(e))?;
-        self.write_manifest(lock, dir, &marker.files)?;
+        self.write_manifest(lock, dir, &marker)?;
         readable_by_all(dir).map_err(|e| self.io(e))?;
         // tantivy syncs every file it writes when it commits, write_atomic syncs the
         // references, and hard-linked files were synced with the generation they came from;
@@ -1284,6 +1300,7 @@ fn copy_generation(from: &Path, to: &Path) -> std::io::Result<()> {
             || name_str == MANIFEST_FILE
             || name_str == STAT_FILE
             || name_str == PASSAGES_FILE
+            || name_str == BLOCKS_FILE
             || name_str == GENERATION_PROOF
         {
             // Locks are per index; the manifest files are written anew by `publish`.
@@ -1713,6 +1730,16 @@ mod tests {
         fs::write(g.join(STAT_FILE), stat_text(&files)).unwrap();
         fs::write(g.join(PASSAGES_FILE), passages_text(&files)).unwrap();
         fs::write(g.join(MANIFEST_FILE), manifest_text(&files)).unwrap();
+        let mut blocks = crate::extract::repeat::SitePages::default();
+        blocks.pages.insert(
+            "guide/a\tb.md".into(),
+            crate::extract::repeat::PageBlocks {
+                site: "example.com".into(),
+                prints: vec![7, 9],
+            },
+        );
+        let blocks_text = blocks.to_text(|f| escape_field(f).into_owned());
+        fs::write(g.join(BLOCKS_FILE), blocks_text).unwrap();
         let stats = dir.stat_entries(generation).unwrap();
         let expected: Vec<StatEntry> = files.iter().map(StatEntry::from).collect();
         assert_eq!(stats, expected);
@@ -1726,12 +1753,14 @@ mod tests {
             files: Vec::new(),
             reference_ids: Vec::new(),
             vectors: None,
+            blocks: Default::default(),
         };
         dir.load_manifest(&mut marker).unwrap();
         for (read, written) in marker.files.iter_mut().zip(&files) {
             assert_eq!(read.path, written.path);
             assert_eq!(read.passages_mut(), &written.passages);
         }
+        assert_eq!(marker.blocks, blocks);
     }
 
     #[test]

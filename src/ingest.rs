@@ -21,7 +21,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 
 use crate::corpus::{self, Corpus, SourceFile};
-use crate::extract::{self, Format};
+use crate::extract::repeat::{self, SiteCounts, SitePages};
+use crate::extract::{self, Document, Format};
 use crate::index::{
     DocKey, FileEntry, FullWrite, IndexDir, IndexError, IndexLock, Marker, StatEntry, Stats,
 };
@@ -209,23 +210,30 @@ fn load_references(corpus: &Corpus) -> Result<ReferenceList, IngestError> {
     })
 }
 
-/// The passages of one reference: its snapshot's, or one made from its record. Also a warning
-/// when the snapshot cannot be read, and the snapshot's manifest entry.
-fn reference_file_passages(
+/// What one reference contributes: its snapshot's page, or the passage made from its record.
+enum RefContent {
+    Page(Box<Page>),
+    Record(Vec<Passage>),
+}
+
+/// The content of one reference: its snapshot's page, or one passage made from its record.
+/// Also a warning when the snapshot cannot be read, and the snapshot's manifest entry.
+fn reference_file_content(
     corpus: &Corpus,
     r: &Reference,
-) -> (Vec<Passage>, Option<String>, Option<FileEntry>) {
+) -> (RefContent, Option<String>, Option<FileEntry>) {
+    let record = || RefContent::Record(record_passage(r, corpus).into_iter().collect());
     let Some(path) = corpus.snapshot(&r.id) else {
-        return (record_passage(r, corpus).into_iter().collect(), None, None);
+        return (record(), None, None);
     };
     match read_file(&corpus.root, &path) {
         Ok((text, mut entry)) => {
             entry.doc = r.id.clone();
-            let passages = reference_passages(r, &entry.path, &text);
-            (passages, None, Some(entry))
+            let page = reference_page(r, &entry.path, &text);
+            (RefContent::Page(Box::new(page)), None, Some(entry))
         }
         Err((reason, entry)) => (
-            record_passage(r, corpus).into_iter().collect(),
+            record(),
             Some(format!("skipped {}: {reason}", path.display())),
             entry.map(|e| FileEntry {
                 doc: r.id.clone(),
@@ -773,12 +781,26 @@ fn full(
     }
     let mut indexed_guides = 0;
     let mut added = 0;
+    // Pages whose blocks count for their site wait for all the counts (see `extract::repeat`).
+    let mut blocks = SitePages::default();
+    let mut held: Vec<Page> = Vec::new();
+    let mut hold = |page: Page, blocks: &mut SitePages| match repeat::page_blocks(&page.doc) {
+        Some(counted) => {
+            blocks.pages.insert(page.path.clone(), counted);
+            held.push(page);
+            None
+        }
+        None => Some(page),
+    };
     for g in guides {
         let g = g?;
         indexed_guides += usize::from(g.indexed);
         added += g.entry.as_ref().map_or(0, FileEntry::passage_count);
         files.extend(g.entry);
         warnings.extend(g.warning);
+        if let Some(page) = g.held {
+            hold(page, &mut blocks);
+        }
     }
 
     // References: each snapshot's passages, or one from the record; the record passages are
@@ -789,22 +811,45 @@ fn full(
             reference_files.push(entry);
         }
     }
-    let per_reference: Vec<(Vec<Passage>, Option<String>, Option<FileEntry>)> = references
+    let per_reference: Vec<(RefContent, Option<String>, Option<FileEntry>)> = references
         .refs
         .par_iter()
-        .map(|r| reference_file_passages(corpus, r))
+        .map(|r| reference_file_content(corpus, r))
         .collect();
     let mut passages = Vec::new();
-    for (new, warning, entry) in per_reference {
-        passages.extend(new);
+    for (content, warning, entry) in per_reference {
+        match content {
+            RefContent::Record(new) => passages.extend(new),
+            RefContent::Page(page) => passages.extend(
+                hold(*page, &mut blocks)
+                    .map(Page::split)
+                    .into_iter()
+                    .flatten(),
+            ),
+        }
         warnings.extend(warning);
         reference_files.extend(entry);
     }
+    // The held pages, now that every site's counts are known.
+    let counts = SiteCounts::of(&blocks);
+    let (held_refs, held_guides): (Vec<Page>, Vec<Page>) =
+        held.into_iter().partition(|p| p.kind == Kind::Reference);
+    let split_all = |pages: Vec<Page>| -> Vec<Passage> {
+        pages
+            .into_par_iter()
+            .flat_map_iter(|p| p.passages(&counts))
+            .collect()
+    };
+    passages.extend(split_all(held_refs));
     let cited = linker.link(passages);
     write.add_all(&cited)?;
     added += cited.len();
     record_passages(&mut reference_files, &cited);
     files.extend(reference_files);
+    let cited = linker.link(split_all(held_guides));
+    write.add_all(&cited)?;
+    added += cited.len();
+    record_passages(&mut files, &cited);
 
     let (stats, guides) = stats_of(&files, references.refs.len());
     let marker = Marker {
@@ -817,6 +862,7 @@ fn full(
         reference_ids: references.refs.iter().map(|r| r.id.clone()).collect(),
         files,
         vectors: None,
+        blocks,
     };
     let marker = write.finish(index, lock, &references, marker, &opts.vectors)?;
     let embedded = marker.vectors.as_ref().map_or(0, |v| v.embedded);
@@ -840,6 +886,9 @@ struct GuideResult {
     entry: Option<FileEntry>,
     warning: Option<String>,
     indexed: bool,
+    /// A page whose blocks count for its site: split (and its entry given its passages) once
+    /// every page is counted.
+    held: Option<Page>,
 }
 
 /// Read, extract, split and link one guide, and add its passages to the index.
@@ -851,10 +900,18 @@ fn index_guide(
 ) -> Result<GuideResult, IndexError> {
     match read_file(&corpus.root, &file.path) {
         Ok((text, mut entry)) => {
-            let (passages, unsure) = guide_passages(file, &text);
-            let cited = linker.link(passages);
-            write.add_all(&cited)?;
+            let (page, unsure) = guide_page(file, &text);
             entry.doc = file.doc_id.clone();
+            if repeat::page_blocks(&page.doc).is_some() {
+                return Ok(GuideResult {
+                    entry: Some(entry),
+                    warning: unsure,
+                    indexed: true,
+                    held: Some(page),
+                });
+            }
+            let cited = linker.link(page.split());
+            write.add_all(&cited)?;
             entry.citations = cited.iter().map(|p| p.direct_ids().count()).sum();
             entry.text_bytes = cited.iter().map(|p| p.passage.text.len() as u64).sum();
             entry.passages = cited.into_iter().map(|p| p.passage.id).collect();
@@ -862,6 +919,7 @@ fn index_guide(
                 entry: Some(entry),
                 warning: unsure,
                 indexed: true,
+                held: None,
             })
         }
         Err((reason, entry)) => Ok(GuideResult {
@@ -871,6 +929,7 @@ fn index_guide(
             }),
             warning: Some(format!("skipped {}: {reason}", file.path.display())),
             indexed: false,
+            held: None,
         }),
     }
 }
@@ -907,8 +966,14 @@ fn incremental(
     let mut warnings = corpus.skipped.clone();
     let mut removed = 0;
     let mut reextracted = 0;
+    // The site counts before the update, and the sites whose counts it changes.
+    let mut blocks = std::mem::take(&mut current.blocks);
+    let counts_before = SiteCounts::of(&blocks);
+    let mut sites: BTreeSet<String> = BTreeSet::new();
+    let mut pending: Vec<Page> = Vec::new();
 
     for rel in &changes.removed {
+        sites.extend(blocks.pages.remove(rel).map(|b| b.site));
         let Some(old) = files.remove(rel) else {
             continue;
         };
@@ -927,70 +992,106 @@ fn incremental(
             }
         }
     }
-    for rel in changes.changed.iter().chain(&changes.added) {
-        let old = files.remove(rel);
-        if let Some(old) = old {
-            let key = DocKey {
-                kind: kind_of(rel),
-                doc: old.doc.clone(),
-            };
-            removed += forget(&mut files, records_of.as_deref(), &key, Some(old));
-            deletes.push(key);
-        }
-        reextracted += 1;
-        match kind_of(rel) {
-            Kind::Guide => {
-                let Some(file) = corpus.guides.iter().find(|g| &g.rel == rel) else {
-                    continue;
+    let mut todo: Vec<String> = changes
+        .changed
+        .iter()
+        .chain(&changes.added)
+        .cloned()
+        .collect();
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    // Once for the changed and added files, then for the unchanged ones that crossed.
+    loop {
+        for rel in &todo {
+            done.insert(rel.clone());
+            sites.extend(blocks.pages.remove(rel).map(|b| b.site));
+            let old = files.remove(rel);
+            if let Some(old) = old {
+                let key = DocKey {
+                    kind: kind_of(rel),
+                    doc: old.doc.clone(),
                 };
-                // Passages a previous, interrupted run may have left under the new id.
-                deletes.push(DocKey {
-                    kind: Kind::Guide,
-                    doc: file.doc_id.clone(),
-                });
-                match read_file(&corpus.root, &file.path) {
-                    Ok((text, mut entry)) => {
-                        let (new, unsure) = guide_passages(file, &text);
-                        passages.extend(new);
-                        warnings.extend(unsure);
-                        entry.doc = file.doc_id.clone();
-                        files.insert(rel.clone(), entry);
-                    }
-                    Err((reason, entry)) => {
-                        warnings.push(format!("skipped {}: {reason}", file.path.display()));
-                        if let Some(e) = entry {
-                            files.insert(
-                                rel.clone(),
-                                FileEntry {
-                                    doc: file.doc_id.clone(),
-                                    ..*e
-                                },
-                            );
+                removed += forget(&mut files, records_of.as_deref(), &key, Some(old));
+                deletes.push(key);
+            }
+            reextracted += 1;
+            match kind_of(rel) {
+                Kind::Guide => {
+                    let Some(file) = corpus.guides.iter().find(|g| &g.rel == rel) else {
+                        continue;
+                    };
+                    // Passages a previous, interrupted run may have left under the new id.
+                    deletes.push(DocKey {
+                        kind: Kind::Guide,
+                        doc: file.doc_id.clone(),
+                    });
+                    match read_file(&corpus.root, &file.path) {
+                        Ok((text, mut entry)) => {
+                            let (page, unsure) = guide_page(file, &text);
+                            pending.push(page);
+                            warnings.extend(unsure);
+                            entry.doc = file.doc_id.clone();
+                            files.insert(rel.clone(), entry);
+                        }
+                        Err((reason, entry)) => {
+                            warnings.push(format!("skipped {}: {reason}", file.path.display()));
+                            if let Some(e) = entry {
+                                files.insert(
+                                    rel.clone(),
+                                    FileEntry {
+                                        doc: file.doc_id.clone(),
+                                        ..*e
+                                    },
+                                );
+                            }
                         }
                     }
                 }
-            }
-            Kind::Reference => {
-                let id = snapshot_id(rel);
-                let Some(r) = refs.get(id) else {
-                    continue;
-                };
-                let key = DocKey {
-                    kind: Kind::Reference,
-                    doc: r.id.clone(),
-                };
-                removed += forget(&mut files, records_of.as_deref(), &key, None);
-                deletes.push(key);
-                let (new, warning, entry) = reference_file_passages(corpus, r);
-                passages.extend(new);
-                warnings.extend(warning);
-                if let Some(e) = entry {
-                    files.insert(rel.clone(), e);
+                Kind::Reference => {
+                    let id = snapshot_id(rel);
+                    let Some(r) = refs.get(id) else {
+                        continue;
+                    };
+                    let key = DocKey {
+                        kind: Kind::Reference,
+                        doc: r.id.clone(),
+                    };
+                    removed += forget(&mut files, records_of.as_deref(), &key, None);
+                    deletes.push(key);
+                    let (content, warning, entry) = reference_file_content(corpus, r);
+                    match content {
+                        RefContent::Page(page) => pending.push(*page),
+                        RefContent::Record(new) => passages.extend(new),
+                    }
+                    warnings.extend(warning);
+                    if let Some(e) = entry {
+                        files.insert(rel.clone(), e);
+                    }
                 }
             }
         }
+        // The pages just extracted count for their sites; unchanged pages of those sites that hold
+        // a block now over the threshold, or no longer over it, are extracted again.
+        for page in &pending {
+            if !blocks.pages.contains_key(&page.path) {
+                if let Some(counted) = repeat::page_blocks(&page.doc) {
+                    sites.insert(counted.site.clone());
+                    blocks.pages.insert(page.path.clone(), counted);
+                }
+            }
+        }
+        todo = crossed(&counts_before, &blocks, &sites, &done);
+        if todo.is_empty() {
+            break;
+        }
     }
     deletes.dedup();
+    let counts = SiteCounts::of(&blocks);
+    passages.extend(
+        pending
+            .into_par_iter()
+            .flat_map_iter(|p| p.passages(&counts))
+            .collect::<Vec<_>>(),
+    );
 
     let cited = link::link_passages(passages, &refs);
     let mut files: Vec<FileEntry> = files.into_values().collect();
@@ -1002,6 +1103,7 @@ fn incremental(
     let marker = Marker {
         stats: stats.clone(),
         files,
+        blocks,
         ..current
     };
     let marker = index.write_incremental(lock, &from, &deletes, &cited, &refs, marker, vectors)?;
@@ -1019,6 +1121,36 @@ fn incremental(
         warnings,
         embedded,
     })
+}
+
+/// The pages of `sites` not yet `done` that hold a block repeated before but not with
+/// `blocks`' counts, or the other way round: they extract differently now.
+fn crossed(
+    before: &SiteCounts,
+    blocks: &SitePages,
+    sites: &BTreeSet<String>,
+    done: &BTreeSet<String>,
+) -> Vec<String> {
+    let after = SiteCounts::of(blocks);
+    let flipped: FxHashMap<&str, FxHashSet<u64>> = sites
+        .iter()
+        .map(|s| (s.as_str(), before.flipped(&after, s)))
+        .filter(|(_, f)| !f.is_empty())
+        .collect();
+    if flipped.is_empty() {
+        return Vec::new();
+    }
+    blocks
+        .pages
+        .iter()
+        .filter(|(path, page)| {
+            !done.contains(*path)
+                && flipped
+                    .get(page.site.as_str())
+                    .is_some_and(|f| page.prints.iter().any(|p| f.contains(p)))
+        })
+        .map(|(path, _)| path.clone())
+        .collect()
 }
 
 /// Forget what a file contributed to the manifest: its passages, and for a reference its
@@ -1120,9 +1252,39 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
     ))
 }
 
-/// Passages of one guide file, and the warning naming the file when main-content detection
+/// A page extracted and not yet split into passages: a page whose blocks count for its site
+/// is split only once the site's counts are known ([`Page::passages`]).
+struct Page {
+    doc: Document,
+    id: String,
+    kind: Kind,
+    /// Corpus-relative path.
+    path: String,
+}
+
+impl Page {
+    /// The passages, the blocks repeated on the page's site (by `counts`) left out.
+    fn passages(mut self, counts: &SiteCounts) -> Vec<Passage> {
+        repeat::remove_repeated(&mut self.doc, counts, false);
+        self.split()
+    }
+
+    /// The passages of a page no counts can change.
+    fn split(self) -> Vec<Passage> {
+        passage::split(
+            &self.doc,
+            &DocInfo {
+                id: &self.id,
+                kind: self.kind,
+                path: &self.path,
+            },
+        )
+    }
+}
+
+/// One guide file extracted, and the warning naming the file when main-content detection
 /// was unsure (and kept more of the page).
-pub fn guide_passages(file: &SourceFile, text: &str) -> (Vec<Passage>, Option<String>) {
+fn guide_page(file: &SourceFile, text: &str) -> (Page, Option<String>) {
     let base = url::Url::from_file_path(&file.path)
         .ok()
         .map(|u| u.to_string());
@@ -1135,32 +1297,28 @@ pub fn guide_passages(file: &SourceFile, text: &str) -> (Vec<Passage>, Option<St
         .unsure
         .as_ref()
         .map(|why| format!("{}: {why}", file.path.display()));
-    let passages = passage::split(
-        &doc,
-        &DocInfo {
-            id: &file.doc_id,
-            kind: Kind::Guide,
-            path: &file.rel,
-        },
-    );
-    (passages, unsure)
+    let page = Page {
+        doc,
+        id: file.doc_id.clone(),
+        kind: Kind::Guide,
+        path: file.rel.clone(),
+    };
+    (page, unsure)
 }
 
-/// Passages of a reference's page snapshot.
-pub fn reference_passages(r: &Reference, rel: &str, html: &str) -> Vec<Passage> {
+/// A reference's page snapshot extracted.
+fn reference_page(r: &Reference, rel: &str, html: &str) -> Page {
     let base = r.link();
     let mut doc = extract::extract(Format::Html, html, base.as_deref(), &r.title);
     if doc.url.is_none() {
         doc.url = r.url.clone().or_else(|| r.link());
     }
-    passage::split(
-        &doc,
-        &DocInfo {
-            id: &r.id,
-            kind: Kind::Reference,
-            path: rel,
-        },
-    )
+    Page {
+        doc,
+        id: r.id.clone(),
+        kind: Kind::Reference,
+        path: rel.to_string(),
+    }
 }
 
 /// A single passage made from the reference record itself, for references with no snapshot.

@@ -2038,6 +2038,7 @@ mod tests {
             files: Vec::new(),
             reference_ids: Vec::new(),
             vectors: None,
+            blocks: Default::default(),
         };
         let lock = dir.lock(std::time::Duration::from_secs(10)).unwrap();
         let write = dir.begin_full(&lock, false, 0).unwrap();

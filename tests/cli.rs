@@ -81,10 +81,15 @@ fn help_offers_only_the_options_a_command_uses() {
         assert!(!help(command).contains("--color"), "{command}");
     }
     assert!(help("search").contains("--color <WHEN>"));
-    // Commands that keep no index do not offer one.
-    for command in ["fetch", "add", "extract", "completions", "man"] {
+    // Commands that keep no index do not offer one; extract only reads its site counts.
+    for command in ["fetch", "add", "completions", "man"] {
         assert!(!help(command).contains("--index"), "{command}");
     }
+    let extract = help("extract");
+    assert!(
+        extract.contains("--index <DIR>") && !extract.contains("--corpus"),
+        "{extract}"
+    );
     // The limits are stated.
     assert!(help("search").contains("1 to 10000"));
     assert!(help("cite").contains("1 to 1000"));

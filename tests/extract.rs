@@ -296,3 +296,115 @@ fn extract_errors_name_the_file_and_what_to_do() {
         .as_str()
         .is_some_and(|m| m.contains("missing.html")));
 }
+
+/// The pages of the fake site in tests/fixtures/extract/site: no `<main>`/`<article>`, each
+/// with a newsletter box and a "related articles" paragraph (no chrome class names) and a
+/// footer line shared by all.
+const SITE: &[&str] = &[
+    "heat-or-ice",
+    "desk-posture",
+    "morning-stiffness",
+    "lifting",
+];
+
+/// The hits of `search QUERY --json` (exit 0 with hits, 1 without).
+fn hits(env: &TestEnv, query: &str) -> Vec<serde_json::Value> {
+    let out = env.run(&["search", query, "--json"]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("search json");
+    v["hits"].as_array().cloned().unwrap_or_default()
+}
+
+fn site_page(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(&format!("extract/site/{name}.html"))).expect("fixture")
+}
+
+#[test]
+fn blocks_repeated_on_the_pages_of_a_site_are_left_out_at_ingest() {
+    let env = TestEnv::empty();
+    let page = env.corpus.join("guide/lifting.html");
+    env.write("guide/lifting.html", site_page("lifting"));
+    // Alone, the page keeps its newsletter box: nothing in its markup says it is chrome.
+    let (alone, _) = extract(&page, &[]);
+    assert!(alone.kept().contains("Get our weekly letter"), "{alone:#?}");
+
+    for name in SITE {
+        env.write(&format!("guide/{name}.html"), site_page(name));
+    }
+    let out = env.run(&["ingest"]);
+    assert_eq!(out.status.code(), Some(0));
+    for chrome in [
+        "\"written by our physiotherapists\"",
+        "\"choose a pillow that supports the neck\"",
+        "\"12 High Street\"",
+    ] {
+        let found = hits(&env, chrome);
+        assert!(found.is_empty(), "{chrome:?} was indexed: {found:#?}");
+    }
+    // Each page's own text stays, with its heading path: the box's heading is not kept
+    // over the paragraph that follows the box.
+    let found = hits(&env, "\"anything heavier\"");
+    assert_eq!(
+        found[0]["text"],
+        "Ask for help with anything heavier than you can hold close without straining."
+    );
+    assert_eq!(found[0]["section"], serde_json::json!([]));
+    for own in [
+        "\"wrap a cold pack in a towel\"",
+        "\"top of the screen at eye level\"",
+        "\"discs between the vertebrae\"",
+    ] {
+        assert_eq!(hits(&env, own).len(), 1, "{own:?} was not indexed once");
+    }
+
+    // extract reads the index's counts and says why.
+    let out = env.run(&[
+        "extract",
+        page.to_str().expect("utf-8"),
+        "--json",
+        "--verbose",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: Extracted = serde_json::from_slice(&out.stdout).expect("json");
+    let kept = doc.kept();
+    assert!(kept.contains("Stand close to the load"), "{kept}");
+    assert!(!kept.contains("weekly letter") && !kept.contains("More from our clinic"));
+    for repeated in [
+        "Get our weekly letter",
+        "Related articles",
+        "More from our clinic",
+    ] {
+        assert_eq!(
+            doc.removed_for(repeated).reason,
+            "repeated on 4 pages of example.com",
+            "{repeated}"
+        );
+    }
+}
+
+#[test]
+fn repetition_never_removes_text_inside_an_explicit_article() {
+    let env = TestEnv::empty();
+    // The same four pages with their content in <article>: the box is inside it, and stays.
+    for name in SITE {
+        let html = String::from_utf8(site_page(name)).expect("utf-8");
+        let html = html.replace("<div class=\"page\">", "<article>").replace(
+            "</div>\n<div class=\"bottom\">",
+            "</article>\n<div class=\"bottom\">",
+        );
+        env.write(&format!("guide/{name}.html"), html);
+    }
+    let out = env.run(&["ingest"]);
+    assert_eq!(out.status.code(), Some(0));
+    let found = hits(&env, "\"written by our physiotherapists\"");
+    assert_eq!(found.len(), 4, "{found:#?}");
+    // And the pages do not count: no fingerprints are kept for them.
+    let marker: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(env.index.join("citeseek-index.json")).expect("marker"),
+    )
+    .expect("json");
+    let generation = marker["generation"].as_str().expect("generation");
+    let blocks =
+        std::fs::read_to_string(env.index.join(generation).join("blocks.tsv")).expect("blocks.tsv");
+    assert_eq!(blocks.lines().filter(|l| !l.starts_with('#')).count(), 0);
+}

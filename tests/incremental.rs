@@ -396,3 +396,95 @@ fn another_schema_version_rebuilds_everything() {
         .contains("the index has schema 0"));
     assert_eq!(env.search(&["spasm"]).0, 0);
 }
+
+/// Every passage stored in the index in `index` (its JSON, sorted), the index's stats, and
+/// its generation's blocks.tsv (the site counts' fingerprints).
+fn index_contents(index: &std::path::Path) -> (Vec<String>, String, String) {
+    use tantivy::schema::Value as _;
+    let open = citeseek::index::IndexDir::new(index).open().expect("open");
+    let searcher = open.reader.searcher();
+    let all = searcher
+        .search(
+            &tantivy::query::AllQuery,
+            &tantivy::collector::DocSetCollector,
+        )
+        .expect("search");
+    let mut passages: Vec<String> = all
+        .into_iter()
+        .map(|address| {
+            let doc: tantivy::TantivyDocument = searcher.doc(address).expect("doc");
+            doc.get_first(open.fields.data)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .expect("data")
+        })
+        .collect();
+    passages.sort();
+    let stats = serde_json::to_string(&open.marker.stats).expect("stats");
+    let blocks = fs::read_to_string(index.join(&open.marker.generation).join("blocks.tsv"))
+        .expect("blocks.tsv");
+    (passages, stats, blocks)
+}
+
+/// `ingest --full` of `env`'s corpus into a fresh index beside it: what the incremental
+/// update must equal.
+fn full_contents(env: &Env, name: &str) -> (Vec<String>, String, String) {
+    let index = env.tmp.path().join(name);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("citeseek"))
+        .arg("--corpus")
+        .arg(&env.corpus)
+        .arg("--index")
+        .arg(&index)
+        .args(["ingest", "--full"])
+        .env_remove("CITESEEK_MODEL")
+        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    index_contents(&index)
+}
+
+#[test]
+fn an_update_that_moves_a_block_across_the_repetition_threshold_equals_a_full_ingest() {
+    let env = Env::empty();
+    let page = |name: &str| {
+        fs::copy(
+            common::fixture(&format!("extract/site/{name}.html")),
+            env.guide(&format!("{name}.html")),
+        )
+        .expect("copy fixture");
+    };
+    let boxed = |env: &Env| {
+        let (_, hits, _) = env.search(&["\"written by our physiotherapists\""]);
+        hits.len()
+    };
+    page("heat-or-ice");
+    page("desk-posture");
+    assert_eq!(env.ingest(&[])["mode"], "full");
+    // On two pages: under the threshold (three pages), kept on both.
+    assert_eq!(boxed(&env), 2);
+
+    // A third page pushes the box over: the two unchanged pages are extracted again.
+    page("morning-stiffness");
+    let report = env.ingest(&[]);
+    assert_eq!(report["mode"], "incremental", "{report}");
+    assert_eq!(strings(&report["added"]), ["guide/morning-stiffness.html"]);
+    assert_eq!(report["reextracted"], 3, "{report}");
+    assert_eq!(boxed(&env), 0);
+    assert_eq!(index_contents(&env.index), full_contents(&env, "full-3"));
+
+    // An edit elsewhere on the site changes nothing else.
+    let lifting = env.guide("lifting.html");
+    fs::copy(common::fixture("extract/site/lifting.html"), &lifting).expect("copy");
+    let report = env.ingest(&[]);
+    assert_eq!(report["reextracted"], 1, "{report}");
+    assert_eq!(index_contents(&env.index), full_contents(&env, "full-4"));
+
+    // Removing two pages brings it under again: the box is back on the pages left.
+    fs::remove_file(env.guide("desk-posture.html")).expect("rm");
+    fs::remove_file(&lifting).expect("rm");
+    let report = env.ingest(&[]);
+    assert_eq!(report["mode"], "incremental", "{report}");
+    assert_eq!(report["reextracted"], 2, "{report}");
+    assert_eq!(boxed(&env), 2);
+    assert_eq!(index_contents(&env.index), full_contents(&env, "full-2"));
+}

@@ -88,7 +88,10 @@ pub fn extract(source: &str, base_url: Option<&str>) -> Document {
 ///    text, Readability's scoring (the `dom_smoothie` crate) picks the article, and the
 ///    blocks of our own walk whose words belong to it are kept ([`keep_article`]). When it
 ///    finds no article, or our blocks do not cover it, nothing more is left out and
-///    `unsure` says why.
+///    `unsure` says why. In an explicit root, what follows the article's last block up to
+///    the first heading or chrome-like block stays (Readability drops an article's closing
+///    list). A page without an explicit root is [`Document::scored`]: at ingest, blocks
+///    repeated on many pages of its site are left out too (`super::repeat`).
 pub fn extract_page(source: &str, base_url: Option<&str>, explain: bool) -> Document {
     // A hostile page nested thousands of levels deep would make the parser (and our walk)
     // run for minutes or overflow the stack: nesting past MAX_DEPTH is flattened. The tags it
@@ -182,7 +185,7 @@ pub fn extract_page(source: &str, base_url: Option<&str>, explain: bool) -> Docu
         } else {
             article_of(source)
         }
-        .and_then(|article| keep_article(&mut blocks, &mut removed, &article));
+        .and_then(|article| keep_article(&mut blocks, &mut removed, &article, explicit));
         if let Err(why) = outcome {
             unsure = Some(format!(
                 "main-content detection is unsure: {why}; {kept_all}"
@@ -207,6 +210,7 @@ pub fn extract_page(source: &str, base_url: Option<&str>, explain: bool) -> Docu
         meta,
         removed,
         unsure,
+        scored: !explicit,
     }
 }
 
@@ -601,12 +605,16 @@ fn in_article(block: &Block, article: &Article) -> bool {
 
 /// Keep the blocks whose text belongs to the article; the others go to `removed`. The
 /// heading that is the article's title stays; a figure stays when its alt text is that of an
-/// image of the article (or its caption is in the text). When the kept blocks do not cover
-/// half of the article's words, the blocks are left as they were and the reason is returned.
+/// image of the article (or its caption is in the text). In an `explicit` root, the blocks
+/// after the article's last one stay up to the first heading or chrome-like block: the
+/// root's content is the article's, and Readability drops short closing lists. When the kept
+/// blocks do not cover half of the article's words, the blocks are left as they were and the
+/// reason is returned.
 fn keep_article(
     blocks: &mut Vec<Block>,
     removed: &mut Vec<Removed>,
     article: &Article,
+    explicit: bool,
 ) -> Result<(), String> {
     let mut keep: Vec<bool> = blocks
         .iter()
@@ -627,6 +635,18 @@ fn keep_article(
         let (before, here, after) = (w[0], w[1], w[2]);
         if !keep[here] && keep[before] && keep[after] && !chrome_like(&blocks[here]) {
             keep[here] = true;
+        }
+    }
+    // The end of an explicit root's article: Readability also drops its closing list.
+    let last = text_at.iter().rev().find(|&&i| keep[i]).copied();
+    if let (true, Some(last)) = (explicit, last) {
+        for (i, b) in blocks.iter().enumerate().skip(last + 1) {
+            match b.kind {
+                BlockKind::Figure => continue,
+                BlockKind::Heading { .. } => break,
+                _ if chrome_like(b) => break,
+                _ => keep[i] = true,
+            }
         }
     }
     // A figure is kept when its alt text is that of an image of the article.

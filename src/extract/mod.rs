@@ -6,6 +6,7 @@
 
 pub mod html;
 pub mod markdown;
+pub mod repeat;
 pub mod text;
 
 use std::path::Path;
@@ -120,6 +121,10 @@ pub struct Document {
     pub removed: Vec<Removed>,
     /// Set when main-content detection was unsure and kept the whole page: says why.
     pub unsure: Option<String>,
+    /// An HTML page whose article was found by scoring its body (it has no explicit
+    /// `<main>`/`<article>`/`role=main`): only such a page's blocks count, and may be left
+    /// out, as repeated across its site's pages ([`repeat`]).
+    pub scored: bool,
 }
 
 impl Document {
