@@ -297,8 +297,7 @@ fn rank_queries(
                 continue;
             }
         };
-        let sem_index = sem.as_ref().and_then(|s| s.with(index.vectors.as_ref()));
-        let mode = sem.as_ref().map_or(RankMode::Lexical, |s| s.mode);
+        let (mode, sem_index) = SemanticQuery::resolve(sem.as_ref(), index.vectors.as_ref());
         let ranked = hybrid::rank(searcher, &index.fields, &built, mode, sem_index, limit)?;
         out.push(Some(
             ranked.into_iter().map(|r| (r.score, r.addr)).collect(),

@@ -212,14 +212,7 @@ pub fn cite(
         cites: None,
         semantic: None,
     };
-    let semantic = req
-        .semantic
-        .as_ref()
-        .and_then(|s| s.with(index.vectors.as_ref()));
-    let mode = match (&req.semantic, &semantic) {
-        (Some(s), Some(_)) => s.mode,
-        _ => RankMode::Lexical,
-    };
+    let (mode, semantic) = SemanticQuery::resolve(req.semantic.as_ref(), index.vectors.as_ref());
     let searcher = index.reader.searcher();
     let built = match search::build_query(&searcher, &index.fields, &search_req, synonyms) {
         Ok(b) => b,

@@ -65,6 +65,18 @@ pub struct SemanticQuery {
 }
 
 impl SemanticQuery {
+    /// The mode a request with `query` ranks in over `vectors`, and what ranking by meaning
+    /// needs: lexical without a query vector, or when the index has no vectors of its model.
+    pub fn resolve<'a>(
+        query: Option<&'a SemanticQuery>,
+        vectors: Option<&'a VectorFile>,
+    ) -> (RankMode, Option<Semantic<'a>>) {
+        match query.and_then(|q| q.with(vectors).map(|s| (q.mode, s))) {
+            Some((mode, s)) => (mode, Some(s)),
+            None => (RankMode::Lexical, None),
+        }
+    }
+
     /// The index's vectors as this query can use them: same model, same dimension.
     pub fn with<'a>(&'a self, vectors: Option<&'a VectorFile>) -> Option<Semantic<'a>> {
         let v = vectors?;

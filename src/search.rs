@@ -964,15 +964,8 @@ fn ranked_by_mode(
     req: &SearchRequest,
     limit: usize,
 ) -> Result<(crate::hybrid::RankMode, Vec<(f32, DocAddress)>), QueryError> {
-    use crate::hybrid::{self, RankMode};
-    let semantic = req
-        .semantic
-        .as_ref()
-        .and_then(|s| s.with(index.vectors.as_ref()));
-    let mode = match (&req.semantic, &semantic) {
-        (Some(s), Some(_)) => s.mode,
-        _ => RankMode::Lexical,
-    };
+    use crate::hybrid::{self, SemanticQuery};
+    let (mode, semantic) = SemanticQuery::resolve(req.semantic.as_ref(), index.vectors.as_ref());
     let ranked = hybrid::rank(searcher, &index.fields, built, mode, semantic, limit)?;
     Ok((
         mode,
