@@ -649,3 +649,41 @@ fn npy_bytes(rows: &[Vec<f32>]) -> Vec<u8> {
     }
     out
 }
+
+#[test]
+fn serve_ranks_by_meaning_with_the_model_and_says_so() {
+    let Some(model) = model() else { return };
+    let env = env_with_index(&model);
+    let server = common::server::Server::start_with(&env, &[], &[("CITESEEK_MODEL", &model)]);
+    let v = server.json(
+        "/api/v1/search?q=how%20long%20should%20I%20ice%20my%20back&limit=3",
+        200,
+    );
+    assert_eq!(v["mode"], "hybrid");
+    assert!(
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["text"].as_str().unwrap().contains("48-72 hours")),
+        "{v}"
+    );
+    let v = server.json("/api/v1/search?q=frosty%20towel&mode=semantic", 200);
+    assert_eq!(v["mode"], "semantic");
+    let v = server.json("/api/v1/search?q=heat&mode=lexical", 200);
+    assert_eq!(v["mode"], "lexical");
+    let v = server.json(
+        "/api/v1/cite?claim=electrolytes%20prevent%20cramps%20better%20than%20plain%20water",
+        200,
+    );
+    assert_eq!(v["mode"], "hybrid");
+    assert_eq!(v["references"][0]["id"], "lau2019", "{v}");
+    let v = server.json("/api/v1/search?q=heat&mode=fuzzy", 400);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("hybrid, lexical or semantic"),
+        "{v}"
+    );
+}

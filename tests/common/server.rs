@@ -37,10 +37,18 @@ impl Reply {
 impl Server {
     /// `citeseek serve --addr 127.0.0.1:0 [extra…]`, once it says where it listens.
     pub fn start(env: &TestEnv, extra: &[&str]) -> Server {
+        Server::start_with(env, extra, &[])
+    }
+
+    /// [`Server::start`] with environment variables set for the server.
+    pub fn start_with(env: &TestEnv, extra: &[&str], vars: &[(&str, &std::path::Path)]) -> Server {
         let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut child = env
-            .process(&args)
+        let mut process = env.process(&args);
+        for (name, value) in vars {
+            process.env(name, value);
+        }
+        let mut child = process
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
