@@ -221,7 +221,13 @@ pub fn cite(
         _ => RankMode::Lexical,
     };
     let searcher = index.reader.searcher();
-    let built = match search::build_query(&searcher, &index.fields, &search_req, synonyms) {
+    let built = match search::build_query(
+        &searcher,
+        &index.fields,
+        &search_req,
+        synonyms,
+        &index.lexicon,
+    ) {
         Ok(b) => b,
         Err(QueryError::Empty | QueryError::OnlyExclusions) => return Err(CiteError::EmptyClaim),
         Err(QueryError::OnlyStopWords(words)) => return Err(CiteError::OnlyCommonWords(words)),
