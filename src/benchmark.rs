@@ -289,7 +289,13 @@ fn rank_queries(
             semantic: None,
         };
         // BEIR data sets come without a synonym file.
-        let built = match search::build_query(searcher, &index.fields, &request, &no_synonyms) {
+        let built = match search::build_query(
+            searcher,
+            &index.fields,
+            &request,
+            &no_synonyms,
+            &index.lexicon,
+        ) {
             Ok(b) => b,
             Err(QueryError::Engine(e)) => return Err(QueryError::Engine(e).into()),
             Err(_) => {

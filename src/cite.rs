@@ -214,7 +214,13 @@ pub fn cite(
     };
     let (mode, semantic) = SemanticQuery::resolve(req.semantic.as_ref(), index.vectors.as_ref());
     let searcher = index.reader.searcher();
-    let built = match search::build_query(&searcher, &index.fields, &search_req, synonyms) {
+    let built = match search::build_query(
+        &searcher,
+        &index.fields,
+        &search_req,
+        synonyms,
+        &index.lexicon,
+    ) {
         Ok(b) => b,
         Err(QueryError::Empty | QueryError::OnlyExclusions) => return Err(CiteError::EmptyClaim),
         Err(QueryError::OnlyStopWords(words)) => return Err(CiteError::OnlyCommonWords(words)),

@@ -473,6 +473,8 @@ pub struct OpenIndex {
     references_json: String,
     /// The generation's passage vectors, when it has them (memory-mapped).
     pub vectors: Option<VectorFile>,
+    /// Its segments' terms grouped for typo correction, once they have been walked often.
+    pub lexicon: crate::lexicon::Lexicon,
 }
 
 impl OpenIndex {
@@ -661,6 +663,7 @@ impl IndexDir {
             generation_dir,
             references_json,
             vectors,
+            lexicon: Default::default(),
         })
     }
 

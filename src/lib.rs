@@ -30,6 +30,7 @@ pub mod fuzzing;
 pub mod hybrid;
 pub mod index;
 pub mod ingest;
+pub mod lexicon;
 pub mod link;
 pub mod passage;
 pub mod references;

@@ -23,6 +23,7 @@ use tantivy::{
 
 use crate::analysis::analyzer;
 use crate::index::{Fields, OpenIndex};
+use crate::lexicon::{Lexicon, SegmentTerms};
 use crate::link::CitedPassage;
 use crate::passage::Kind;
 use crate::synonyms::Synonyms;
@@ -566,6 +567,7 @@ pub fn build_query(
     f: &Fields,
     req: &SearchRequest,
     synonyms: &Synonyms,
+    lexicon: &Lexicon,
 ) -> Result<BuiltQuery, QueryError> {
     let parsed = parse_query(&req.query);
     if parsed.clauses.is_empty() {
@@ -658,9 +660,9 @@ pub fn build_query(
             continue;
         };
         for w in analysed[i].iter().filter(|w| correctable(&w.text)) {
-            let dictionaries = match &dictionaries {
+            let dictionaries = match &mut dictionaries {
                 Some(d) => d,
-                None => dictionaries.insert(Dictionaries::of(searcher, f)?),
+                None => dictionaries.insert(Dictionaries::of(searcher, f, lexicon)?),
             };
             let Some(fix) = correction(dictionaries, f, &w.text)? else {
                 continue;
@@ -836,15 +838,22 @@ impl BuiltQuery {
 /// found with tantivy's Levenshtein automaton over each segment's term dictionary (an FST).
 /// `None` for numbers, tokens of 4 characters or fewer, and tokens the index has.
 fn correction(
-    dictionaries: &Dictionaries,
+    dictionaries: &mut Dictionaries,
     f: &Fields,
     token: &str,
 ) -> Result<Option<String>, QueryError> {
     if !correctable(token) {
         return Ok(None);
     }
-    for segment in &dictionaries.0 {
-        for (field, index) in segment {
+    for segment in &dictionaries.segments {
+        let grouped = segment.grouped.as_ref();
+        if grouped.is_some_and(|g| g.contains(token)) {
+            return Ok(None);
+        }
+        for (field, index) in &segment.fields {
+            if grouped.is_some() && *field == f.body {
+                continue;
+            }
             let term = Term::from_field_text(*field, token);
             if index
                 .get_term_info(&term)
@@ -867,16 +876,35 @@ fn correction(
     }
     // One walk at the largest distance, of the passage text's dictionary (headings and titles
     // seldom have a word the text lacks); each candidate's own distance ranks it.
-    let automaton = FuzzyTermQuery::new(Term::from_field_text(f.body, token), max_distance, true)
-        .automaton()?;
+    let mut automaton = None;
     let mut found: std::collections::BTreeMap<String, u64> = Default::default();
-    for segment in &dictionaries.0 {
-        let Some((_, index)) = segment.iter().find(|(field, _)| *field == f.body) else {
+    let lexicon = dictionaries.lexicon;
+    for segment in &mut dictionaries.segments {
+        let Some((_, index)) = segment.fields.iter().find(|(field, _)| *field == f.body) else {
             continue;
+        };
+        if segment.grouped.is_none() {
+            segment.grouped = lexicon
+                .walked(segment.id, index)
+                .map_err(tantivy::TantivyError::from)?;
+        }
+        // The same candidates, from the segment's terms grouped by first letter and length.
+        if let Some(grouped) = &segment.grouped {
+            grouped.near(token, usize::from(max_distance), &mut |term, df| {
+                *found.entry(term.to_string()).or_default() += u64::from(df);
+            });
+            continue;
+        }
+        let automaton = match &automaton {
+            Some(a) => a,
+            None => automaton.insert(
+                FuzzyTermQuery::new(Term::from_field_text(f.body, token), max_distance, true)
+                    .automaton()?,
+            ),
         };
         let mut terms = index
             .terms()
-            .search(&automaton)
+            .search(automaton)
             .ge(&from)
             .lt(&to)
             .into_stream()
@@ -907,12 +935,26 @@ fn correctable(token: &str) -> bool {
     token.chars().nth(4).is_some() && !token.chars().any(char::is_numeric)
 }
 
-/// The text fields' term dictionaries of each segment, looked up once per query.
-struct Dictionaries(Vec<Vec<(Field, Arc<InvertedIndexReader>)>>);
+/// The text fields' term dictionaries of each segment, looked up once per query, with the
+/// segment's grouped passage text terms when the index has built them.
+struct Dictionaries<'a> {
+    segments: Vec<SegmentDictionaries>,
+    lexicon: &'a Lexicon,
+}
 
-impl Dictionaries {
-    fn of(searcher: &Searcher, f: &Fields) -> Result<Dictionaries, QueryError> {
-        let mut out = Vec::new();
+struct SegmentDictionaries {
+    id: tantivy::index::SegmentId,
+    fields: Vec<(Field, Arc<InvertedIndexReader>)>,
+    grouped: Option<Arc<SegmentTerms>>,
+}
+
+impl<'a> Dictionaries<'a> {
+    fn of(
+        searcher: &Searcher,
+        f: &Fields,
+        lexicon: &'a Lexicon,
+    ) -> Result<Dictionaries<'a>, QueryError> {
+        let mut segments = Vec::new();
         for segment in searcher.segment_readers() {
             let mut fields = Vec::new();
             for field in [f.body, f.section, f.title, f.alt] {
@@ -920,9 +962,13 @@ impl Dictionaries {
                     fields.push((field, index));
                 }
             }
-            out.push(fields);
+            segments.push(SegmentDictionaries {
+                id: segment.segment_id(),
+                fields,
+                grouped: lexicon.grouped(segment.segment_id()),
+            });
         }
-        Ok(Dictionaries(out))
+        Ok(Dictionaries { segments, lexicon })
     }
 }
 
@@ -942,7 +988,7 @@ pub fn search(
     synonyms: &Synonyms,
 ) -> Result<SearchResults, QueryError> {
     let searcher = index.reader.searcher();
-    let mut built = build_query(&searcher, &index.fields, req, synonyms)?;
+    let mut built = build_query(&searcher, &index.fields, req, synonyms, &index.lexicon)?;
     let limit = req.limit.max(1);
     let (mode, ranked) = ranked_by_mode(index, &searcher, &built, req, limit)?;
     let candidates = read_passages(&searcher, &index.fields, &ranked)?;
@@ -997,7 +1043,7 @@ pub fn search_page(
     synonyms: &Synonyms,
 ) -> Result<Page, QueryError> {
     let searcher = index.reader.searcher();
-    let mut built = build_query(&searcher, &index.fields, req, synonyms)?;
+    let mut built = build_query(&searcher, &index.fields, req, synonyms, &index.lexicon)?;
     let all = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
     let (mode, ranked) = ranked_by_mode(index, &searcher, &built, req, all)?;
     let total = ranked.len();
@@ -2056,6 +2102,7 @@ mod tests {
             &index.fields,
             req,
             &Synonyms::default(),
+            &index.lexicon,
         )
         .unwrap()
     }
@@ -2286,18 +2333,27 @@ mod tests {
             ("c", Kind::Guide, "Numbers", "Code 12345 and the word spam."),
         ]);
         let searcher = index.reader.searcher();
-        let dictionaries = Dictionaries::of(&searcher, &index.fields).unwrap();
-        let fix = |t: &str| correction(&dictionaries, &index.fields, t).unwrap();
-        // One edit for 5 to 8 characters, two for 9 or more; the nearer wins.
-        assert_eq!(fix("menthl").as_deref(), Some("menthol"));
-        assert_eq!(fix("mentho").as_deref(), Some("menthol"));
-        assert_eq!(fix("mnthl"), None);
-        assert_eq!(fix("chiropract").as_deref(), Some("chiropractor"));
-        // Words the index has, numbers and short words are never corrected.
-        assert_eq!(fix("menthol"), None);
-        assert_eq!(fix("12346"), None);
-        assert_eq!(fix("spum"), None);
-        assert_eq!(fix("walrus"), None);
+        let lexicon = Lexicon::default();
+        // Walking the dictionaries, then (after as many walks) with the grouped terms.
+        for _ in 0..2 {
+            let mut dictionaries = Dictionaries::of(&searcher, &index.fields, &lexicon).unwrap();
+            let mut fix = |t: &str| correction(&mut dictionaries, &index.fields, t).unwrap();
+            // One edit for 5 to 8 characters, two for 9 or more; the nearer wins.
+            assert_eq!(fix("menthl").as_deref(), Some("menthol"));
+            assert_eq!(fix("mentho").as_deref(), Some("menthol"));
+            assert_eq!(fix("mnthl"), None);
+            assert_eq!(fix("chiropract").as_deref(), Some("chiropractor"));
+            // Words the index has, numbers and short words are never corrected.
+            assert_eq!(fix("menthol"), None);
+            assert_eq!(fix("12346"), None);
+            assert_eq!(fix("spum"), None);
+            assert_eq!(fix("walrus"), None);
+            for _ in 0..crate::lexicon::GROUP_AFTER_WALKS {
+                assert_eq!(fix("walrus"), None);
+            }
+        }
+        let segment = searcher.segment_reader(0).segment_id();
+        assert!(lexicon.grouped(segment).is_some());
     }
 
     #[test]
@@ -2328,7 +2384,8 @@ mod tests {
         let synonyms = Synonyms::parse("chiropractor, chiropractic, spinal manipulation");
         let searcher = index.reader.searcher();
         let run = |q: &str, s: &Synonyms| {
-            let built = build_query(&searcher, &index.fields, &request(q, 10), s).unwrap();
+            let built =
+                build_query(&searcher, &index.fields, &request(q, 10), s, &index.lexicon).unwrap();
             let top = ranked_candidates(&searcher, &index.fields, &built, 10).unwrap();
             (built, top)
         };
