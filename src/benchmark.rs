@@ -303,11 +303,17 @@ fn rank_queries(
                 continue;
             }
         };
-        let (mode, sem_index) = SemanticQuery::resolve(sem.as_ref(), index.vectors.as_ref());
-        let ranked = hybrid::rank(searcher, &index.fields, &built, mode, sem_index, limit)?;
-        out.push(Some(
-            ranked.into_iter().map(|r| (r.score, r.addr)).collect(),
-        ));
+        // Lexical runs rank exactly as before hybrid ranking existed, without converting rows.
+        let ranked = match SemanticQuery::resolve(sem.as_ref(), index.vectors.as_ref()) {
+            (mode, Some(sem)) => {
+                hybrid::rank(searcher, &index.fields, &built, mode, Some(sem), limit)?
+                    .into_iter()
+                    .map(|r| (r.score, r.addr))
+                    .collect()
+            }
+            (_, None) => search::ranked_addresses(searcher, &index.fields, &built, limit)?,
+        };
+        out.push(Some(ranked));
     }
     Ok(out)
 }
