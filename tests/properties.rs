@@ -389,3 +389,60 @@ fn csl_export_keeps_a_huge_number_exactly() {
         r#"[{"id": "a", "issued": {"date-parts": [[2015, 111111111111111111111111111111111111111111111]]}}]"#,
     );
 }
+
+/// Bytes shaped like a vector file or an `.npy` array: a valid start, then anything.
+fn vector_bytes(magic: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop::collection::vec(any::<u8>(), 0..200),
+        prop_oneof![
+            Just(String::new()),
+            Just("{\"model\":\"m\",\"dim\":2,\"encoding\":\"f32\",\"count\":1}".to_string()),
+            Just("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }".to_string()),
+            ".{0,40}",
+        ],
+        any::<u16>(),
+    )
+        .prop_map(move |(tail, header, len)| {
+            let mut out = magic.to_vec();
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(header.as_bytes());
+            out.extend_from_slice(&tail);
+            out
+        })
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// A damaged `vectors.bin` is an error that says to rebuild, never a panic.
+    #[test]
+    fn vector_files_never_panic(bytes in prop_oneof![
+        vector_bytes(b"CSVECS01"),
+        prop::collection::vec(any::<u8>(), 0..64),
+    ]) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(citeseek::vectors::VECTORS_FILE), &bytes).unwrap();
+        if let Ok(Some(file)) = citeseek::vectors::VectorFile::open_in(dir.path()) {
+            let q = vec![0.5f32; file.header.dim];
+            file.nearest(&q, 3);
+        }
+    }
+
+    /// Vectors from elsewhere (`ingest --vectors`): any `.npy` bytes beside a valid export are
+    /// read or refused, never a panic.
+    #[test]
+    fn imported_vectors_never_panic(bytes in prop_oneof![
+        vector_bytes(b"\x93NUMPY\x01\x00"),
+        prop::collection::vec(any::<u8>(), 0..64),
+    ]) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("p.jsonl"),
+            "{\"model\":\"m\",\"dim\":2,\"count\":1}\n{\"key\":\"00000000000000ff\",\"id\":\"a\",\"text\":\"x\"}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("p.npy"), &bytes).unwrap();
+        let _ = citeseek::vectors::exchange::read(&dir.path().join("p.npy"), Some("m"));
+    }
+}
