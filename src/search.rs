@@ -1011,12 +1011,19 @@ fn ranked_by_mode(
     limit: usize,
 ) -> Result<(crate::hybrid::RankMode, Vec<(f32, DocAddress)>), QueryError> {
     use crate::hybrid::{self, SemanticQuery};
-    let (mode, semantic) = SemanticQuery::resolve(req.semantic.as_ref(), index.vectors.as_ref());
-    let ranked = hybrid::rank(searcher, &index.fields, built, mode, semantic, limit)?;
-    Ok((
-        mode,
-        ranked.into_iter().map(|r| (r.score, r.addr)).collect(),
-    ))
+    match SemanticQuery::resolve(req.semantic.as_ref(), index.vectors.as_ref()) {
+        (mode, Some(semantic)) => {
+            let ranked = hybrid::rank(searcher, &index.fields, built, mode, Some(semantic), limit)?;
+            Ok((
+                mode,
+                ranked.into_iter().map(|r| (r.score, r.addr)).collect(),
+            ))
+        }
+        (mode, None) => Ok((
+            mode,
+            ranked_addresses(searcher, &index.fields, built, limit)?,
+        )),
+    }
 }
 
 /// A page of hits and how many passages match in all.
