@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""Does a build still index the bundled guide exactly as another did?
+"""Does a build still answer on the bundled guide exactly, byte for byte, as another did?
 
   benches/guide_unchanged.py --old OLD_BINARY [--new target/release/citeseek] [--corpus corpus]
 
 Builds an index of the corpus with each binary (in temporary directories; the corpus is only
-read) and compares, as JSON, what they answer: `search --json --limit 20` for every query in
-tests/fixtures/guide-queries.jsonl (passages, sections, lines, scores, citations), `refs --json`,
-`refs ID --json` for every reference and `audit --json`. Prints the differences and exits 1
-when there are any.
+read), runs the same commands with both and compares each command's standard output as bytes,
+with its exit status:
+- `search --json --limit 20` and `cite --json` for every query of tests/fixtures/guide-queries.jsonl
+  (the public checks), and both in human form;
+- the README's examples of search, cite, refs and audit, as JSON and as printed;
+- `refs --json`, `refs ID --json` and `refs ID` for every reference, an unknown id;
+- `refs --format bibtex|csl-json|ris`, for all references and for each one;
+- `audit` and `audit --json`.
+Prints each difference and exits 1 when there is one. The index's own files are not compared
+(their timestamps differ); the answers built from them are.
 """
 import argparse
 import json
@@ -18,15 +24,44 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# The README's examples (and a few close to them) that are answered from the index.
+README_COMMANDS = [
+    ["search", "heat vs ice"],
+    ["search", "heat vs ice", "--json", "--limit", "1"],
+    ["search", "heat", "--limit", "0", "--json"],
+    ["search", "mattress"],
+    ["search", "heat"],
+    ["search", "menthl cream", "--json"],
+    ["search", "MRI", "--json"],
+    ["search", "how long should I ice my back", "--json"],
+    ["search", "chiropractic adjustment", "--json"],
+    ["search", "\"muscle spasm\" -stress", "--json"],
+    ["search", "cold compress", "--kind", "reference", "--json"],
+    ["cite", "which study says electrolytes prevent cramps", "-n", "1"],
+    ["cite", "which study says electrolytes prevent cramps", "-n", "1", "--json"],
+    ["cite", "vitamin C cures the common cold"],
+    ["cite", "vitamin C cures the common cold", "--json"],
+    ["cite", "cold reduces swelling and inflammation", "--json", "-n", "1"],
+    ["cite", "36% of 50-year-olds had a disc herniation", "--json"],
+    ["cite", "around 80% of Americans experience back pain", "--json", "--style", "vancouver"],
+    ["refs"],
+    ["refs", "--json"],
+    ["refs", "nosuch2020"],
+    ["refs", "nosuch2020", "--json"],
+    ["refs", "--format", "bibtex"],
+    ["refs", "--format", "csl-json"],
+    ["refs", "--format", "ris"],
+    ["refs", "--format", "bibtex", "lau2019", "clevelandclinic2022"],
+    ["audit"],
+    ["audit", "--json"],
+]
+
 
 def answers(binary, corpus, index):
     def run(*args):
-        out = subprocess.run([binary, "--corpus", corpus, "--index", index, *args],
-                             capture_output=True, text=True)
-        try:
-            return json.loads(out.stdout)
-        except json.JSONDecodeError:
-            return {"exit": out.returncode, "stdout": out.stdout, "stderr": out.stderr}
+        out = subprocess.run([binary, "--corpus", corpus, "--index", index, "--color", "never",
+                              *args, "--no-refresh"], capture_output=True)
+        return {"exit": out.returncode, "stdout": out.stdout.decode("utf-8", "replace")}
 
     subprocess.run([binary, "--corpus", corpus, "--index", index, "ingest", "--full"],
                    check=True, capture_output=True)
@@ -35,12 +70,18 @@ def answers(binary, corpus, index):
         for line in f:
             if line.strip():
                 q = json.loads(line)["q"]
-                got[f"search {q}"] = run("search", q, "--json", "--limit", "20", "--no-refresh")
-    refs = run("refs", "--json", "--no-refresh")
-    got["refs"] = refs
-    for r in refs.get("references", []):
-        got[f"refs {r['id']}"] = run("refs", r["id"], "--json", "--no-refresh")
-    got["audit"] = run("audit", "--json", "--no-refresh")
+                got[f"search {q} --json"] = run("search", q, "--json", "--limit", "20")
+                got[f"search {q}"] = run("search", q)
+                got[f"cite {q} --json"] = run("cite", q, "--json")
+                got[f"cite {q}"] = run("cite", q)
+    for args in README_COMMANDS:
+        got[" ".join(args)] = run(*args)
+    ids = [r["id"] for r in json.loads(got["refs --json"]["stdout"]).get("references", [])]
+    for i in ids:
+        got[f"refs {i} --json"] = run("refs", i, "--json")
+        got[f"refs {i}"] = run("refs", i)
+        for fmt in ("bibtex", "csl-json", "ris"):
+            got[f"refs --format {fmt} {i}"] = run("refs", "--format", fmt, i)
     return got
 
 
@@ -54,8 +95,9 @@ def main():
         old = answers(args.old, args.corpus, os.path.join(work, "old"))
         new = answers(args.new, args.corpus, os.path.join(work, "new"))
     diffs = [k for k in old if old[k] != new.get(k)] + [k for k in new if k not in old]
-    searches = sum(1 for k in old if k.startswith("search "))
-    print(f"compared {len(old)} answers ({searches} searches, refs, {len(old) - searches - 2} refs ID, audit)")
+    as_json = sum(1 for k in old if "--json" in k)
+    print(f"compared {len(old)} answers byte for byte ({as_json} JSON, "
+          f"{len(old) - as_json} printed or exported)")
     for k in diffs:
         print(f"DIFFERENT: {k}")
         print(f"  old: {json.dumps(old.get(k))[:600]}")
