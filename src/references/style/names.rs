@@ -6,29 +6,24 @@ use crate::references::record::Name;
 impl Name {
     /// APA form: `Family, G. I.`; literal names unchanged.
     pub(super) fn apa(&self) -> String {
-        match (&self.family, &self.literal) {
-            (Some(family), _) => {
-                let initials = initials(self.given.as_deref().unwrap_or(""), true);
-                if initials.is_empty() {
-                    family.clone()
-                } else {
-                    format!("{family}, {initials}")
-                }
-            }
-            (None, Some(lit)) => lit.clone(),
-            (None, None) => self.given.clone().unwrap_or_default(),
-        }
+        self.with_initials(true, ", ")
     }
 
     /// Vancouver form: `Family GI`; literal names unchanged.
     pub(super) fn vancouver(&self) -> String {
+        self.with_initials(false, " ")
+    }
+
+    /// The family name, `sep` and the initials in APA or Vancouver form; a literal name (or a
+    /// lone given name) as it is.
+    fn with_initials(&self, apa: bool, sep: &str) -> String {
         match (&self.family, &self.literal) {
             (Some(family), _) => {
-                let initials = initials(self.given.as_deref().unwrap_or(""), false);
+                let initials = initials(self.given.as_deref().unwrap_or(""), apa);
                 if initials.is_empty() {
                     family.clone()
                 } else {
-                    format!("{family} {initials}")
+                    format!("{family}{sep}{initials}")
                 }
             }
             (None, Some(lit)) => lit.clone(),
