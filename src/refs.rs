@@ -44,7 +44,7 @@ pub enum RefsError {
     TooManyIds(String),
     #[error(transparent)]
     Index(#[from] IndexError),
-    #[error("reading the index failed: {0}")]
+    #[error("reading the index failed")]
     Engine(#[from] tantivy::TantivyError),
 }
 

@@ -24,13 +24,13 @@ pub enum ApplyError {
     Duplicate { input: String, id: String },
     #[error("invalid id {0:?}: use letters, digits, '-', '_' or '.' (e.g. smith2020)")]
     InvalidId(String),
-    #[error("cannot update {}: {source}", .path.display())]
+    #[error("cannot update {}", .path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot parse {}: {source}", .path.display())]
+    #[error("cannot parse {}", .path.display())]
     Json {
         path: PathBuf,
         #[source]

@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use super::cache::{CacheEntry, FetchCache};
-use super::http::{build_client, check_url, fetch_page, FetchResult};
+use super::http::{build_client, check_url, fetch_page};
 use super::meta::{parse_meta, PageMeta};
+use super::page::FetchResult;
 use super::snapshot::{write_snapshot, SnapshotDecision};
 use super::{Client, FetchConfig, FetchError};
 use crate::sanitize::clean_line;

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::http::FetchedPage;
+use super::page::FetchedPage;
 
 /// Validators remembered for one URL, sent back as `If-None-Match` / `If-Modified-Since`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

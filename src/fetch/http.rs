@@ -12,32 +12,10 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
 use super::cache::CacheEntry;
+use super::page::{FetchResult, FetchedPage};
 use super::{FetchConfig, FetchError};
+use crate::references::clean_doi;
 use crate::sanitize::{clean_line, sanitize_terminal};
-
-/// A page fetched with status 2xx, decoded to UTF-8.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchedPage {
-    /// The final URL after redirects.
-    pub url: String,
-    /// The HTTP status (2xx).
-    pub status: u16,
-    /// The decoded HTML (UTF-8; undecodable bytes become U+FFFD).
-    pub html: String,
-    /// The `ETag` response header, if any.
-    pub etag: Option<String>,
-    /// The `Last-Modified` response header, if any.
-    pub last_modified: Option<String>,
-}
-
-/// The result of a successful [`fetch_page`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FetchResult {
-    /// A fresh page.
-    Fetched(FetchedPage),
-    /// The server answered 304 to our conditional request: the stored snapshot is current.
-    NotModified,
-}
 
 /// Builds the HTTP client for `cfg`: user agent, connect and total timeouts, and a redirect
 /// policy that follows at most [`FetchConfig::max_redirects`] redirects and only to `http`/`https`.
@@ -146,14 +124,15 @@ pub fn fetch_page(
 /// Asks a DOI resolver for CSL-JSON (`Accept: application/vnd.citationstyles.csl+json`).
 ///
 /// The resolver base URL is [`FetchConfig::doi_resolver`] (default `https://doi.org/`). The
-/// DOI may carry a `doi:` or `https://doi.org/` prefix. The same limits as [`fetch_page`]
+/// DOI is read by [`clean_doi`]: it may carry a `doi:` or `https://doi.org/` prefix, and its
+/// case is kept. The same limits as [`fetch_page`]
 /// apply; the answer must be a JSON object.
 pub fn content_negotiate_doi(
     client: &Client,
     doi: &str,
     cfg: &FetchConfig,
 ) -> Result<serde_json::Value, FetchError> {
-    let doi = normalize_doi(doi).ok_or_else(|| FetchError::InvalidDoi {
+    let doi = clean_doi(doi).ok_or_else(|| FetchError::InvalidDoi {
         doi: clean_line(doi),
     })?;
     let mut base = cfg.doi_resolver.clone();
@@ -205,28 +184,6 @@ const DOI_SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'^')
     .add(b'|')
     .add(b'\\');
-
-/// Strips common DOI prefixes; `None` unless the rest looks like `10.<registrant>/<suffix>`.
-pub(crate) fn normalize_doi(doi: &str) -> Option<String> {
-    let mut d = doi.trim();
-    for prefix in [
-        "https://doi.org/",
-        "http://doi.org/",
-        "https://dx.doi.org/",
-        "http://dx.doi.org/",
-        "doi:",
-        "DOI:",
-    ] {
-        if let Some(rest) = d.strip_prefix(prefix) {
-            d = rest.trim();
-        }
-    }
-    let ok = d.starts_with("10.")
-        && d.contains('/')
-        && !d.ends_with('/')
-        && !d.chars().any(|c| c.is_whitespace() || c.is_control());
-    ok.then(|| d.to_string())
-}
 
 /// Parses `url` and refuses anything but `http`/`https`, before any I/O.
 pub(crate) fn check_url(url: &str) -> Result<Url, FetchError> {
@@ -498,20 +455,19 @@ fn read_capped(
 
 /// Maps a send error: fatal errors are returned as `Err`, broken connections as `Ok` (retryable).
 fn classify(e: &reqwest::Error, shown: &str, cfg: &FetchConfig) -> Result<FetchError, FetchError> {
-    let mut source: Option<&(dyn StdError + 'static)> = e.source();
-    while let Some(s) = source {
-        if let Some(denied) = s.downcast_ref::<RedirectDenied>() {
-            return Err(match denied {
-                RedirectDenied::Scheme { from, to } => FetchError::RedirectRefused {
-                    from: clean_line(from),
-                    to: clean_line(to),
-                },
-                RedirectDenied::TooMany { url } => FetchError::TooManyRedirects {
-                    url: clean_line(url),
-                },
-            });
-        }
-        source = s.source();
+    // The redirect policy's verdict travels inside reqwest's error, somewhere down its chain.
+    let denied = std::iter::successors(e.source(), |&s| s.source())
+        .find_map(|s| s.downcast_ref::<RedirectDenied>());
+    if let Some(denied) = denied {
+        return Err(match denied {
+            RedirectDenied::Scheme { from, to } => FetchError::RedirectRefused {
+                from: clean_line(from),
+                to: clean_line(to),
+            },
+            RedirectDenied::TooMany { url } => FetchError::TooManyRedirects {
+                url: clean_line(url),
+            },
+        });
     }
     let message = clean_line(&root_message(e));
     if e.is_timeout() {
@@ -544,13 +500,13 @@ fn classify(e: &reqwest::Error, shown: &str, cfg: &FetchConfig) -> Result<FetchE
     })
 }
 
-/// The innermost message of an error chain (the most specific one).
+/// The innermost message of an error chain, the most specific one ("Connection refused (os
+/// error 111)"): the one detail a [`FetchError`] carries, beside the URL it names itself
+/// (reqwest's outer messages repeat that URL).
 fn root_message(e: &(dyn StdError + 'static)) -> String {
-    let mut last: &(dyn StdError + 'static) = e;
-    while let Some(s) = last.source() {
-        last = s;
-    }
-    last.to_string()
+    std::iter::successors(Some(e), |&s| s.source())
+        .last()
+        .map_or_else(String::new, ToString::to_string)
 }
 
 /// `Retry-After` in seconds (HTTP dates are not parsed and fall back to backoff).

@@ -8,7 +8,7 @@ use scraper::{Html, Selector};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::http::normalize_doi;
+use crate::references::clean_doi;
 use crate::sanitize::clean_line;
 
 /// Bibliographic metadata and readable text of one landing page. All strings are
@@ -98,7 +98,7 @@ pub fn parse_meta(html: &str) -> PageMeta {
         .chain(tags.all("prism.doi"))
         .chain(tags.all("dc.identifier"))
         .chain(tags.all("dcterms.identifier"))
-        .find_map(|d| normalize_doi(&d));
+        .find_map(|d| clean_doi(&d));
 
     let pmid = tags
         .first(&["citation_pmid"])

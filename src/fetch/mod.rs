@@ -9,6 +9,7 @@
 //!
 //! Submodules:
 //! - [`http`] — client construction, [`fetch_page`], [`content_negotiate_doi`];
+//! - [`page`] — what a fetch gives back, [`FetchedPage`] and [`FetchResult`];
 //! - [`meta`] — [`parse_meta`], [`is_usable`], [`csl_from_meta`], [`generate_id`];
 //! - [`sanitize_terminal`] (from the crate's `sanitize` module);
 //! - [`cache`] — [`FetchCache`] of HTTP validators;
@@ -20,6 +21,7 @@ pub mod batch;
 pub mod cache;
 pub mod http;
 pub mod meta;
+pub mod page;
 pub mod run;
 
 pub mod snapshot;
@@ -32,8 +34,9 @@ use std::time::Duration;
 pub use crate::sanitize::sanitize_terminal;
 pub use batch::{fetch_all, Outcome, Report, Target};
 pub use cache::{CacheEntry, FetchCache};
-pub use http::{build_client, content_negotiate_doi, fetch_page, FetchResult, FetchedPage};
+pub use http::{build_client, content_negotiate_doi, fetch_page};
 pub use meta::{csl_from_meta, generate_id, is_usable, parse_meta, PageMeta};
+pub use page::{FetchResult, FetchedPage};
 pub use snapshot::{write_snapshot, SnapshotDecision};
 
 /// Re-export of the HTTP client type taken by [`fetch_page`] and [`content_negotiate_doi`].

@@ -13,7 +13,8 @@ use super::{
 };
 use crate::config::{AddOptions, FetchOptions};
 use crate::references::{
-    normalize_doi, CitationStyle, Reference, ReferenceError, ReferenceList, ReferenceMatcher,
+    names_doi, normalize_doi, CitationStyle, Reference, ReferenceError, ReferenceList,
+    ReferenceMatcher,
 };
 
 /// File in `references/` that keeps ETag / Last-Modified per URL.
@@ -195,18 +196,11 @@ enum Input {
 
 fn classify_input(input: &str) -> Option<Input> {
     let t = input.trim();
-    let lower = t.to_ascii_lowercase();
-    let is_doi_host = [
-        "https://doi.org/",
-        "http://doi.org/",
-        "https://dx.doi.org/",
-        "http://dx.doi.org/",
-    ]
-    .iter()
-    .any(|p| lower.starts_with(p));
-    if lower.starts_with("10.") || lower.starts_with("doi:") || is_doi_host {
+    if names_doi(t) {
+        // The lower-cased key: `add` asks the resolver for `https://doi.org/<key>`.
         return normalize_doi(t).map(Input::Doi);
     }
+    let lower = t.to_ascii_lowercase();
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return url::Url::parse(t).ok().map(|u| Input::Url(u.to_string()));
     }

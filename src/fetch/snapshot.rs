@@ -4,8 +4,8 @@ use std::io;
 use std::path::Path;
 
 use super::cache::atomic_write;
-use super::http::FetchedPage;
 use super::meta::{is_usable, parse_meta};
+use super::page::FetchedPage;
 
 /// What [`write_snapshot`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
