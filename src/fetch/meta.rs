@@ -767,22 +767,20 @@ mod tests {
     fn hostile_input_never_panics() {
         // A million nested <div>s would take the HTML parser hours (quadratic); the depth
         // guard flattens it so parsing stays fast, and keeps its text.
+        // (What bounds the time is the nesting the parser is given: asserted on the guard's
+        // output, not on a clock, which a loaded machine makes meaningless.)
         let deep = "<div>".repeat(1_000_000) + "deep text";
-        let start = std::time::Instant::now();
+        let guarded = crate::extract::html::depth_guard(&deep);
+        assert!(guarded.matches("<div>").count() <= 512);
         let m = parse_meta(&deep);
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(5),
-            "{:?}",
-            start.elapsed()
-        );
         assert_eq!(m.main_text, vec!["deep text"]);
         let ok = "<div>".repeat(100) + "deep text";
         assert_eq!(parse_meta(&ok).main_text, vec!["deep text"]);
         // Stray closing tags do not fool the guard.
         let tricky = "<div></span>".repeat(100_000);
-        let start = std::time::Instant::now();
+        let guarded = crate::extract::html::depth_guard(&tricky);
+        assert!(guarded.matches("<div>").count() <= 512);
         let _ = parse_meta(&tricky);
-        assert!(start.elapsed() < std::time::Duration::from_secs(5));
         assert_eq!(crate::extract::html::depth_guard(MALANGA), MALANGA);
         for s in [
             "<meta name=citation_title>",
