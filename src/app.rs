@@ -176,7 +176,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             let catalog = read_index(&index, || Ok(Catalog::load(&index)?))?;
             if let Some(format) = req.format {
                 let text = catalog.export(&req.ids, format)?;
-                render::export(out, &text).context("cannot write the export")?;
+                render::export(out, &text, config.output).context("cannot write the export")?;
                 return Ok(if text.trim().is_empty() || text.trim() == "[]" {
                     Outcome::NothingFound
                 } else {
