@@ -25,9 +25,9 @@ use crate::synonyms::Synonyms;
 use crate::vectors::build::Job;
 use std::sync::Arc;
 
-use crate::fresh::{refuse_other_corpus, run_ingest};
 /// Opening an index to answer from lives in [`crate::fresh`], which `serve` uses too.
 pub use crate::fresh::{open_fresh, open_fresh_with, open_or_build, open_or_build_with};
+use crate::fresh::{refuse_other_corpus, run_ingest};
 
 /// What a successful run found: `Found` exits 0, `NothingFound` exits 1 (like grep).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -56,11 +56,7 @@ impl IngestOut {
 
 /// Write what an ingest did: JSON with `--json`; for `--dry-run` the list of files that would
 /// be reindexed; otherwise nothing (the summary goes to stderr).
-pub fn ingest<W: Write>(
-    w: &mut W,
-    report: &IngestReport,
-    style: OutputStyle,
-) -> io::Result<()> {
+pub fn ingest<W: Write>(w: &mut W, report: &IngestReport, style: OutputStyle) -> io::Result<()> {
     if style.json {
         return super::json_line(w, &IngestOut::new(report));
     }

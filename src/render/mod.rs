@@ -13,7 +13,7 @@
 //! | `eval.rs` | `eval`: retrieval metrics |
 //! | `fetch.rs` | `fetch`, `add`: rows per reference, the reference added |
 //! | `extract.rs` | `extract`: kept and removed blocks |
-//! | `model.rs` | `model path|import|fetch` |
+//! | `model.rs` | `model path`, `model import`, `model fetch` |
 //! | `serve.rs` | the API's own answers: a page of hits, a passage, health, errors |
 //! | `error.rs` | a failed command: the stderr line and the `--json` error object |
 //! | `shared.rs` | what several share: a passage's source, a citation, a reference's link |
@@ -52,10 +52,10 @@ pub use extract::{extract, ExtractBlockOut, ExtractOut, ExtractRemovedOut};
 pub use fetch::{added, fetch_json, fetch_report, DiffOut, FetchOut, FetchRowOut};
 pub use ingest::{ingest, watch_update, IngestOut};
 pub use model::{model_installed, model_path, ModelInstalledOut, ModelPathOut};
-pub use refs::{refs_list, refs_show, BacklinkOut, RefRowOut, RefShowOut, RefsListOut, UnlistedOut};
-pub use search::{
-    search, segments, CorrectionOut, ExpansionOut, HitOut, SearchOut, SegmentOut,
+pub use refs::{
+    refs_list, refs_show, BacklinkOut, RefRowOut, RefShowOut, RefsListOut, UnlistedOut,
 };
+pub use search::{search, segments, CorrectionOut, ExpansionOut, HitOut, SearchOut, SegmentOut};
 pub use serve::{ApiErrorBody, ApiErrorOut, ApiSearchOut, HealthOut, PassageOut};
 pub use shared::{display_path, CitationOut, SourceOut};
 pub use style::highlight;

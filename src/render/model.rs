@@ -19,11 +19,7 @@ pub struct ModelPathOut<'a> {
 
 /// `citeseek model path`: the cached model's directory (and under `--json` whether it is
 /// installed and its identity).
-pub fn model_path<W: Write>(
-    w: &mut W,
-    cached: &CachedModel,
-    json: bool,
-) -> io::Result<()> {
+pub fn model_path<W: Write>(w: &mut W, cached: &CachedModel, json: bool) -> io::Result<()> {
     if json {
         let out = ModelPathOut {
             path: &cached.path,
@@ -66,11 +62,7 @@ pub struct ModelInstalledOut<'a> {
 }
 
 /// What `citeseek model import` or `fetch` installed.
-pub fn model_installed<W: Write>(
-    w: &mut W,
-    m: &Installed,
-    json: bool,
-) -> io::Result<()> {
+pub fn model_installed<W: Write>(w: &mut W, m: &Installed, json: bool) -> io::Result<()> {
     let c = &m.check;
     let fetched = m.revision.is_some();
     if json {
@@ -94,11 +86,7 @@ pub fn model_installed<W: Write>(
         };
         return super::json_line(w, &out);
     }
-    let what = if c.known {
-        DEFAULT_MODEL
-    } else {
-        "the model"
-    };
+    let what = if c.known { DEFAULT_MODEL } else { "the model" };
     let path = sanitize(&m.path.display().to_string());
     if m.unchanged {
         writeln!(w, "{what} is already installed in {path}; nothing to do")?;

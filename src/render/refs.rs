@@ -1,6 +1,6 @@
 //! `citeseek refs` and `refs ID`: the reference list with unlisted sources, one reference with
-//! its backlinks, in the JSON contract and in the human layout. (`refs --format` is
-//! [`super::export`].)
+//! its backlinks, in the JSON contract and in the human layout. (`refs --format` is in
+//! `export.rs`.)
 
 use std::io::{self, Write};
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! Only text in the human form goes through [`sanitize`]: corpus titles, paths and fetched
 //! pages must not move the cursor, retitle the window or reorder what is shown. JSON carries
 //! the data as it is (serde escapes every control character), and so does an export unless
-//! it is printed on a terminal (see [`super::export`]).
+//! it is printed on a terminal (see `export.rs`).
 
 /// Remove control characters and escape sequences so corpus text cannot drive the terminal.
 pub fn sanitize(s: &str) -> String {
