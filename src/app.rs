@@ -16,15 +16,18 @@ use crate::embed::Embedder;
 use crate::eval;
 use crate::fetch::run as fetch_run;
 use crate::hybrid::{RankMode, SemanticQuery, DENSE_WEIGHT};
-use crate::index::{catch_panic, IndexDir, IndexError, OpenIndex};
-use crate::ingest::{self, IngestOptions, IngestReport, Mode};
-use crate::passage::Kind;
+use crate::index::{catch_panic, IndexError, OpenIndex};
+use crate::ingest;
 use crate::refs::{Catalog, RefsError};
 use crate::render;
 use crate::search;
 use crate::synonyms::Synonyms;
 use crate::vectors::build::Job;
 use std::sync::Arc;
+
+/// Opening an index to answer from lives in [`crate::fresh`], which `serve` uses too.
+pub use crate::fresh::{open_fresh, open_fresh_with, open_or_build, open_or_build_with};
+use crate::fresh::{refuse_other_corpus, run_ingest};
 
 /// What a successful run found: `Found` exits 0, `NothingFound` exits 1 (like grep).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +85,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         }
         Command::Add(opts) => {
             let added = fetch_run::add_reference(&config.paths.corpus, opts)
-                .with_context(|| format!("cannot add {}", render::sanitize(&opts.input)))?;
+                .with_context(|| format!("cannot add {}", opts.input))?;
             render::added(out, &added, &config.paths.corpus, config.output.json)
                 .and_then(|()| out.flush())
                 .context("cannot write the result")?;
@@ -176,7 +179,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
             let catalog = read_index(&index, || Ok(Catalog::load(&index)?))?;
             if let Some(format) = req.format {
                 let text = catalog.export(&req.ids, format)?;
-                render::export(out, &text).context("cannot write the export")?;
+                render::export(out, &text, config.output).context("cannot write the export")?;
                 return Ok(if text.trim().is_empty() || text.trim() == "[]" {
                     Outcome::NothingFound
                 } else {
@@ -219,7 +222,7 @@ pub fn run<W: Write>(config: &Config, out: &mut W) -> Result<Outcome> {
         Command::Audit => {
             let index = open_index(config)?;
             let catalog = read_index(&index, || Ok(Catalog::load(&index)?))?;
-            check_auditable(&catalog, &config.paths.corpus)?;
+            audit::check_auditable(&catalog, &config.paths.corpus)?;
             let report = audit::audit(&catalog);
             render::audit(out, &report, &config.paths.corpus, config.output)
                 .context("cannot write the audit")?;
@@ -308,22 +311,6 @@ fn run_model<W: Write>(cmd: &ModelCommand, style: OutputStyle, out: &mut W) -> R
     }
     render::model_installed(out, &installed, style.json).context("cannot write the result")?;
     Ok(Outcome::Found)
-}
-
-/// An audit needs a guide: a publishing gate pointed at the wrong directory must not pass as
-/// clean.
-pub fn check_auditable(catalog: &Catalog, corpus: &std::path::Path) -> Result<()> {
-    if !catalog
-        .passages
-        .iter()
-        .any(|p| p.passage.kind == Kind::Guide)
-    {
-        return Err(crate::corpus::CorpusError::NoGuide {
-            dir: corpus.to_path_buf(),
-        }
-        .into());
-    }
-    Ok(())
 }
 
 /// Leave out of an extracted page the blocks repeated on its site, by the counts of the index
@@ -416,27 +403,6 @@ fn fetch_references(paths: &Paths, opts: &FetchOptions) -> Result<fetch_run::Fet
     Ok(run)
 }
 
-fn run_ingest(paths: &Paths, opts: &IngestOptions) -> Result<IngestReport> {
-    let index = IndexDir::new(&paths.index);
-    let report = ingest::ingest(&paths.corpus, &index, opts).with_context(|| {
-        format!(
-            "cannot index {} into {}",
-            paths.corpus.display(),
-            paths.index.display()
-        )
-    })?;
-    report_notes(&report);
-    Ok(report)
-}
-
-/// The warnings and the one-line summary of an ingest, on stderr.
-fn report_notes(report: &IngestReport) {
-    for w in &report.warnings {
-        render::warning(w);
-    }
-    render::note(&report.summary());
-}
-
 /// Open the index for answering a query (`search`, `cite`, `refs`): built when missing,
 /// brought up to date when the corpus changed since the last ingest.
 ///
@@ -467,21 +433,6 @@ pub fn open_index_with(config: &Config, vectors: &Job) -> Result<OpenIndex> {
     }
 }
 
-/// An error when `index` was built from another corpus directory than `paths.corpus`.
-fn refuse_other_corpus(paths: &Paths, index: &OpenIndex, why: &str) -> Result<()> {
-    let built_from = &index.marker.corpus;
-    if *built_from == ingest::canonical(&paths.corpus) {
-        return Ok(());
-    }
-    anyhow::bail!(
-        "the index in {} was built from {}, not from {}, and cannot be rebuilt now ({why}): run `citeseek ingest` for {}, or pass --index with another directory",
-        paths.index.display(),
-        built_from.display(),
-        paths.corpus.display(),
-        paths.corpus.display()
-    )
-}
-
 /// Run `read` against an open index. A panic from inside tantivy (a damaged segment) or a
 /// tantivy error becomes the "damaged: run `citeseek ingest --full`" error, naming the files
 /// whose checksums fail; the caller's own errors (an empty query) pass through.
@@ -505,130 +456,6 @@ fn from_index_layer(e: &anyhow::Error) -> bool {
                 Some(IndexError::Tantivy { .. })
             )
     })
-}
-
-/// [`open_index`] with the freshness check.
-pub fn open_fresh(paths: &Paths) -> Result<OpenIndex> {
-    open_fresh_with(paths, &Job::default())
-}
-
-/// [`open_fresh`], embedding what the index lacks with `vectors`' model.
-pub fn open_fresh_with(paths: &Paths, vectors: &Job) -> Result<OpenIndex> {
-    let dir = IndexDir::new(&paths.index);
-    let mut index = open_or_build_with(paths, vectors)?;
-    let mut attempt = 0;
-    let stale = loop {
-        match ingest::stale_files(&paths.corpus, &dir, &index.marker) {
-            Ok(stale) => break stale,
-            // A writer swapped in a new generation (and removed ours) after we opened it:
-            // open the new one and compare with that.
-            Err(_) if attempt < 5 && generation_moved(&dir, &index) => {
-                attempt += 1;
-                index = dir.open()?;
-            }
-            Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!(
-                    "cannot check whether {} changed",
-                    paths.corpus.display()
-                )))
-            }
-        }
-    };
-    if stale.is_empty() && !ingest::needs_vectors(&index.marker, vectors) {
-        return Ok(index);
-    }
-    let answer_from_old = |index: OpenIndex, why: String| -> Result<OpenIndex> {
-        // Another corpus's index is never answered from with this corpus's paths.
-        refuse_other_corpus(paths, &index, &why)?;
-        render::warning(&format!(
-            "the index in {} is out of date ({why}); answering from it as it is. Changed since \
-             the last ingest: {}",
-            paths.index.display(),
-            stale.join(", ")
-        ));
-        Ok(index)
-    };
-    match dir.try_lock() {
-        Ok(Some(lock)) => {
-            let opts = IngestOptions {
-                vectors: vectors.clone(),
-                ..IngestOptions::default()
-            };
-            let update = ingest::ingest_locked(&paths.corpus, &dir, &opts, &lock);
-            drop(lock);
-            match update {
-                Ok(report) => {
-                    if report.mode != Mode::UpToDate {
-                        report_notes(&report);
-                    }
-                    Ok(dir.open()?)
-                }
-                Err(e) => {
-                    // A corpus mid-edit (say, references.json half saved) must not stop
-                    // searching: answer from the index as it is, and say why it is old.
-                    let mut why = format!("updating it failed: {e}");
-                    let mut source = std::error::Error::source(&e);
-                    while let Some(cause) = source {
-                        why.push_str(&format!(": {cause}"));
-                        source = cause.source();
-                    }
-                    answer_from_old(index, why)
-                }
-            }
-        }
-        Ok(None) => {
-            let pid = dir
-                .lock_holder()
-                .map(|p| format!(" (pid {p})"))
-                .unwrap_or_default();
-            answer_from_old(index, format!("another ingest is running{pid}"))
-        }
-        Err(IndexError::NotWritable { .. }) => answer_from_old(
-            index,
-            format!(
-                "{} is not writable; run `citeseek ingest` where it is",
-                paths.index.display()
-            ),
-        ),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Whether the index directory's current generation is no longer the one `index` opened.
-fn generation_moved(dir: &IndexDir, index: &OpenIndex) -> bool {
-    matches!(dir.read_marker(), Ok(Some(m)) if m.generation != index.marker.generation)
-}
-
-/// Open the index, building it first when there is none yet or when it was built by another
-/// schema version. A damaged or foreign index is an error that says how to fix it.
-pub fn open_or_build(paths: &Paths) -> Result<OpenIndex> {
-    open_or_build_with(paths, &Job::default())
-}
-
-/// [`open_or_build`], embedding the passages of a new index with `vectors`' model.
-pub fn open_or_build_with(paths: &Paths, vectors: &Job) -> Result<OpenIndex> {
-    let dir = IndexDir::new(&paths.index);
-    match dir.open() {
-        Ok(index) => return Ok(index),
-        Err(IndexError::Missing { .. }) => render::note(&format!(
-            "no index in {} yet; building it from {}",
-            paths.index.display(),
-            paths.corpus.display()
-        )),
-        Err(IndexError::SchemaMismatch {
-            found, expected, ..
-        }) => render::note(&format!(
-            "the index in {} has schema {found}, this version uses {expected}; rebuilding it",
-            paths.index.display()
-        )),
-        Err(e) => return Err(e.into()),
-    }
-    let opts = IngestOptions {
-        vectors: vectors.clone(),
-        ..IngestOptions::default()
-    };
-    run_ingest(paths, &opts)?;
-    Ok(dir.open()?)
 }
 
 /// The embedding model a ranking command uses: none for `--mode lexical`; the model named

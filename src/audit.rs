@@ -2,9 +2,28 @@
 //! passage with no citation), unlisted sources, unused references and dangling links (references
 //! whose page snapshot is missing), all read from the index's [`Catalog`].
 
+use std::path::Path;
+
+use crate::corpus::CorpusError;
 use crate::link::{is_references_section, CitedPassage, Scope};
+use crate::passage::Kind;
 use crate::references::Reference;
 use crate::refs::{Catalog, UnlistedSource};
+
+/// An audit needs a guide: a publishing gate pointed at the wrong directory must not pass as
+/// clean. `corpus` is the directory named in the error.
+pub fn check_auditable(catalog: &Catalog, corpus: &Path) -> Result<(), CorpusError> {
+    if !catalog
+        .passages
+        .iter()
+        .any(|p| p.passage.kind == Kind::Guide)
+    {
+        return Err(CorpusError::NoGuide {
+            dir: corpus.to_path_buf(),
+        });
+    }
+    Ok(())
+}
 
 /// A sentence that states a fact but cites nothing.
 #[derive(Debug, Clone)]

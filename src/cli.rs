@@ -1014,7 +1014,11 @@ impl Cli {
         };
         Ok(Config {
             paths,
-            output: OutputStyle { json, color },
+            output: OutputStyle {
+                json,
+                color,
+                terminal: io::stdout().is_terminal(),
+            },
             command,
             refresh,
             mode,

@@ -30,6 +30,8 @@ pub struct OutputStyle {
     pub json: bool,
     /// Bold highlights and colours (a terminal without `NO_COLOR`).
     pub color: bool,
+    /// stdout is a terminal: an export printed there is made safe like the human form.
+    pub terminal: bool,
 }
 
 /// How `fetch`, `add` and `ingest --fetch` reach the network.

@@ -24,7 +24,7 @@ pub enum CorpusError {
         .dir.display()
     )]
     NoGuide { dir: PathBuf },
-    #[error("cannot read {}: {source}", .path.display())]
+    #[error("cannot read {}", .path.display())]
     Io {
         path: PathBuf,
         #[source]

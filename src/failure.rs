@@ -1,5 +1,6 @@
-//! What went wrong, for people and for programs: an error chain as one message, the kind of
-//! failure a caller can branch on, and what to do about it (`--json` prints all three).
+//! What went wrong, for people and for programs: an error chain as one message (each error
+//! once, `outer: cause: cause`), the kind of failure a caller can branch on, and what to do
+//! about it (stderr prints the message, `--json` all three).
 
 use std::io;
 
@@ -92,9 +93,10 @@ pub const KINDS: &[(&str, &str)] = &[
     ("error", "anything else"),
 ];
 
-/// Describe an error chain.
+/// Describe an error chain. The message is anyhow's alternate form (`{:#}`): each error of
+/// the chain once, outermost first, joined by `: ` — no error type repeats its source's text.
 pub fn describe(e: &anyhow::Error) -> Failure {
-    let message = chain_message(e.chain().map(|c| c.to_string()));
+    let message = format!("{e:#}");
     let kind = e.chain().find_map(kind_of).unwrap_or("error");
     let hint = hint_of(&message);
     Failure {
@@ -128,26 +130,6 @@ pub fn usage(e: &clap::Error, command: Option<&str>) -> Failure {
         message,
         hint: Some(hint),
     }
-}
-
-/// The chain as one line, outermost first: `a: b: c`. A cause whose text the message already
-/// holds (a message that quotes its source) is not repeated.
-pub fn chain_message<I: IntoIterator<Item = String>>(chain: I) -> String {
-    chain_joined(chain, ": ")
-}
-
-/// The chain outermost first, each cause after `sep`, a cause the text already holds left out.
-pub fn chain_joined<I: IntoIterator<Item = String>>(chain: I, sep: &str) -> String {
-    let mut message = String::new();
-    for cause in chain {
-        if message.is_empty() {
-            message = cause;
-        } else if !message.contains(&cause) {
-            message.push_str(sep);
-            message.push_str(&cause);
-        }
-    }
-    message
 }
 
 /// Verbs that open the advice in citeseek's messages ("…: run `citeseek ingest`").
@@ -372,9 +354,21 @@ mod tests {
     }
 
     #[test]
-    fn causes_already_quoted_are_not_repeated() {
-        let m = chain_message(["a: b".to_string(), "b".to_string(), "c".to_string()]);
-        assert_eq!(m, "a: b: c");
+    fn the_message_is_the_chain_once() {
+        let e = anyhow::anyhow!("c").context("b").context("a");
+        assert_eq!(describe(&e).message, "a: b: c");
+        // A wrapped error's text comes once, from the error itself.
+        let e = anyhow::Error::new(CorpusError::Io {
+            path: PathBuf::from("corpus/guide/a.md"),
+            source: io::Error::new(io::ErrorKind::PermissionDenied, "denied"),
+        })
+        .context("cannot index corpus into index");
+        let f = describe(&e);
+        assert_eq!(
+            f.message,
+            "cannot index corpus into index: cannot read corpus/guide/a.md: denied"
+        );
+        assert_eq!(f.kind, "corpus");
     }
 
     #[test]

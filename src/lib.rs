@@ -8,9 +8,11 @@
 //! backlinks and exports ([`refs`]) and the citation audit ([`audit`]) → output ([`render`]).
 //! [`benchmark`] runs the same indexing and ranking on a BEIR data set and scores it with
 //! [`eval`]'s metrics.
-//! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it. [`ingest`] is
-//! incremental (only edited files are processed) and [`watch`] follows the corpus's edits;
-//! [`serve`] answers the same calls over HTTP, with a search page.
+//! [`cli`] turns flags into a [`config::Config`], and [`app`] runs it; [`failure`] turns an
+//! error chain into the message, kind and hint it prints. [`ingest`] is incremental (only
+//! edited files are processed), [`fresh`] gives `app` and `serve` an index brought up to date
+//! before it answers, and [`watch`] follows the corpus's edits; [`serve`] answers the same
+//! calls over HTTP, with a search page.
 
 pub mod analysis;
 pub mod app;
@@ -25,6 +27,7 @@ pub mod eval;
 pub mod extract;
 pub mod failure;
 pub mod fetch;
+pub mod fresh;
 pub mod fsutil;
 pub mod fuzzing;
 pub mod hybrid;

@@ -1,6 +1,6 @@
-//! The `citeseek` binary: parse the command line, run it, print the error chain, exit with
-//! 0 (found), 1 (nothing found) or 2 (error); under `--json` an error is also one JSON object
-//! on stdout.
+//! The `citeseek` binary: parse the command line, run it, print the error chain (one line,
+//! each error once), exit with 0 (found), 1 (nothing found) or 2 (error); under `--json` an
+//! error is also one JSON object on stdout.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -46,14 +46,14 @@ fn main() -> ExitCode {
         Ok(Outcome::NothingFound) => ExitCode::from(1),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            // Each cause once: a message that quotes its cause is not followed by it again.
-            let chain = failure::chain_joined(e.chain().map(|c| c.to_string()), "\n  caused by: ");
-            eprintln!("{}", render::sanitize(&format!("citeseek: error: {chain}")));
+            // One message for people and programs alike: the chain, each error once.
+            let failure = failure::describe(&e);
+            let _ = render::error_human(&mut io::stderr().lock(), &failure);
             if json {
                 // Whatever half-written output is still buffered is dropped: stdout carries
                 // exactly one JSON object, the error.
                 let (mut stdout, _unwritten) = out.into_parts();
-                let _ = render::error_json(&mut stdout, &failure::describe(&e));
+                let _ = render::error_json(&mut stdout, &failure);
                 let _ = stdout.flush();
             }
             ExitCode::from(2)

@@ -144,13 +144,7 @@ pub fn update<W: Write>(
             render::watch_update(out, &report, style).context("cannot write the update line")
         }
         Err(e) => {
-            let mut msg = format!("update failed: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                msg.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            render::warning(&msg);
+            render::warning(&format!("update failed: {:#}", anyhow::Error::new(e)));
             Ok(())
         }
     }

@@ -185,20 +185,21 @@ pub enum StoreError {
         .0.display()
     )]
     Busy(PathBuf),
-    #[error("cannot {action} {}: {source}; check that the directory exists and is writable", .path.display())]
+    /// The io error's text stands inside the message, before the advice, so it is a field
+    /// and not the error's source: the chain prints it once.
+    #[error("cannot {action} {}: {error}; check that the directory exists and is writable", .path.display())]
     Io {
         action: &'static str,
         path: PathBuf,
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
 }
 
 fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
-    move |source| StoreError::Io {
+    move |error| StoreError::Io {
         action,
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -555,7 +556,7 @@ fn copy_capped(from: &mut dyn Read, to: &Path, shown: &Path) -> Result<u64, Stor
         return Err(StoreError::Io {
             action: "copy",
             path: shown.to_path_buf(),
-            source: io::Error::other(format!("larger than {MAX_FILE_BYTES} bytes")),
+            error: io::Error::other(format!("larger than {MAX_FILE_BYTES} bytes")),
         });
     }
     Ok(n)
@@ -824,7 +825,7 @@ fn sync_tree(dir: &Path) -> Result<(), StoreError> {
         let entry = entry.map_err(|e| StoreError::Io {
             action: "read",
             path: dir.to_path_buf(),
-            source: e.into(),
+            error: e.into(),
         })?;
         let path = entry.path();
         let f = fs::File::open(path).map_err(io_err("open", path))?;
@@ -1119,7 +1120,7 @@ fn download_file(
         }
         r.send().map_err(|e| StoreError::Unreachable {
             url: url.clone(),
-            detail: error_chain(&e),
+            detail: error_chain(e),
         })
     };
     let mut resp = send(have)?;
@@ -1186,7 +1187,7 @@ fn download_file(
                     detail: format!(
                         "the transfer broke after {written} bytes ({}); run `citeseek model \
                          fetch` again to resume",
-                        error_chain(&e)
+                        error_chain(e)
                     ),
                 });
             }
@@ -1250,16 +1251,10 @@ fn progress_bar(show: bool, name: &str, total: Option<u64>, at: u64) -> indicati
     bar
 }
 
-/// An error and its causes on one line (reqwest's own message is terse: "error sending
-/// request").
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    crate::failure::chain_message(parts)
+/// An error and its causes on one line, `{:#}` as every chain is printed (reqwest's own
+/// message is terse: "error sending request").
+fn error_chain(e: impl std::error::Error + Send + Sync + 'static) -> String {
+    format!("{:#}", anyhow::Error::new(e))
 }
 
 #[cfg(test)]

@@ -608,7 +608,7 @@ async fn audit_handler(State(state): State<AppState>, RawQuery(raw): RawQuery) -
     }
     answer(&state, |generation, corpus| {
         let catalog = generation.catalog()?;
-        crate::app::check_auditable(&catalog, corpus)?;
+        crate::audit::check_auditable(&catalog, corpus)?;
         let report = crate::audit::audit(&catalog);
         Ok(AuditOut::new(&report, corpus))
     })
@@ -671,7 +671,7 @@ mod tests {
             corpus: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"),
             index: dir.path().join("index"),
         };
-        let index = crate::app::open_or_build(&paths).expect("index");
+        let index = crate::fresh::open_or_build(&paths).expect("index");
         let limits = Limits {
             timeout: Duration::from_millis(50),
             ..Limits::default()

@@ -112,7 +112,7 @@ pub fn serve<W: Write>(
         progress: true,
         ..Job::default()
     };
-    let index = crate::app::open_fresh_with(paths, &vectors)?;
+    let index = crate::fresh::open_fresh_with(paths, &vectors)?;
     let served = Arc::new(Served::new(paths, index, embedder));
     let cors = opts
         .cors_origin
