@@ -320,3 +320,52 @@ fn snapshot_id(rel: &str) -> &str {
     let name = rel.strip_prefix("references/").unwrap_or(rel);
     name.strip_suffix(".html").unwrap_or(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_known_by_where_it_lives() {
+        assert_eq!(kind_of("guide/a.md"), Kind::Guide);
+        assert_eq!(kind_of("references/r1.html"), Kind::Reference);
+        assert_eq!(snapshot_id("references/r1.html"), "r1");
+        assert_eq!(snapshot_id("references/a.b.html"), "a.b");
+    }
+
+    #[test]
+    fn forgetting_a_reference_drops_its_record_passage_from_references_json() {
+        let entry = |path: &str, passages: &[&str]| FileEntry {
+            path: path.into(),
+            size: 1,
+            mtime_ns: 1,
+            hash: String::new(),
+            passages: passages.iter().map(|p| p.to_string()).collect(),
+            passages_raw: None,
+            doc: String::new(),
+            citations: 0,
+            text_bytes: 0,
+            skipped: false,
+        };
+        let mut files: BTreeMap<String, FileEntry> = BTreeMap::new();
+        files.insert(
+            "references.json".into(),
+            entry("references.json", &["r1#record/1", "r2#record/1"]),
+        );
+        let key = DocKey {
+            kind: Kind::Reference,
+            doc: "r1".into(),
+        };
+        let old = entry("references/r1.html", &["r1#a/1", "r1#b/1"]);
+        let removed = forget(&mut files, Some("references.json"), &key, Some(old));
+        assert_eq!(removed, 3);
+        assert_eq!(files["references.json"].passages, ["r2#record/1"]);
+        // A guide has no record passage.
+        let guide = DocKey {
+            kind: Kind::Guide,
+            doc: "r2".into(),
+        };
+        assert_eq!(forget(&mut files, Some("references.json"), &guide, None), 0);
+        assert_eq!(files["references.json"].passages.len(), 1);
+    }
+}
