@@ -72,14 +72,7 @@ impl IndexDir {
         let writer = index
             .writer_with_num_threads::<Queued>(threads, WRITER_BUDGET)
             .map_err(tantivy_err)?;
-        Ok(Generation {
-            generation,
-            dir,
-            writer,
-            fields,
-            gate: Arc::default(),
-            merge_small: true,
-        })
+        Ok(Generation::new(generation, dir, writer, fields, true))
     }
 
     /// Start a new generation from the current one, `current_generation`: passages are
@@ -120,14 +113,7 @@ impl IndexDir {
                 dir: dir.clone(),
                 source,
             })?;
-        Ok(Generation {
-            generation,
-            dir,
-            writer,
-            fields,
-            gate: Arc::default(),
-            merge_small: false,
-        })
+        Ok(Generation::new(generation, dir, writer, fields, false))
     }
 }
 
@@ -146,6 +132,23 @@ pub struct Generation {
 pub type FullWrite = Generation;
 
 impl Generation {
+    fn new(
+        generation: String,
+        dir: PathBuf,
+        writer: tantivy::IndexWriter<Queued>,
+        fields: Fields,
+        merge_small: bool,
+    ) -> Generation {
+        Generation {
+            generation,
+            dir,
+            writer,
+            fields,
+            gate: Arc::default(),
+            merge_small,
+        }
+    }
+
     /// Remove every passage of each key (the passages of a changed or removed file), before
     /// the passages added after it.
     pub fn remove(&self, keys: &[DocKey]) -> Result<(), IndexError> {

@@ -30,19 +30,14 @@ pub(super) fn embed_only(
     let refs = index.open()?.references()?;
     let write = index.begin_update(lock, &marker.generation)?;
     let marker = write.finish(index, lock, &refs, marker, vectors)?;
-    Ok(IngestReport {
-        mode: Mode::Incremental,
-        full_reason: None,
+    let embedded = marker.vectors.as_ref().map_or(0, |v| v.embedded);
+    Ok(same_passages(
+        run,
+        Mode::Incremental,
         changes,
-        reextracted: 0,
-        passages_added: 0,
-        passages_removed: 0,
-        guides: stats_of(&marker.files, marker.stats.references).1,
-        embedded: marker.vectors.as_ref().map_or(0, |v| v.embedded),
-        stats: marker.stats,
-        elapsed: run.start.elapsed(),
-        warnings: Vec::new(),
-    })
+        marker,
+        embedded,
+    ))
 }
 
 /// Nothing to index: the times of touched files recorded (so the next check is stat-only),
@@ -57,8 +52,19 @@ pub(super) fn up_to_date(
         refresh_times(run.corpus, &mut marker, &changes.touched);
         run.index.write_marker(run.lock, &marker)?;
     }
-    Ok(IngestReport {
-        mode: Mode::UpToDate,
+    Ok(same_passages(run, Mode::UpToDate, changes, marker, 0))
+}
+
+/// The report of a run that extracted nothing and kept every passage.
+fn same_passages(
+    run: &Run,
+    mode: Mode,
+    changes: Changes,
+    marker: Marker,
+    embedded: usize,
+) -> IngestReport {
+    IngestReport {
+        mode,
         full_reason: None,
         changes,
         reextracted: 0,
@@ -68,8 +74,8 @@ pub(super) fn up_to_date(
         stats: marker.stats,
         elapsed: run.start.elapsed(),
         warnings: Vec::new(),
-        embedded: 0,
-    })
+        embedded,
+    }
 }
 
 /// Apply `changes` to the current generation: delete the passages of changed and removed
