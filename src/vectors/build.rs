@@ -11,14 +11,12 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use tantivy::schema::Value;
-use tantivy::{DocAddress, Index, TantivyDocument};
+use tantivy::DocAddress;
 
 use super::exchange::Imported;
+use super::source::{PassageSource, SourceError};
 use super::{embedding_text, write_file, Encoding, VectorError, VectorFile, DEFAULT_ENCODING};
 use crate::embed::{Embedder, ModelError};
-use crate::index::Fields;
-use crate::link::CitedPassage;
 
 /// Name of the fast field holding each passage's vector key.
 pub const KEY_FIELD: &str = "vector_key";
@@ -61,9 +59,9 @@ pub enum BuildError {
     Model(#[from] ModelError),
     #[error(transparent)]
     File(#[from] VectorError),
-    #[error("cannot read the new index to embed its passages: {0}")]
-    Index(#[from] tantivy::TantivyError),
-    #[error("cannot write the passage vectors {}: {source}", .path.display())]
+    #[error("cannot read the new index to embed its passages")]
+    Index(#[source] SourceError),
+    #[error("cannot write the passage vectors {}", .path.display())]
     Write {
         path: std::path::PathBuf,
         #[source]
@@ -71,12 +69,17 @@ pub enum BuildError {
     },
 }
 
-/// Give the generation in `dir` (its committed `index`) a vector file. `previous` is the
+impl From<tantivy::TantivyError> for BuildError {
+    fn from(e: tantivy::TantivyError) -> BuildError {
+        BuildError::Index(Box::new(e))
+    }
+}
+
+/// Give the generation in `dir` (its committed passages, `index`) a vector file. `previous` is the
 /// directory of the generation it replaces, whose vectors are reused. Returns what the file
 /// holds, or `None` when there is no model and nothing to carry over.
 pub fn update(
-    index: &Index,
-    fields: &Fields,
+    index: &dyn PassageSource,
     dir: &Path,
     previous: Option<&Path>,
     job: &Job,
@@ -99,8 +102,7 @@ pub fn update(
         .filter(|i| i.model == model && i.dim == dim);
 
     // Every live passage's key, with one address to read its text from if it must be embedded.
-    let reader = index.reader()?;
-    let searcher = reader.searcher();
+    let searcher = index.searcher().map_err(BuildError::Index)?;
     let mut live: HashMap<u64, DocAddress> = HashMap::new();
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         let column = segment.fast_fields().u64(KEY_FIELD)?;
@@ -127,12 +129,8 @@ pub fn update(
         let texts: Vec<(u64, String)> = todo
             .iter()
             .map(|&(key, addr)| -> Result<(u64, String), BuildError> {
-                let doc: TantivyDocument = searcher.doc(addr)?;
-                let passage = doc
-                    .get_first(fields.data)
-                    .and_then(|v| v.as_str())
-                    .and_then(|d| serde_json::from_str::<CitedPassage>(d).ok());
-                Ok((key, passage.map(|p| embedding_text(&p)).unwrap_or_default()))
+                let passage = index.passage(&searcher, addr).map_err(BuildError::Index)?;
+                Ok((key, embedding_text(&passage)))
             })
             .collect::<Result<_, _>>()?;
         let bar = progress_bar(job.progress, texts.len());

@@ -14,13 +14,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tantivy::schema::Value;
-use tantivy::TantivyDocument;
+use tantivy::DocAddress;
 
 use super::build::KEY_FIELD;
 use super::embedding_text;
-use crate::index::OpenIndex;
-use crate::link::CitedPassage;
+use super::source::{PassageSource, SourceError};
 
 /// The first line of an export.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,7 +39,7 @@ pub struct ExportLine {
 /// Why vectors from elsewhere cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
-    #[error("cannot read {}: {source}", .path.display())]
+    #[error("cannot read {}", .path.display())]
     Read {
         path: PathBuf,
         #[source]
@@ -65,10 +63,16 @@ pub enum ExchangeError {
         found: String,
         expected: String,
     },
-    #[error("cannot write the export: {0}")]
+    #[error("cannot write the export")]
     Write(#[source] std::io::Error),
-    #[error("cannot read the index: {0}")]
-    Index(#[from] tantivy::TantivyError),
+    #[error("cannot read the index")]
+    Index(#[source] SourceError),
+}
+
+impl From<tantivy::TantivyError> for ExchangeError {
+    fn from(e: tantivy::TantivyError) -> ExchangeError {
+        ExchangeError::Index(Box::new(e))
+    }
 }
 
 /// Vectors read from an `.npy` file and its export, by key.
@@ -95,32 +99,24 @@ impl Imported {
 
 /// Write every distinct passage text of `index` to `out`; returns how many.
 pub fn export(
-    index: &OpenIndex,
+    index: &dyn PassageSource,
     model: &str,
     dim: usize,
     out: &mut dyn Write,
 ) -> Result<usize, ExchangeError> {
-    let searcher = index.reader.searcher();
+    let searcher = index.searcher().map_err(ExchangeError::Index)?;
     let mut seen = std::collections::HashSet::new();
     let mut lines = Vec::new();
-    for segment in searcher.segment_readers() {
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         let keys = segment.fast_fields().u64(KEY_FIELD)?;
-        let store = segment
-            .get_store_reader(64)
-            .map_err(|e| ExchangeError::Index(e.into()))?;
         for doc in segment.doc_ids_alive() {
             let Some(key) = keys.first(doc) else { continue };
             if !seen.insert(key) {
                 continue;
             }
-            let stored: TantivyDocument = store.get(doc)?;
-            let Some(p) = stored
-                .get_first(index.fields.data)
-                .and_then(|v| v.as_str())
-                .and_then(|d| serde_json::from_str::<CitedPassage>(d).ok())
-            else {
-                continue;
-            };
+            let p = index
+                .passage(&searcher, DocAddress::new(ord as u32, doc))
+                .map_err(ExchangeError::Index)?;
             lines.push(ExportLine {
                 key: format!("{key:016x}"),
                 id: p.passage.id.clone(),

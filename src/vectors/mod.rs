@@ -20,6 +20,7 @@
 
 pub mod build;
 pub mod exchange;
+pub mod source;
 
 use std::fs::File;
 use std::io;
@@ -90,7 +91,7 @@ pub struct Header {
 /// A vector file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum VectorError {
-    #[error("cannot read the passage vectors {}: {source}", .path.display())]
+    #[error("cannot read the passage vectors {}", .path.display())]
     Io {
         path: PathBuf,
         #[source]
