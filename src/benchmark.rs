@@ -85,7 +85,7 @@ pub enum BenchError {
     Eval(#[from] EvalError),
     #[error(transparent)]
     Index(#[from] IndexError),
-    #[error("search failed: {0}")]
+    #[error("search failed")]
     Search(#[from] QueryError),
     #[error(
         "--mode {0} ranks by meaning, which needs the embedding model, and none is installed: \
@@ -94,7 +94,7 @@ pub enum BenchError {
     NoModel(&'static str),
     #[error(transparent)]
     Model(#[from] crate::embed::ModelError),
-    #[error("cannot create a temporary index directory: {0}")]
+    #[error("cannot create a temporary index directory")]
     Temp(#[source] std::io::Error),
 }
 

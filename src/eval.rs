@@ -33,7 +33,7 @@ const QRELS_HEADER: [&str; 3] = ["query-id", "corpus-id", "score"];
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
     /// The file could not be opened or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
         #[source]

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::AllQuery;
-use tantivy::schema::Value;
 use tantivy::TantivyDocument;
 
 use crate::index::{IndexError, OpenIndex};
@@ -102,12 +101,10 @@ impl Catalog {
         let mut passages = Vec::with_capacity(top.len());
         for (_, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
-            let Some(data) = doc.get_first(index.fields.data).and_then(|v| v.as_str()) else {
-                continue;
-            };
-            if let Ok(p) = serde_json::from_str::<CitedPassage>(data) {
-                passages.push(p);
-            }
+            // A passage that cannot be read is damage to report, never one to skip.
+            let p = crate::index::stored_passage(&index.fields, &doc)
+                .map_err(|e| index.damaged(&format!("{e:#}")))?;
+            passages.push(p);
         }
         passages.sort_by(|a, b| {
             (&a.passage.path, a.passage.line, &a.passage.id).cmp(&(
