@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use crate::search::query_words;
+use super::words::Analyzer;
 
 /// The file name inside the corpus directory.
 pub const FILE_NAME: &str = "synonyms.txt";
@@ -100,12 +100,13 @@ impl Synonyms {
     /// fewer than two entries are ignored.
     pub fn parse(text: &str) -> Synonyms {
         let mut groups = Vec::new();
+        let mut analyzer = Analyzer::default();
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or_default();
             let mut group: Vec<Entry> = Vec::new();
             for part in line.split(',') {
                 let text = part.split_whitespace().collect::<Vec<_>>().join(" ");
-                let tokens = query_words(&text);
+                let tokens = analyzer.query_words(&text);
                 if tokens.is_empty() || group.iter().any(|e| e.tokens == tokens) {
                     continue;
                 }
@@ -222,7 +223,10 @@ mod tests {
             ]
         );
         // "MRIs" is analysed to "mri" first.
-        assert_eq!(query_words("MRIs"), [(0, "mri".to_string())]);
+        assert_eq!(
+            crate::search::words::query_words("MRIs"),
+            [(0, "mri".to_string())]
+        );
         assert!(s.find(&["heat"]).is_empty());
     }
 
