@@ -15,7 +15,7 @@ pub const FILE_NAME: &str = "synonyms.txt";
 /// A synonym file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "cannot read the synonym file {}: {source} (fix or delete it; it is one group of \
+    "cannot read the synonym file {} (fix or delete it; it is one group of \
      comma-separated synonyms a line, `#` starts a comment)",
     .path.display()
 )]
