@@ -14,7 +14,7 @@ use super::request::SearchRequest;
 use super::snippet::truncate_chars;
 use super::synonyms::Synonyms;
 use super::understand::{Correction, Understanding};
-use super::words::{Analyzer, Word};
+use super::words::Word;
 use super::QueryError;
 use crate::index::Fields;
 /// Build the query for a request: each clause analysed once into the form
@@ -32,12 +32,13 @@ pub fn build_query<'a>(
         return Err(QueryError::Empty);
     }
     let mut asks = question_words(&req.query, &parsed);
-    let mut analyzer = Analyzer::default();
+    let mut analyzer = caches.take_analyzer();
     let analysed: Vec<Vec<Word>> = parsed
         .clauses
         .iter()
         .map(|c| analyzer.first_forms(&c.text))
         .collect();
+    caches.put_analyzer(analyzer);
     // Question words are never all a query searches for.
     if !(0..asks.len()).any(|i| {
         !asks[i] && parsed.clauses[i].occur != Occurrence::MustNot && !analysed[i].is_empty()

@@ -1,8 +1,8 @@
 //! What searching one opened index remembers between queries, owned by the index
 //! ([`crate::index::OpenIndex::caches`]) and dropped with it: which segments lack which text
 //! field, each segment's reference passages, its terms grouped for typo correction
-//! ([`Lexicon`]), the length-normalisation tables of the fields' average lengths, and a pool
-//! of the scorer's per-passage arrays.
+//! ([`Lexicon`]), the length-normalisation tables of the fields' average lengths, and pools
+//! of the scorer's per-passage arrays and of query analyzers.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -14,6 +14,7 @@ use tantivy::{DocId, InvertedIndexReader, SegmentReader, Term};
 use super::dfr::tf_normalisation;
 use super::lexicon::Lexicon;
 use super::scratch::Scratch;
+use super::words::Analyzer;
 use super::QueryError;
 use crate::passage::Kind;
 
@@ -40,6 +41,10 @@ pub struct SearchCaches {
     /// a fresh million-entry allocation per query costs more in page faults than the scoring
     /// itself.
     scratch: Mutex<Vec<Scratch>>,
+    /// Query analyzers not in use, likewise one per query being built or spelled at once. A
+    /// kept analyzer remembers the stems of the words it has seen: on SciFact's training
+    /// claims a fresh analyzer per query stemmed every word again, ANALYZER_FIGURE.
+    analyzers: Mutex<Vec<Analyzer>>,
 }
 
 /// A cache's lock: the data are plain values, whole after any panic, so a poisoned lock is
@@ -94,6 +99,15 @@ impl SearchCaches {
 
     pub(crate) fn put_scratch(&self, scratch: Scratch) {
         lock(&self.scratch).push(scratch);
+    }
+
+    /// An analyzer for a query's texts; give it back with [`SearchCaches::put_analyzer`].
+    pub(crate) fn take_analyzer(&self) -> Analyzer {
+        lock(&self.analyzers).pop().unwrap_or_default()
+    }
+
+    pub(crate) fn put_analyzer(&self, analyzer: Analyzer) {
+        lock(&self.analyzers).push(analyzer);
     }
 
     /// The reference passages of a segment, read from its `kind` postings once.

@@ -79,7 +79,13 @@ pub fn search(
     let (mode, ranked) = ranked_by_mode(index, &searcher, &built, req, limit)?;
     let candidates = read_passages(&searcher, &index.fields, &ranked)?;
     let hits = highlighted(&index.fields, &searcher, &built, candidates, 1)?;
-    let understood = understand::reported(&searcher, &index.fields, &req.query, built.understood)?;
+    let understood = understand::reported(
+        &searcher,
+        &index.fields,
+        &index.caches,
+        &req.query,
+        built.understood,
+    )?;
     Ok(SearchResults {
         hits,
         understood,
@@ -146,7 +152,13 @@ pub fn search_page(
         .collect();
     let candidates = read_passages(&searcher, &index.fields, &window)?;
     let hits = highlighted(&index.fields, &searcher, &built, candidates, offset + 1)?;
-    let understood = understand::reported(&searcher, &index.fields, &req.query, built.understood)?;
+    let understood = understand::reported(
+        &searcher,
+        &index.fields,
+        &index.caches,
+        &req.query,
+        built.understood,
+    )?;
     Ok(Page {
         hits,
         total,

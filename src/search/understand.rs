@@ -6,6 +6,7 @@ use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
+use super::caches::SearchCaches;
 use super::stored::stored_passage;
 use super::words::Analyzer;
 use super::QueryError;
@@ -45,11 +46,14 @@ pub struct Expansion {
 pub(crate) fn reported(
     searcher: &Searcher,
     fields: &Fields,
+    caches: &SearchCaches,
     query: &str,
     mut understood: Understanding,
 ) -> Result<Understanding, QueryError> {
     for c in &mut understood.corrected {
-        c.to = spelled(searcher, fields, &c.term)?;
+        let mut analyzer = caches.take_analyzer();
+        c.to = spelled(searcher, fields, &mut analyzer, &c.term)?;
+        caches.put_analyzer(analyzer);
     }
     understood.suggestion = suggestion(query, &understood.corrected);
     Ok(understood)
@@ -57,14 +61,18 @@ pub(crate) fn reported(
 /// How the corpus spells the index term `term`: among the words of the first passages with it
 /// whose token it is, the term itself if it is one, else the shortest (lower-cased); the term
 /// when there is none.
-fn spelled(searcher: &Searcher, fields: &Fields, term: &str) -> Result<String, QueryError> {
+fn spelled(
+    searcher: &Searcher,
+    fields: &Fields,
+    analyzer: &mut Analyzer,
+    term: &str,
+) -> Result<String, QueryError> {
     let query = TermQuery::new(
         Term::from_field_text(fields.body, term),
         IndexRecordOption::Basic,
     );
     let top = searcher.search(&query, &TopDocs::with_limit(10).order_by_score())?;
     let mut best: Option<String> = None;
-    let mut analyzer = Analyzer::default();
     for (_, addr) in top {
         let p = stored_passage(searcher, fields, addr)?;
         let text = &p.passage.text;

@@ -5,12 +5,10 @@ use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
 use crate::analysis::analyzer;
 
-/// The index's English analyzer, kept for the texts of one call (a query's clauses, a synonym
-/// file's entries, the passages a correction is spelled from).
-///
-/// Nothing is kept between calls: building one costs ANALYZER_COST, well under a
-/// percent of the cheapest query (see `eval`'s QPS), which a process-wide or per-thread
-/// analyzer would save.
+/// The index's English analyzer, for the texts of a query, a synonym file's entries or the
+/// passages a correction is spelled from. It remembers the stems of the words it has seen
+/// (after a warm-up), so the opened index keeps a pool of them for its queries
+/// ([`super::SearchCaches`]).
 pub struct Analyzer(TextAnalyzer);
 
 impl Default for Analyzer {
