@@ -107,3 +107,109 @@ impl BuiltQuery<'_> {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::passage::Kind;
+    use crate::search::synonyms::Synonyms;
+    use crate::search::test_index::{index_of, request};
+    use crate::search::words::analyze;
+    use crate::search::{build_query, stored_passage};
+
+    /// The coverage as `cite` computed it from each passage's analysed text, title and headings.
+    fn from_text(built: &BuiltQuery, searcher: &Searcher, fields: &Fields, a: DocAddress) -> f32 {
+        let n = searcher.num_docs() as f32;
+        let idf: Vec<f32> = built
+            .terms
+            .iter()
+            .map(|t| {
+                let df = searcher
+                    .doc_freq(&Term::from_field_text(fields.body, t))
+                    .unwrap() as f32;
+                (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+            })
+            .collect();
+        let total: f32 = idf.iter().sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let p = stored_passage(searcher, fields, a).unwrap().passage;
+        let mut have: HashSet<String> = HashSet::new();
+        for text in [&p.text, &p.title].into_iter().chain(p.section.iter()) {
+            have.extend(analyze(text).into_iter().map(|(_, t)| t));
+        }
+        let matched: f32 = built
+            .terms
+            .iter()
+            .zip(&built.alternatives)
+            .zip(&idf)
+            .filter(|((t, alternatives), _)| {
+                have.contains(*t)
+                    || alternatives
+                        .iter()
+                        .any(|a| a.iter().all(|t| have.contains(t)))
+            })
+            .map(|(_, idf)| *idf)
+            .sum();
+        matched / total
+    }
+
+    #[test]
+    fn coverage_from_the_postings_equals_coverage_from_the_text() {
+        let (_tmp, index) = index_of(&[
+            (
+                "a",
+                Kind::Guide,
+                "Chiropractic",
+                "Spinal manipulation for the back.",
+            ),
+            ("b", Kind::Guide, "Back", "Back, back and lower back MRIs."),
+            (
+                "c",
+                Kind::Reference,
+                "Care",
+                "A chiropractor eases herniation pain.",
+            ),
+            ("d", Kind::Guide, "Other", "Nothing relevant here."),
+            (
+                "e",
+                Kind::Guide,
+                "Heat",
+                "Heat and ice for a herniated disc in the back.",
+            ),
+        ]);
+        let synonyms =
+            Synonyms::parse("chiropractor, chiropractic, spinal manipulation\nMRI, scan");
+        let searcher = index.reader.searcher();
+        let all: Vec<DocAddress> = (0..searcher.segment_reader(0).max_doc())
+            .map(|d| DocAddress::new(0, d))
+            .collect();
+        let mut seen = Vec::new();
+        for q in [
+            "chiropractor back",
+            "chiropractic herniation pain",
+            "MRI of the back",
+            "heat",
+            "walrus back",
+        ] {
+            for s in [&synonyms, &Synonyms::default()] {
+                let built =
+                    build_query(&searcher, &index.fields, &request(q, 10), s, &index.caches)
+                        .unwrap();
+                let got = built.coverage(&searcher, &index.fields, &all).unwrap();
+                let want: Vec<f32> = all
+                    .iter()
+                    .map(|&a| from_text(&built, &searcher, &index.fields, a))
+                    .collect();
+                assert_eq!(got, want, "{q}");
+                seen.extend(got);
+            }
+        }
+        // None, some and all of a query's words were met.
+        assert!(seen.contains(&0.0) && seen.contains(&1.0), "{seen:?}");
+        assert!(seen.iter().any(|&c| c > 0.0 && c < 1.0), "{seen:?}");
+    }
+}
