@@ -77,15 +77,7 @@ pub fn search(
     let built = build_query(&searcher, &index.fields, req, synonyms, &index.caches)?;
     let limit = req.limit.max(1);
     let (mode, ranked) = ranked_by_mode(index, &searcher, &built, req, limit)?;
-    let candidates = read_passages(&searcher, &index.fields, &ranked)?;
-    let hits = highlighted(&index.fields, &searcher, &built, candidates, 1)?;
-    let understood = understand::reported(
-        &searcher,
-        &index.fields,
-        &index.caches,
-        &req.query,
-        built.understood,
-    )?;
+    let (hits, understood) = answer(index, &searcher, built, &req.query, &ranked, 1)?;
     Ok(SearchResults {
         hits,
         understood,
@@ -150,19 +142,33 @@ pub fn search_page(
         .skip(offset)
         .take(req.limit.max(1))
         .collect();
-    let candidates = read_passages(&searcher, &index.fields, &window)?;
-    let hits = highlighted(&index.fields, &searcher, &built, candidates, offset + 1)?;
-    let understood = understand::reported(
-        &searcher,
-        &index.fields,
-        &index.caches,
-        &req.query,
-        built.understood,
-    )?;
+    let (hits, understood) = answer(index, &searcher, built, &req.query, &window, offset + 1)?;
     Ok(Page {
         hits,
         total,
         understood,
         mode,
     })
+}
+
+/// The hits at `ranked` (read, highlighted, numbered from `first_rank`) and what was made of
+/// `query`, as [`search`] and [`search_page`] report them.
+fn answer(
+    index: &OpenIndex,
+    searcher: &Searcher,
+    built: BuiltQuery,
+    query: &str,
+    ranked: &[(f32, DocAddress)],
+    first_rank: usize,
+) -> Result<(Vec<Hit>, Understanding), QueryError> {
+    let candidates = read_passages(searcher, &index.fields, ranked)?;
+    let hits = highlighted(&index.fields, searcher, &built, candidates, first_rank)?;
+    let understood = understand::reported(
+        searcher,
+        &index.fields,
+        &index.caches,
+        query,
+        built.understood,
+    )?;
+    Ok((hits, understood))
 }
