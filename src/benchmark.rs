@@ -294,7 +294,7 @@ fn rank_queries(
             &index.fields,
             &request,
             &no_synonyms,
-            &index.lexicon,
+            &index.caches,
         ) {
             Ok(b) => b,
             Err(QueryError::Engine(e)) => return Err(QueryError::Engine(e).into()),

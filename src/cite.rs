@@ -2,18 +2,17 @@
 //! (guide passages that make the claim and cite it, the guide's References-section description
 //! of it, and the reference's own passages), and refuses to answer below a score floor.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
-use tantivy::schema::Field;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{Searcher, Term};
+use tantivy::DocAddress;
 
 use crate::hybrid::{self, RankMode, SemanticQuery};
 use crate::index::{IndexError, OpenIndex};
 use crate::link::{is_references_section, CitedPassage, Scope};
 use crate::passage::Kind;
 use crate::references::{CitationStyle, Reference};
-use crate::search::{self, analyze, BuiltQuery, QueryError, SearchRequest, SNIPPET_CHARS};
+use crate::search::{self, QueryError, SearchRequest, SNIPPET_CHARS};
 use crate::synonyms::Synonyms;
 
 /// How many passages to consider for a claim.
@@ -93,7 +92,7 @@ pub enum CiteError {
     Query(#[from] QueryError),
     #[error(transparent)]
     Index(#[from] IndexError),
-    #[error("cite failed: {0}")]
+    #[error("cite failed")]
     Engine(#[from] tantivy::TantivyError),
 }
 
@@ -219,7 +218,7 @@ pub fn cite(
         &index.fields,
         &search_req,
         synonyms,
-        &index.lexicon,
+        &index.caches,
     ) {
         Ok(b) => b,
         Err(QueryError::Empty | QueryError::OnlyExclusions) => return Err(CiteError::EmptyClaim),
@@ -227,21 +226,22 @@ pub fn cite(
         Err(e) => return Err(e.into()),
     };
     let ranked = hybrid::rank(&searcher, &index.fields, &built, mode, semantic, CANDIDATES)?;
+    // Each candidate's share of the claim's weighted words, from the postings the query
+    // looked up (the passages' text is not analysed again).
+    let addrs: Vec<DocAddress> = ranked.iter().map(|r| r.addr).collect();
+    let coverages = built.coverage(&searcher, &index.fields, &addrs)?;
     let mut candidates = Vec::with_capacity(ranked.len());
-    for r in ranked {
-        if let Some(p) = search::stored_passage(&searcher, &index.fields, r.addr)? {
-            candidates.push((r.score, r.cosine, p));
-        }
+    for (r, coverage) in ranked.into_iter().zip(coverages) {
+        let p = search::stored_passage(&searcher, &index.fields, r.addr)?;
+        candidates.push((r.score, r.cosine, coverage, p));
     }
-    let weights = term_weights(&searcher, index.fields.body, &built)?;
     let mut snippets =
         SnippetGenerator::create(&searcher, &*built.snippet_query(), index.fields.body)?;
     snippets.set_max_num_chars(SNIPPET_CHARS);
 
     // Reference id -> its evidence.
     let mut found: BTreeMap<String, Vec<Evidence>> = BTreeMap::new();
-    for (score, cosine, passage) in candidates {
-        let coverage = coverage(&passage, &weights);
+    for (score, cosine, coverage, passage) in candidates {
         let p = &passage.passage;
         let mut add = |id: &str, role: Role, weight: f32| {
             if refs.get(id).is_none() {
@@ -330,62 +330,6 @@ pub fn cite(
         references: ranked,
         mode,
     })
-}
-
-/// BM25-style inverse document frequency of each query term in the body field: rare words
-/// ("herniation") say more about a claim than common ones ("back", "pain"). Each term comes
-/// with its synonyms, which count as the term.
-fn term_weights(
-    searcher: &Searcher,
-    field: Field,
-    built: &BuiltQuery,
-) -> Result<Vec<TermWeight>, CiteError> {
-    let n = searcher.num_docs() as f32;
-    let mut out = Vec::with_capacity(built.terms.len());
-    for (t, alternatives) in built.terms.iter().zip(&built.alternatives) {
-        let df = searcher.doc_freq(&Term::from_field_text(field, t))? as f32;
-        let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-        out.push(TermWeight {
-            term: t.clone(),
-            idf,
-            alternatives: alternatives.clone(),
-        });
-    }
-    Ok(out)
-}
-
-/// A claim's term, its weight, and the token sequences that count as it.
-struct TermWeight {
-    term: String,
-    idf: f32,
-    alternatives: Vec<Vec<String>>,
-}
-
-/// Share of the claim's weighted terms that the passage (text, headings, title) contains, a
-/// term or all the words of one of its synonyms.
-fn coverage(p: &CitedPassage, weights: &[TermWeight]) -> f32 {
-    let total: f32 = weights.iter().map(|w| w.idf).sum();
-    if total <= 0.0 {
-        return 0.0;
-    }
-    let mut have: HashSet<String> = HashSet::new();
-    for text in [&p.passage.text, &p.passage.title]
-        .into_iter()
-        .chain(p.passage.section.iter())
-    {
-        have.extend(analyze(text).into_iter().map(|(_, t)| t));
-    }
-    let matched: f32 = weights
-        .iter()
-        .filter(|w| {
-            have.contains(&w.term)
-                || w.alternatives
-                    .iter()
-                    .any(|a| a.iter().all(|t| have.contains(t)))
-        })
-        .map(|w| w.idf)
-        .sum();
-    matched / total
 }
 
 #[cfg(test)]

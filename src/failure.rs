@@ -184,6 +184,7 @@ fn kind_of(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
     if let Some(e) = e.downcast_ref::<QueryError>() {
         return Some(match e {
             QueryError::Engine(_) => "index_io",
+            QueryError::Stored(_) => "index_damaged",
             _ => "query",
         });
     }
@@ -191,6 +192,7 @@ fn kind_of(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
         return Some(match e {
             CiteError::EmptyClaim | CiteError::OnlyCommonWords(_) => "query",
             CiteError::Query(QueryError::Engine(_)) | CiteError::Engine(_) => "index_io",
+            CiteError::Query(QueryError::Stored(_)) => "index_damaged",
             CiteError::Query(_) => "query",
             CiteError::Index(e) => index_kind(e),
         });

@@ -49,7 +49,7 @@ pub fn query(query: &str) {
         return;
     };
     let searcher = reader.searcher();
-    let lexicon = crate::lexicon::Lexicon::default();
+    let caches = crate::search::SearchCaches::default();
     let synonyms = crate::synonyms::Synonyms::parse("ice, cold pack\nheat, warmth");
     for text in [query.to_string(), crate::cite::claim_query(query)] {
         let req = SearchRequest {
@@ -60,7 +60,7 @@ pub fn query(query: &str) {
             semantic: None,
         };
         // An error is an answer (an empty query, only stop words); only a panic is a fault.
-        if let Ok(built) = search::build_query(&searcher, &fields, &req, &synonyms, &lexicon) {
+        if let Ok(built) = search::build_query(&searcher, &fields, &req, &synonyms, &caches) {
             let _ = built.snippet_query();
         }
     }

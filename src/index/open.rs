@@ -28,8 +28,9 @@ pub struct OpenIndex {
     references_json: String,
     /// The generation's passage vectors, when it has them (memory-mapped).
     pub vectors: Option<VectorFile>,
-    /// Its segments' terms grouped for typo correction, once they have been walked often.
-    pub lexicon: crate::lexicon::Lexicon,
+    /// What searching it remembers between queries: which segments lack which field, their
+    /// reference passages, their terms grouped for typo correction, normalisation tables.
+    pub caches: crate::search::SearchCaches,
 }
 
 impl OpenIndex {
@@ -121,7 +122,7 @@ impl IndexDir {
             generation_dir,
             references_json,
             vectors,
-            lexicon: Default::default(),
+            caches: Default::default(),
         })
     }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use crate::search::query_words;
+use super::words::Analyzer;
 
 /// The file name inside the corpus directory.
 pub const FILE_NAME: &str = "synonyms.txt";
@@ -15,14 +15,14 @@ pub const FILE_NAME: &str = "synonyms.txt";
 /// A synonym file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "cannot read the synonym file {}: {source} (fix or delete it; it is one group of \
+    "cannot read the synonym file {}: {error} (fix or delete it; it is one group of \
      comma-separated synonyms a line, `#` starts a comment)",
     .path.display()
 )]
 pub struct SynonymsError {
     pub path: PathBuf,
-    #[source]
-    pub source: std::io::Error,
+    /// Part of the message, before its advice; not a `#[source]`, so the chain prints it once.
+    pub error: std::io::Error,
 }
 
 /// One word or phrase of a group: as written in the file, and as the analyzer sees it
@@ -91,7 +91,7 @@ impl Synonyms {
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok(Synonyms::parse(&text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Synonyms::default()),
-            Err(source) => Err(SynonymsError { path, source }),
+            Err(error) => Err(SynonymsError { path, error }),
         }
     }
 
@@ -100,12 +100,13 @@ impl Synonyms {
     /// fewer than two entries are ignored.
     pub fn parse(text: &str) -> Synonyms {
         let mut groups = Vec::new();
+        let mut analyzer = Analyzer::default();
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or_default();
             let mut group: Vec<Entry> = Vec::new();
             for part in line.split(',') {
                 let text = part.split_whitespace().collect::<Vec<_>>().join(" ");
-                let tokens = query_words(&text);
+                let tokens = analyzer.query_words(&text);
                 if tokens.is_empty() || group.iter().any(|e| e.tokens == tokens) {
                     continue;
                 }
@@ -222,7 +223,10 @@ mod tests {
             ]
         );
         // "MRIs" is analysed to "mri" first.
-        assert_eq!(query_words("MRIs"), [(0, "mri".to_string())]);
+        assert_eq!(
+            crate::search::words::query_words("MRIs"),
+            [(0, "mri".to_string())]
+        );
         assert!(s.find(&["heat"]).is_empty());
     }
 

@@ -14,8 +14,12 @@ use std::collections::{HashMap, HashSet};
 
 use tantivy::{DocAddress, Searcher};
 
+use super::caches::{ReferenceBits, SearchCaches};
+use super::plan::BuiltQuery;
+use super::query::{parse_query, Occurrence};
+use super::score::ranked_addresses;
+use super::QueryError;
 use crate::index::Fields;
-use crate::search::{self, BuiltQuery, QueryError};
 use crate::vectors::build::KEY_FIELD;
 use crate::vectors::VectorFile;
 
@@ -91,11 +95,11 @@ impl SemanticQuery {
 /// The text of a query to embed: its words and phrases without the query syntax (quotes,
 /// `+`), and without the `-excluded` words.
 pub fn embedding_query(query: &str) -> String {
-    let parsed = search::parse_query(query);
+    let parsed = parse_query(query);
     let words: Vec<&str> = parsed
         .clauses
         .iter()
-        .filter(|c| c.occur != search::Occurrence::MustNot)
+        .filter(|c| c.occur != Occurrence::MustNot)
         .map(|c| c.text.as_str())
         .collect();
     if words.is_empty() {
@@ -134,7 +138,7 @@ pub fn rank(
 ) -> Result<Vec<Ranked>, QueryError> {
     let sem = match (mode, semantic) {
         (RankMode::Lexical, _) | (_, None) => {
-            return Ok(search::ranked_addresses(searcher, fields, built, limit)?
+            return Ok(ranked_addresses(searcher, fields, built, limit)?
                 .into_iter()
                 .map(|(score, addr)| Ranked {
                     score,
@@ -149,7 +153,7 @@ pub fn rank(
         return Ok(Vec::new());
     }
     let keys = KeyReader::new(searcher)?;
-    let references = ReferenceKinds::new(searcher, fields)?;
+    let references = ReferenceKinds::new(searcher, fields, built.caches)?;
 
     // Passages by meaning alone: the nearest vectors' passages that the query allows.
     let by_meaning = |k: usize, required: bool| -> Result<Vec<(DocAddress, f32)>, QueryError> {
@@ -179,7 +183,7 @@ pub fn rank(
         return Ok(out);
     }
 
-    let lexical = search::ranked_addresses(searcher, fields, built, limit.max(LEXICAL_CANDIDATES))?;
+    let lexical = ranked_addresses(searcher, fields, built, limit.max(LEXICAL_CANDIDATES))?;
     let mut pool: Vec<(DocAddress, Option<f32>, Option<f32>)> = lexical
         .iter()
         .map(|&(score, addr)| {
@@ -285,14 +289,18 @@ impl<'a> KeyReader<'a> {
 }
 
 /// Which passages are a reference's own (the rest are the guide's).
-struct ReferenceKinds(Vec<search::ReferenceBits>);
+struct ReferenceKinds(Vec<ReferenceBits>);
 
 impl ReferenceKinds {
-    fn new(searcher: &Searcher, fields: &Fields) -> Result<ReferenceKinds, QueryError> {
+    fn new(
+        searcher: &Searcher,
+        fields: &Fields,
+        caches: &SearchCaches,
+    ) -> Result<ReferenceKinds, QueryError> {
         searcher
             .segment_readers()
             .iter()
-            .map(|s| search::reference_bits(s, fields.kind))
+            .map(|s| caches.reference_bits(s, fields.kind))
             .collect::<Result<_, _>>()
             .map(ReferenceKinds)
     }
