@@ -1,12 +1,13 @@
-//! Test harness: runs the real `citeseek` binary against the bundled corpus or a temporary one,
-//! always with a temporary index directory.
+//! The test harness: every test runs the real `citeseek` binary through [`citeseek`] (an
+//! environment that nothing on the machine can change), most of them in a [`TestEnv`] (the
+//! bundled corpus or a temporary one, always with a temporary index directory).
 #![allow(dead_code)]
 
 pub mod gen;
 pub mod http;
-pub mod rebuild;
 pub mod schema;
 pub mod server;
+pub mod wait;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,15 +17,55 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_citeseek");
+
+/// Variables of the machine's environment that would change what a test sees: the corpus and
+/// index, an installed model or ranking mode, the model hub, the staleness check, proxies.
+const ISOLATED: &[&str] = &[
+    "CITESEEK_CORPUS",
+    "CITESEEK_INDEX",
+    "CITESEEK_MODEL",
+    "CITESEEK_MODE",
+    "CITESEEK_NO_REFRESH",
+    "HF_ENDPOINT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+];
+
+/// Clears `cmd`'s environment of [`ISOLATED`] variables, points the model cache at a directory
+/// that does not exist and turns colour off. A test sets what it needs after this.
+pub fn isolate(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for var in ISOLATED {
+        cmd.env_remove(var);
+    }
+    cmd.env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
+        .env("NO_COLOR", "1")
+}
+
+/// `citeseek` (no arguments yet) in an [`isolate`]d environment.
+pub fn citeseek() -> std::process::Command {
+    let mut cmd = std::process::Command::new(BIN);
+    isolate(&mut cmd);
+    cmd
+}
+
+/// The repository's root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
 /// The bundled corpus in the repository.
 pub fn repo_corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+    root().join("corpus")
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    root().join("tests/fixtures").join(name)
 }
 
 /// A temporary working area with its own corpus (optionally) and index directories.
@@ -65,10 +106,22 @@ impl TestEnv {
         TestEnv { corpus, index, dir }
     }
 
+    /// [`TestEnv::empty`] with an empty references.json (`[]`).
+    pub fn no_references() -> TestEnv {
+        let env = TestEnv::empty();
+        env.write("references.json", "[]");
+        env
+    }
+
     pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
         let path = self.corpus.join(rel);
         fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         fs::write(path, content).expect("write");
+    }
+
+    /// The path of guide page `name`.
+    pub fn guide(&self, name: &str) -> PathBuf {
+        self.corpus.join("guide").join(name)
     }
 
     /// `citeseek --corpus C --index I <args>`, run in the temporary directory.
@@ -76,17 +129,10 @@ impl TestEnv {
         Command::from_std(self.process(args))
     }
 
-    /// [`TestEnv::cmd`] as a plain process, for a server that keeps running.
+    /// [`TestEnv::cmd`] as a plain process, for one that keeps running (a server, `watch`).
     pub fn process(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_citeseek"));
+        let mut cmd = citeseek();
         cmd.current_dir(self.dir.path())
-            .env_remove("CITESEEK_CORPUS")
-            .env_remove("CITESEEK_INDEX")
-            // A model installed on this machine must not change what the tests see.
-            .env_remove("CITESEEK_MODEL")
-            .env_remove("CITESEEK_MODE")
-            .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
-            .env("NO_COLOR", "1")
             .arg("--corpus")
             .arg(&self.corpus)
             .arg("--index")
@@ -124,6 +170,60 @@ impl TestEnv {
         let v = self.json(&args, 0);
         v["hits"].as_array().cloned().expect("hits array")
     }
+
+    /// `search --json <args>` whatever its exit code: (exit code, hits, stderr). Exit 2 (an
+    /// error) gives no hits.
+    pub fn try_search(&self, args: &[&str]) -> (i32, Vec<Value>, String) {
+        let out = self
+            .cmd(&["search", "--json"])
+            .args(args)
+            .output()
+            .expect("run");
+        let code = out.status.code().unwrap_or(-1);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if code == 2 {
+            return (code, Vec::new(), stderr);
+        }
+        let v: Value = serde_json::from_slice(&out.stdout).expect("search --json prints JSON");
+        let hits = v["hits"].as_array().cloned().unwrap_or_default();
+        (code, hits, stderr)
+    }
+
+    /// `ingest --json [extra…]`, asserting success: the summary.
+    pub fn ingest(&self, extra: &[&str]) -> Value {
+        let out = self
+            .cmd(&["ingest", "--json"])
+            .args(extra)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "ingest failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("ingest --json prints JSON")
+    }
+
+    /// The index marker as JSON.
+    pub fn marker(&self) -> Value {
+        let text = fs::read_to_string(self.index.join("citeseek-index.json")).expect("marker");
+        serde_json::from_str(&text).expect("marker JSON")
+    }
+
+    /// The corpus paths the current generation's manifest lists (its last, tab-separated
+    /// column).
+    pub fn manifest_paths(&self) -> Vec<String> {
+        let generation = self.marker()["generation"]
+            .as_str()
+            .expect("generation")
+            .to_string();
+        let text =
+            fs::read_to_string(self.index.join(generation).join("manifest.tsv")).expect("manifest");
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(|l| l.rsplit('\t').next().unwrap_or_default().to_string())
+            .collect()
+    }
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -152,4 +252,15 @@ pub fn nearest_heading(hit: &Value) -> String {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string()
+}
+
+/// Strings of a JSON array.
+pub fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -1,11 +1,9 @@
 //! Integration tests for `ingest` and `search`: the real binary on the bundled corpus and on
 //! temporary corpora, checked through the JSON contract.
 
-mod common;
-
 use std::fs;
 
-use common::{fixture, nearest_heading, TestEnv};
+use crate::harness::{self, fixture, nearest_heading, TestEnv};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -275,7 +273,7 @@ fn first_search_builds_the_index_and_says_so() {
 #[test]
 fn environment_variables_set_corpus_and_index() {
     let env = TestEnv::bundled();
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_citeseek"));
+    let mut cmd = assert_cmd::Command::from_std(harness::citeseek());
     cmd.current_dir(env.dir.path())
         .env("CITESEEK_CORPUS", &env.corpus)
         .env("CITESEEK_INDEX", &env.index)
@@ -335,7 +333,7 @@ fn unreadable_guide_is_skipped_and_the_rest_indexed() {
 fn markdown_guide_is_searchable_with_headings_lines_and_citations() {
     let env = TestEnv::empty();
     fs::copy(
-        common::repo_corpus().join("references.json"),
+        harness::repo_corpus().join("references.json"),
         env.corpus.join("references.json"),
     )
     .unwrap();
