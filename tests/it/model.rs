@@ -192,20 +192,7 @@ fn citeseek(cache: &Path, args: &[&str]) -> Output {
 
 /// Run, assert the exit code, parse stdout as one JSON object.
 fn citeseek_json(cache: &Path, args: &[&str], code: i32) -> Value {
-    let out = citeseek(cache, args);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "citeseek {args:?}\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    harness::json_of(args, &citeseek(cache, args), code)
 }
 
 /// Everything in `<cache>/models` but the lock: what an install leaves behind.

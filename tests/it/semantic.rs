@@ -73,14 +73,7 @@ fn json(env: &TestEnv, model: &Path, args: &[&str], code: i32) -> Value {
         .env("CITESEEK_MODEL", model)
         .output()
         .expect("run citeseek");
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "citeseek {args:?}\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
+    harness::json_of(args, &out, code)
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {

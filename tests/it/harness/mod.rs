@@ -147,20 +147,7 @@ impl TestEnv {
 
     /// Run and parse stdout as one JSON object, asserting the exit code.
     pub fn json(&self, args: &[&str], code: i32) -> Value {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "citeseek {args:?}\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not one JSON object ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
+        json_of(args, &self.run(args), code)
     }
 
     /// `search QUERY --json [extra…]` with exit 0, returning the hits.
@@ -224,6 +211,23 @@ impl TestEnv {
             .map(|l| l.rsplit('\t').next().unwrap_or_default().to_string())
             .collect()
     }
+}
+
+/// The stdout of `citeseek ARGS` as one JSON object, asserting its exit code.
+pub fn json_of(args: &[&str], out: &Output, code: i32) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "citeseek {args:?}\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
