@@ -6,9 +6,7 @@ use std::fs;
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod common;
-
-use common::{fixture, repo_corpus, TestEnv};
+use crate::harness::{fixture, repo_corpus, TestEnv};
 
 /// A copy of the bundled corpus with the plain-text guide instead of the HTML one.
 fn text_guide() -> TestEnv {

@@ -1,26 +1,24 @@
 //! Rebuilding after edits: incremental ingest, stale-index updates on search, dry runs, the
 //! writer lock, damaged indexes, `watch`.
 
-mod common;
-
 use std::fs;
 use std::time::{Duration, SystemTime};
 
-use common::rebuild::{strings, Env};
+use crate::harness::{self, strings, TestEnv};
 use predicates::prelude::*;
 
 const GUIDE: &str = "back-spasm-relief.html";
 const OLD: &str = "Most back spasms respond well to simple at-home treatments.";
 const NEW: &str = "Most quokkaflux spasms respond well to simple at-home treatments.";
 
-fn edit(env: &Env, name: &str, from: &str, to: &str) {
+fn edit(env: &TestEnv, name: &str, from: &str, to: &str) {
     let path = env.guide(name);
     let text = fs::read_to_string(&path).unwrap();
     assert!(text.contains(from), "{from:?} not in {name}");
     fs::write(&path, text.replace(from, to)).unwrap();
 }
 
-fn passage_ids(env: &Env, path: &str) -> Vec<String> {
+fn passage_ids(env: &TestEnv, path: &str) -> Vec<String> {
     // One line a file: `path<TAB>id<TAB>id…`, beside the manifest.
     let generation = env.marker()["generation"].as_str().unwrap().to_string();
     let text = std::fs::read_to_string(env.index.join(generation).join("passages.tsv")).unwrap();
@@ -33,7 +31,7 @@ fn passage_ids(env: &Env, path: &str) -> Vec<String> {
 
 #[test]
 fn editing_a_paragraph_reindexes_only_that_document() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     fs::write(
         env.guide("other.md"),
         "# Other\n\n## Sleep\n\nA firm mattress helps some sleepers.\n",
@@ -51,10 +49,10 @@ fn editing_a_paragraph_reindexes_only_that_document() {
     assert_eq!(report["reextracted"], 1);
     assert!(strings(&report["added"]).is_empty() && strings(&report["removed"]).is_empty());
 
-    let (code, hits, _) = env.search(&["quokkaflux"]);
+    let (code, hits, _) = env.try_search(&["quokkaflux"]);
     assert_eq!(code, 0);
     assert_eq!(hits[0]["doc"], "back-spasm-relief");
-    let (code, hits, _) = env.search(&["\"back spasms respond well\""]);
+    let (code, hits, _) = env.try_search(&["\"back spasms respond well\""]);
     assert_eq!(code, 1, "old wording still found: {hits:?}");
 
     // Passage ids are stable: the other document is untouched, and so are the edited
@@ -65,14 +63,14 @@ fn editing_a_paragraph_reindexes_only_that_document() {
 
 #[test]
 fn deleting_a_file_removes_its_passages() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     fs::write(
         env.guide("gone.md"),
         "# Gone\n\nWombatitis is a made-up word.\n",
     )
     .unwrap();
     env.ingest(&[]);
-    assert_eq!(env.search(&["wombatitis"]).0, 0);
+    assert_eq!(env.try_search(&["wombatitis"]).0, 0);
 
     fs::remove_file(env.guide("gone.md")).unwrap();
     let report = env.ingest(&[]);
@@ -80,7 +78,7 @@ fn deleting_a_file_removes_its_passages() {
     assert_eq!(strings(&report["removed"]), ["guide/gone.md"]);
     assert_eq!(report["reextracted"], 0);
     assert!(report["passages_removed"].as_u64().unwrap() >= 1);
-    assert_eq!(env.search(&["wombatitis"]).0, 1);
+    assert_eq!(env.try_search(&["wombatitis"]).0, 1);
     let listed = env.manifest_paths();
     assert!(listed.iter().any(|p| p.starts_with("guide/")), "{listed:?}");
     assert!(!listed.iter().any(|p| p == "guide/gone.md"), "{listed:?}");
@@ -88,11 +86,11 @@ fn deleting_a_file_removes_its_passages() {
 
 #[test]
 fn adding_a_reference_snapshot_makes_its_text_searchable() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     let snapshot = env.corpus.join("references/lau2019.html");
     fs::remove_file(&snapshot).unwrap();
     env.ingest(&[]);
-    assert_eq!(env.search(&["--kind", "reference", "xylophonic"]).0, 1);
+    assert_eq!(env.try_search(&["--kind", "reference", "xylophonic"]).0, 1);
 
     fs::write(
         &snapshot,
@@ -104,14 +102,13 @@ fn adding_a_reference_snapshot_makes_its_text_searchable() {
     assert_eq!(report["mode"], "incremental", "{report}");
     assert_eq!(strings(&report["added"]), ["references/lau2019.html"]);
     assert_eq!(report["reextracted"], 1);
-    let (code, hits, _) = env.search(&["--kind", "reference", "xylophonic"]);
+    let (code, hits, _) = env.try_search(&["--kind", "reference", "xylophonic"]);
     assert_eq!(code, 0);
     assert_eq!(hits[0]["doc"], "lau2019");
     assert_eq!(hits[0]["kind"], "reference");
     // `cite` finds it too (and would have updated the index itself: it checks freshness).
     let out = env
-        .cmd()
-        .args([
+        .cmd(&[
             "cite",
             "--json",
             "xylophonic heat wraps relieved back spasms",
@@ -131,7 +128,7 @@ fn adding_a_reference_snapshot_makes_its_text_searchable() {
 
 #[test]
 fn touching_a_file_without_changing_it_does_not_reindex() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     let generation = env.marker()["generation"].clone();
     let file = fs::File::options()
@@ -150,8 +147,7 @@ fn touching_a_file_without_changing_it_does_not_reindex() {
     // The new time is remembered: the next check is stat-only and finds nothing.
     let again = env.ingest(&[]);
     assert!(strings(&again["touched"]).is_empty());
-    env.cmd()
-        .arg("ingest")
+    env.cmd(&["ingest"])
         .assert()
         .success()
         .stderr(predicate::str::contains("index up to date"));
@@ -159,21 +155,21 @@ fn touching_a_file_without_changing_it_does_not_reindex() {
 
 #[test]
 fn search_brings_a_stale_index_up_to_date() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     edit(&env, GUIDE, OLD, NEW);
-    let (code, hits, stderr) = env.search(&["quokkaflux"]);
+    let (code, hits, stderr) = env.try_search(&["quokkaflux"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(hits[0]["doc"], "back-spasm-relief");
     assert!(stderr.contains("updated the index"), "{stderr}");
     // Nothing changed since: no update, no note.
-    let (_, _, stderr) = env.search(&["quokkaflux"]);
+    let (_, _, stderr) = env.try_search(&["quokkaflux"]);
     assert!(stderr.is_empty(), "{stderr}");
 }
 
 #[test]
 fn changing_references_json_rebuilds_everything() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     let path = env.corpus.join("references.json");
     let text = fs::read_to_string(&path).unwrap();
@@ -187,14 +183,13 @@ fn changing_references_json_rebuilds_everything() {
 
 #[test]
 fn dry_run_lists_changes_and_writes_nothing() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     let marker = fs::read(env.index.join("citeseek-index.json")).unwrap();
     edit(&env, GUIDE, OLD, NEW);
     fs::write(env.guide("new.md"), "# New\n\nNew page.\n").unwrap();
     fs::remove_file(env.corpus.join("references/lau2019.html")).unwrap();
-    env.cmd()
-        .args(["ingest", "--dry-run"])
+    env.cmd(&["ingest", "--dry-run"])
         .assert()
         .success()
         .stdout(predicate::str::contains(format!("changed  guide/{GUIDE}")))
@@ -208,14 +203,13 @@ fn dry_run_lists_changes_and_writes_nothing() {
 
 #[test]
 fn a_second_ingest_fails_clearly_while_one_runs() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     // Hold the writers' lock as a running ingest would.
     let dir = citeseek::index::IndexDir::new(&env.index);
     let lock = dir.lock(Duration::from_secs(1)).unwrap();
     let started = std::time::Instant::now();
-    env.cmd()
-        .args(["ingest", "--full"])
+    env.cmd(&["ingest", "--full"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(format!(
@@ -227,21 +221,21 @@ fn a_second_ingest_fails_clearly_while_one_runs() {
         "it waits briefly first"
     );
     // Searches still answer meanwhile.
-    assert_eq!(env.search(&["spasm"]).0, 0);
+    assert_eq!(env.try_search(&["spasm"]).0, 0);
     drop(lock);
     env.ingest(&[]);
 }
 
 #[test]
 fn search_answers_from_the_old_index_when_it_cannot_update() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     let dir = citeseek::index::IndexDir::new(&env.index);
     let lock = dir.lock(Duration::from_secs(1)).unwrap();
     edit(&env, GUIDE, OLD, NEW);
     // An ingest holds the lock: the search does not wait, answers from the old index, and
     // names the changed file.
-    let (code, hits, stderr) = env.search(&["\"back spasms respond well\""]);
+    let (code, hits, stderr) = env.try_search(&["\"back spasms respond well\""]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(hits[0]["doc"], "back-spasm-relief");
     assert!(stderr.contains("out of date"), "{stderr}");
@@ -250,45 +244,43 @@ fn search_answers_from_the_old_index_when_it_cannot_update() {
         "{stderr}"
     );
     drop(lock);
-    assert_eq!(env.search(&["quokkaflux"]).0, 0);
+    assert_eq!(env.try_search(&["quokkaflux"]).0, 0);
 }
 
 #[test]
 fn search_answers_from_the_old_index_when_the_update_fails() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     fs::write(env.corpus.join("references.json"), "[{ half saved").unwrap();
-    let (code, _, stderr) = env.search(&["spasm"]);
+    let (code, _, stderr) = env.try_search(&["spasm"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("updating it failed"), "{stderr}");
     assert!(stderr.contains("references.json (modified)"), "{stderr}");
 }
 
 /// The index's current generation directory.
-fn generation(env: &Env) -> std::path::PathBuf {
+fn generation(env: &TestEnv) -> std::path::PathBuf {
     env.index.join(env.marker()["generation"].as_str().unwrap())
 }
 
-fn assert_damaged_then_recovered(env: &Env, problem: &str) {
-    env.cmd()
-        .args(["search", "spasm"])
+fn assert_damaged_then_recovered(env: &TestEnv, problem: &str) {
+    env.cmd(&["search", "spasm"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(problem))
         .stderr(predicate::str::contains("citeseek ingest --full"));
-    env.cmd()
-        .args(["ingest"])
+    env.cmd(&["ingest"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("citeseek ingest --full"));
     let report = env.ingest(&["--full"]);
     assert_eq!(report["mode"], "full");
-    assert_eq!(env.search(&["spasm"]).0, 0);
+    assert_eq!(env.try_search(&["spasm"]).0, 0);
 }
 
 #[test]
 fn garbage_meta_json_is_reported_and_full_recovers() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     fs::write(generation(&env).join("meta.json"), "{ not json").unwrap();
     assert_damaged_then_recovered(&env, "is damaged");
@@ -296,7 +288,7 @@ fn garbage_meta_json_is_reported_and_full_recovers() {
 
 #[test]
 fn truncated_segment_is_reported_and_full_recovers() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     // Truncate the biggest segment file (the doc store or postings).
     let biggest = fs::read_dir(generation(&env))
@@ -317,7 +309,7 @@ fn truncated_segment_is_reported_and_full_recovers() {
 
 #[test]
 fn garbage_marker_is_reported_and_full_recovers() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     fs::write(env.index.join("citeseek-index.json"), "garbage").unwrap();
     assert_damaged_then_recovered(&env, "citeseek-index.json is not valid");
@@ -332,18 +324,17 @@ fn garbage_marker_is_reported_and_full_recovers() {
 
 #[test]
 fn foreign_directory_is_refused_and_full_builds_beside_it() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     fs::create_dir_all(env.index.join("data")).unwrap();
     fs::write(env.index.join("meta.json"), "{}").unwrap();
     fs::write(env.index.join("data/notes.txt"), "keep me").unwrap();
-    env.cmd()
-        .args(["ingest"])
+    env.cmd(&["ingest"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("is not a citeseek index"))
         .stderr(predicate::str::contains("citeseek ingest --full"));
     env.ingest(&["--full"]);
-    assert_eq!(env.search(&["spasm"]).0, 0);
+    assert_eq!(env.try_search(&["spasm"]).0, 0);
     assert_eq!(
         fs::read_to_string(env.index.join("data/notes.txt")).unwrap(),
         "keep me"
@@ -356,12 +347,11 @@ fn foreign_directory_is_refused_and_full_builds_beside_it() {
 
 #[test]
 fn moving_the_corpus_rebuilds_everything() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
-    let moved = env.tmp.path().join("moved");
+    let moved = env.dir.path().join("moved");
     fs::rename(&env.corpus, &moved).unwrap();
-    let out = assert_cmd::Command::cargo_bin("citeseek")
-        .unwrap()
+    let out = harness::citeseek()
         .arg("--corpus")
         .arg(&moved)
         .arg("--index")
@@ -379,7 +369,7 @@ fn moving_the_corpus_rebuilds_everything() {
 
 #[test]
 fn another_schema_version_rebuilds_everything() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     let mut marker = env.marker();
     marker["schema_version"] = serde_json::json!(0);
@@ -394,7 +384,7 @@ fn another_schema_version_rebuilds_everything() {
         .as_str()
         .unwrap()
         .contains("the index has schema 0"));
-    assert_eq!(env.search(&["spasm"]).0, 0);
+    assert_eq!(env.try_search(&["spasm"]).0, 0);
 }
 
 /// Every passage stored in the index in `index` (its JSON, sorted), the index's stats, and
@@ -427,16 +417,14 @@ fn index_contents(index: &std::path::Path) -> (Vec<String>, String, String) {
 
 /// `ingest --full` of `env`'s corpus into a fresh index beside it: what the incremental
 /// update must equal.
-fn full_contents(env: &Env, name: &str) -> (Vec<String>, String, String) {
-    let index = env.tmp.path().join(name);
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("citeseek"))
+fn full_contents(env: &TestEnv, name: &str) -> (Vec<String>, String, String) {
+    let index = env.dir.path().join(name);
+    let out = harness::citeseek()
         .arg("--corpus")
         .arg(&env.corpus)
         .arg("--index")
         .arg(&index)
         .args(["ingest", "--full"])
-        .env_remove("CITESEEK_MODEL")
-        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .output()
         .expect("run");
     assert!(out.status.success(), "{out:?}");
@@ -445,16 +433,16 @@ fn full_contents(env: &Env, name: &str) -> (Vec<String>, String, String) {
 
 #[test]
 fn an_update_that_moves_a_block_across_the_repetition_threshold_equals_a_full_ingest() {
-    let env = Env::empty();
+    let env = TestEnv::no_references();
     let page = |name: &str| {
         fs::copy(
-            common::fixture(&format!("extract/site/{name}.html")),
+            harness::fixture(&format!("extract/site/{name}.html")),
             env.guide(&format!("{name}.html")),
         )
         .expect("copy fixture");
     };
-    let boxed = |env: &Env| {
-        let (_, hits, _) = env.search(&["\"written by our physiotherapists\""]);
+    let boxed = |env: &TestEnv| {
+        let (_, hits, _) = env.try_search(&["\"written by our physiotherapists\""]);
         hits.len()
     };
     page("heat-or-ice");
@@ -474,7 +462,7 @@ fn an_update_that_moves_a_block_across_the_repetition_threshold_equals_a_full_in
 
     // An edit elsewhere on the site changes nothing else.
     let lifting = env.guide("lifting.html");
-    fs::copy(common::fixture("extract/site/lifting.html"), &lifting).expect("copy");
+    fs::copy(harness::fixture("extract/site/lifting.html"), &lifting).expect("copy");
     let report = env.ingest(&[]);
     assert_eq!(report["reextracted"], 1, "{report}");
     assert_eq!(index_contents(&env.index), full_contents(&env, "full-4"));

@@ -3,8 +3,6 @@
 //! segments, odd file names and unreadable files, reference ids that leave the corpus, the APA
 //! case-mapping panic, a full disk, and the smaller ones.
 
-mod common;
-
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -12,19 +10,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::rebuild::Env;
+use crate::harness::{self, TestEnv};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn run(env: &Env, args: &[&str]) -> Output {
-    env.cmd().args(args).output().expect("run citeseek")
-}
-
 /// Run `citeseek <args>`, assert its exit code, and return its stderr.
-fn stderr_of(env: &Env, args: &[&str], code: i32) -> String {
-    let out = run(env, args);
+fn stderr_of(env: &TestEnv, args: &[&str], code: i32) -> String {
+    let out = env.run(args);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
     stderr
@@ -32,26 +26,18 @@ fn stderr_of(env: &Env, args: &[&str], code: i32) -> String {
 
 /// `citeseek --corpus CORPUS --index INDEX <args>`.
 fn run_with(corpus: &Path, index: &Path, args: &[&str]) -> Output {
-    StdCommand::new(assert_cmd::cargo::cargo_bin("citeseek"))
+    harness::citeseek()
         .arg("--corpus")
         .arg(corpus)
         .arg("--index")
         .arg(index)
-        .arg("--color")
-        .arg("never")
         .args(args)
-        .env_remove("CITESEEK_CORPUS")
-        .env_remove("CITESEEK_INDEX")
-        // A model installed on this machine must not change what the tests see.
-        .env_remove("CITESEEK_MODEL")
-        .env_remove("CITESEEK_MODE")
-        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .output()
         .expect("run citeseek")
 }
 
 /// The current generation's directory.
-fn generation_dir(env: &Env) -> PathBuf {
+fn generation_dir(env: &TestEnv) -> PathBuf {
     let generation = env.marker()["generation"].as_str().unwrap().to_string();
     env.index.join(generation)
 }
@@ -88,45 +74,36 @@ fn can_switch_user() -> bool {
         .is_ok_and(|o| text(&o.stdout).trim() == "0");
     root && StdCommand::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(assert_cmd::cargo::cargo_bin("citeseek"))
+        .arg(harness::BIN)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
 /// `citeseek <args>` as user `nobody` (uid 65534).
-fn as_nobody(env: &Env, args: &[&str]) -> Output {
-    let bin = assert_cmd::cargo::cargo_bin("citeseek");
-    StdCommand::new("setpriv")
+fn as_nobody(env: &TestEnv, args: &[&str]) -> Output {
+    harness::isolate(&mut StdCommand::new("setpriv"))
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(bin)
+        .arg(harness::BIN)
         .arg("--corpus")
         .arg(&env.corpus)
         .arg("--index")
         .arg(&env.index)
-        .arg("--color")
-        .arg("never")
         .args(args)
-        .env_remove("CITESEEK_CORPUS")
-        .env_remove("CITESEEK_INDEX")
-        // A model installed on this machine must not change what the tests see.
-        .env_remove("CITESEEK_MODEL")
-        .env_remove("CITESEEK_MODE")
-        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .output()
         .expect("run setpriv")
 }
 
 /// Let other users into the test's temporary directory (tempdirs are private).
-fn open_up(env: &Env) {
-    fs::set_permissions(env.tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+fn open_up(env: &TestEnv) {
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 // 1. A read-only index answers as it is.
 
 #[test]
 fn reading_the_index_creates_no_lock_file() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     let generation = generation_dir(&env);
     for f in walk(&generation) {
@@ -187,7 +164,7 @@ fn an_index_owned_by_another_user_answers_as_it_is() {
         eprintln!("skipped: needs root and setpriv to run citeseek as another user");
         return;
     }
-    let env = Env::sample();
+    let env = TestEnv::copied();
     open_up(&env);
     env.ingest(&[]);
     // Every command answers from the index another user (root) owns and nobody may write.
@@ -221,11 +198,11 @@ fn an_index_owned_by_another_user_answers_as_it_is() {
 
 #[test]
 fn ingest_full_leaves_a_users_folders_named_like_generations() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     fs::create_dir_all(env.index.join("gen-123-456")).unwrap();
     fs::write(env.index.join("gen-123-456/notes.txt"), "my notes").unwrap();
     // Not a citeseek index: a plain ingest refuses it, --full builds beside it.
-    let out = run(&env, &["ingest"]);
+    let out = env.run(&["ingest"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("not a citeseek index"));
     env.ingest(&["--full"]);
@@ -236,7 +213,7 @@ fn ingest_full_leaves_a_users_folders_named_like_generations() {
         fs::read_to_string(env.index.join("gen-123-456/notes.txt")).unwrap(),
         "my notes"
     );
-    assert_eq!(env.search(&["numbatology"]).0, 0);
+    assert_eq!(env.try_search(&["numbatology"]).0, 0);
     // Our own old generations are gone: the current one and the user's folder remain.
     let mut dirs: Vec<String> = fs::read_dir(&env.index)
         .unwrap()
@@ -255,9 +232,9 @@ fn ingest_full_leaves_a_users_folders_named_like_generations() {
 
 #[test]
 fn a_missing_corpus_is_an_error_even_with_an_index() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
-    let missing = env.tmp.path().join("nonexistent");
+    let missing = env.dir.path().join("nonexistent");
     for extra in [&[][..], &["--no-refresh"]] {
         let args: Vec<&str> = extra
             .iter()
@@ -280,10 +257,10 @@ fn a_missing_corpus_is_an_error_even_with_an_index() {
 
 #[test]
 fn another_corpus_is_rebuilt_or_refused() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
-    let other = env.tmp.path().join("other");
-    common::copy_dir(&env.corpus, &other);
+    let other = env.dir.path().join("other");
+    harness::copy_dir(&env.corpus, &other);
     fs::write(
         other.join("guide/only-here.md"),
         "# Only here\n\nNumbatology is here.\n",
@@ -314,7 +291,7 @@ fn another_corpus_is_rebuilt_or_refused() {
 // 4. Damaged segments are reported as damaged, never as up to date.
 
 /// Invert the middle half of every segment file with extension `ext` in the generation.
-fn damage(env: &Env, ext: &str) -> usize {
+fn damage(env: &TestEnv, ext: &str) -> usize {
     let mut n = 0;
     for f in walk(&generation_dir(env)) {
         if f.extension().is_some_and(|e| e == ext) {
@@ -333,7 +310,7 @@ fn damage(env: &Env, ext: &str) -> usize {
 #[test]
 fn damaged_segments_are_reported_and_rebuilt() {
     for ext in ["idx", "store", "term", "fieldnorm"] {
-        let env = Env::sample();
+        let env = TestEnv::copied();
         env.ingest(&[]);
         assert!(damage(&env, ext) > 0, "no .{ext} file");
         // Never "up to date": ingest verifies the checksums.
@@ -362,7 +339,7 @@ fn damaged_segments_are_reported_and_rebuilt() {
         }
         let report = env.ingest(&["--full"]);
         assert_eq!(report["mode"], "full");
-        assert_eq!(env.search(&["heat"]).0, 0);
+        assert_eq!(env.try_search(&["heat"]).0, 0);
     }
 }
 
@@ -370,7 +347,7 @@ fn damaged_segments_are_reported_and_rebuilt() {
 
 #[test]
 fn names_with_tabs_and_newlines_round_trip_through_the_manifest() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     fs::write(env.guide("tab\there.md"), "# Tabbed\n\nNumbatology one.\n").unwrap();
     fs::write(env.guide("new\nline.md"), "# Lined\n\nNumbatology two.\n").unwrap();
     fs::write(
@@ -381,12 +358,12 @@ fn names_with_tabs_and_newlines_round_trip_through_the_manifest() {
     assert_eq!(env.ingest(&[])["mode"], "full");
     let again = env.ingest(&[]);
     assert_eq!(again["mode"], "up-to-date", "{again}");
-    let (code, hits, stderr) = env.search(&["numbatology", "-n", "5"]);
+    let (code, hits, stderr) = env.try_search(&["numbatology", "-n", "5"]);
     assert_eq!(code, 0);
     assert_eq!(hits.len(), 3);
     assert!(!stderr.contains("updated the index"), "{stderr}");
     let generation = env.marker()["generation"].clone();
-    assert_eq!(env.search(&["numbatology"]).0, 0);
+    assert_eq!(env.try_search(&["numbatology"]).0, 0);
     assert_eq!(
         env.marker()["generation"],
         generation,
@@ -400,7 +377,7 @@ fn an_unreadable_file_is_skipped_until_it_changes() {
         eprintln!("skipped: needs root and setpriv to make a file unreadable");
         return;
     }
-    let env = Env::sample();
+    let env = TestEnv::copied();
     open_up(&env);
     let secret = env.guide("secret.md");
     fs::write(&secret, "# Secret\n\nNumbatology.\n").unwrap();
@@ -439,7 +416,7 @@ fn an_unreadable_file_is_skipped_until_it_changes() {
 
 #[test]
 fn text_nested_past_the_parser_limit_is_searchable() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     let page = format!(
         "<html><body><main><h1>Deep</h1>{}<p>Numbatology deep inside.</p>{}\
          <p>Quokkaology after it.</p></main></body></html>",
@@ -448,16 +425,16 @@ fn text_nested_past_the_parser_limit_is_searchable() {
     );
     fs::write(env.guide("deep.html"), page).unwrap();
     env.ingest(&[]);
-    assert_eq!(env.search(&["numbatology"]).0, 0);
-    assert_eq!(env.search(&["quokkaology"]).0, 0);
+    assert_eq!(env.try_search(&["numbatology"]).0, 0);
+    assert_eq!(env.try_search(&["quokkaology"]).0, 0);
 }
 
 // 7. Reference records are validated.
 
 #[test]
 fn a_reference_id_leaving_the_corpus_is_refused() {
-    let env = Env::sample();
-    fs::write(env.tmp.path().join("outside.html"), "<p>Outside text</p>").unwrap();
+    let env = TestEnv::copied();
+    fs::write(env.dir.path().join("outside.html"), "<p>Outside text</p>").unwrap();
     fs::write(
         env.corpus.join("references.json"),
         r#"[{"id": "../../outside", "type": "webpage", "title": "Outside"}]"#,
@@ -473,7 +450,7 @@ fn a_reference_id_leaving_the_corpus_is_refused() {
 
 #[test]
 fn a_wrong_typed_csl_field_is_an_error_naming_record_and_field() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     fs::write(
         env.corpus.join("references.json"),
         r#"[{"id": "ok2020", "title": "Fine"}, {"id": "bad2021", "title": "T", "DOI": ["10.1/x"]}]"#,
@@ -490,18 +467,18 @@ fn a_wrong_typed_csl_field_is_an_error_naming_record_and_field() {
 
 #[test]
 fn apa_with_a_title_whose_case_mapping_changes_lengths() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     fs::write(
         env.corpus.join("references.json"),
         r#"[{"id": "odd2020", "type": "article-journal", "title": "İ American Collegeé ẞ",
              "container-title": "American College", "issued": {"date-parts": [[2020]]}}]"#,
     )
     .unwrap();
-    let out = run(&env, &["refs", "odd2020"]);
+    let out = env.run(&["refs", "odd2020"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(stdout.contains("İ American Collegeé ẞ"), "{stdout}");
-    let out = run(&env, &["cite", "American College", "--json"]);
+    let out = env.run(&["cite", "American College", "--json"]);
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "{}",
@@ -549,8 +526,8 @@ fn fill(dir: &Path, leave: u64) {
 
 #[test]
 fn a_full_disk_is_named_and_the_old_index_keeps_answering() {
-    let env = Env::sample();
-    let Some(mount) = Mount::new(&env.tmp.path().join("disk"), "8m") else {
+    let env = TestEnv::copied();
+    let Some(mount) = Mount::new(&env.dir.path().join("disk"), "8m") else {
         eprintln!("skipped: cannot mount a tmpfs here");
         return;
     };
@@ -581,14 +558,8 @@ fn a_full_disk_is_named_and_the_old_index_keeps_answering() {
 #[test]
 fn a_failed_run_without_a_corpus_leaves_no_index_behind() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = StdCommand::new(assert_cmd::cargo::cargo_bin("citeseek"))
+    let out = harness::citeseek()
         .current_dir(tmp.path())
-        .env_remove("CITESEEK_CORPUS")
-        .env_remove("CITESEEK_INDEX")
-        // A model installed on this machine must not change what the tests see.
-        .env_remove("CITESEEK_MODEL")
-        .env_remove("CITESEEK_MODE")
-        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .args(["search", "heat"])
         .output()
         .unwrap();
@@ -599,14 +570,8 @@ fn a_failed_run_without_a_corpus_leaves_no_index_behind() {
         text(&out.stderr)
     );
     assert!(!tmp.path().join("index").exists(), "index/ was left behind");
-    let out = StdCommand::new(assert_cmd::cargo::cargo_bin("citeseek"))
+    let out = harness::citeseek()
         .current_dir(tmp.path())
-        .env_remove("CITESEEK_CORPUS")
-        .env_remove("CITESEEK_INDEX")
-        // A model installed on this machine must not change what the tests see.
-        .env_remove("CITESEEK_MODEL")
-        .env_remove("CITESEEK_MODE")
-        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .args(["ingest"])
         .output()
         .unwrap();
@@ -616,47 +581,47 @@ fn a_failed_run_without_a_corpus_leaves_no_index_behind() {
 
 #[test]
 fn an_index_path_under_missing_folders_is_not_created() {
-    let env = Env::sample();
-    let deep = env.tmp.path().join("nonexistent/deep/idx");
+    let env = TestEnv::copied();
+    let deep = env.dir.path().join("nonexistent/deep/idx");
     let out = run_with(&env.corpus, &deep, &["ingest"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("does not exist"), "{stderr}");
-    assert!(!env.tmp.path().join("nonexistent").exists());
+    assert!(!env.dir.path().join("nonexistent").exists());
 }
 
 #[test]
 fn an_over_long_query_is_named() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     let long = format!("heat {}", "ice ".repeat(600));
-    let (code, _, stderr) = env.search(&[&long]);
+    let (code, _, stderr) = env.try_search(&[&long]);
     assert_eq!(code, 0);
     assert!(
         stderr.contains("2405 characters long; only its first 2000"),
         "{stderr}"
     );
-    let (_, _, stderr) = env.search(&["heat"]);
+    let (_, _, stderr) = env.try_search(&["heat"]);
     assert!(!stderr.contains("characters long"), "{stderr}");
 }
 
 #[test]
 fn a_bom_before_a_markdown_title_keeps_it_a_title() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     fs::write(
         env.guide("bom.md"),
         "\u{feff}# Numbatology basics\n\nSome text.\n",
     )
     .unwrap();
     env.ingest(&[]);
-    let (code, hits, _) = env.search(&["numbatology"]);
+    let (code, hits, _) = env.try_search(&["numbatology"]);
     assert_eq!(code, 0);
     assert_eq!(hits[0]["title"], "Numbatology basics");
 }
 
 #[test]
 fn skipped_files_are_not_counted_as_indexed_guides() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     fs::write(env.guide("bad.md"), b"# Bad\n\nCaf\xe9\n").unwrap();
     let stderr = stderr_of(&env, &["ingest"], 0);
     assert!(
@@ -668,7 +633,7 @@ fn skipped_files_are_not_counted_as_indexed_guides() {
 
 #[test]
 fn a_latin1_page_with_meta_charset_is_decoded() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     fs::write(
         env.guide("latin.html"),
         b"<html><head><meta charset=\"iso-8859-1\"><title>Numbatolog\xeda</title></head>\
@@ -677,7 +642,7 @@ fn a_latin1_page_with_meta_charset_is_decoded() {
     .unwrap();
     let stderr = stderr_of(&env, &["ingest"], 0);
     assert!(!stderr.contains("skipped"), "{stderr}");
-    let (code, hits, _) = env.search(&["numbatology"]);
+    let (code, hits, _) = env.try_search(&["numbatology"]);
     assert_eq!(code, 0);
     assert_eq!(hits[0]["title"], "Numbatología");
     assert!(hits[0]["text"].as_str().unwrap().contains("Café"));
@@ -685,11 +650,10 @@ fn a_latin1_page_with_meta_charset_is_decoded() {
 
 #[test]
 fn sigterm_stops_watch_like_ctrl_c() {
-    let env = Env::sample();
+    let env = TestEnv::copied();
     env.ingest(&[]);
     let mut child = env
-        .std_cmd()
-        .arg("watch")
+        .process(&["watch"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -7,12 +7,10 @@
 //! it from PyPI). Without it each test says so and passes without checking anything. They
 //! share one embedded index of the bundled corpus, built once; the tests that write copy it.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{copy_dir, nearest_heading, TestEnv};
+use crate::harness::{self, copy_dir, nearest_heading, TestEnv};
 use serde_json::Value;
 
 /// The model directory, or `None` (with the reason printed) when the tests cannot run.
@@ -75,14 +73,7 @@ fn json(env: &TestEnv, model: &Path, args: &[&str], code: i32) -> Value {
         .env("CITESEEK_MODEL", model)
         .output()
         .expect("run citeseek");
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "citeseek {args:?}\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
+    harness::json_of(args, &out, code)
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -96,7 +87,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 fn embeddings_match_sentence_transformers() {
     let Some(model) = model() else { return };
     let fixture: Value = serde_json::from_str(
-        &std::fs::read_to_string(common::fixture("model/reference-vectors.json")).unwrap(),
+        &std::fs::read_to_string(harness::fixture("model/reference-vectors.json")).unwrap(),
     )
     .unwrap();
     let sentences: Vec<&str> = fixture["sentences"]
@@ -169,7 +160,7 @@ fn hybrid_answers_what_lexical_ranking_missed() {
 fn public_checks_pass_in_hybrid_mode() {
     let Some(model) = model() else { return };
     let env = env_with_index(&model);
-    let checks = std::fs::read_to_string(common::fixture("guide-queries.jsonl")).unwrap();
+    let checks = std::fs::read_to_string(harness::fixture("guide-queries.jsonl")).unwrap();
     let mut failures = Vec::new();
     for line in checks.lines().filter(|l| !l.trim().is_empty()) {
         let check: Value = serde_json::from_str(line).unwrap();
@@ -593,11 +584,10 @@ fn vectors_made_elsewhere_are_imported() {
 fn eval_keeps_passage_vectors_with_its_index() {
     let Some(model) = model() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let data = common::fixture("beir-tiny");
+    let data = harness::fixture("beir-tiny");
     let index = tmp.path().join("eval-index");
     let run = || {
-        let out = assert_cmd::Command::cargo_bin("citeseek")
-            .unwrap()
+        let out = harness::citeseek()
             .env("CITESEEK_MODEL", &model)
             .args(["eval", "--mode", "hybrid", "--json", "--corpus"])
             .arg(data.join("corpus.jsonl"))
@@ -654,7 +644,7 @@ fn npy_bytes(rows: &[Vec<f32>]) -> Vec<u8> {
 fn serve_ranks_by_meaning_with_the_model_and_says_so() {
     let Some(model) = model() else { return };
     let env = env_with_index(&model);
-    let server = common::server::Server::start_with(&env, &[], &[("CITESEEK_MODEL", &model)]);
+    let server = harness::server::Server::start_with(&env, &[], &[("CITESEEK_MODEL", &model)]);
     let v = server.json(
         "/api/v1/search?q=how%20long%20should%20I%20ice%20my%20back&limit=3",
         200,

@@ -15,13 +15,13 @@
 //! - stderr is shown before stdout (citeseek writes its notes first and its results at the
 //!   end); a `--json` command's stdout alone is compared.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
+
+use crate::harness;
 
 /// One `$ command` with the output the README shows for it.
 #[derive(Debug)]
@@ -150,18 +150,11 @@ fn run(example: &Example, dir: &Path, bin: &Path) -> Printed {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![bin.to_path_buf()];
     paths.extend(std::env::split_paths(&path));
-    let out = Command::new("bash")
+    let out = harness::isolate(&mut Command::new("bash"))
         .arg("-c")
         .arg(&command)
         .current_dir(dir)
         .env("PATH", std::env::join_paths(paths).expect("PATH"))
-        .env_remove("CITESEEK_CORPUS")
-        .env_remove("CITESEEK_INDEX")
-        .env_remove("CITESEEK_NO_REFRESH")
-        .env_remove("CITESEEK_MODEL")
-        .env_remove("CITESEEK_MODE")
-        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
-        .env("NO_COLOR", "1")
         .output()
         .expect("run bash");
     Printed {
@@ -187,8 +180,8 @@ fn readme_examples_match_the_binary() {
     for block in &blocks {
         // Each block starts from a fresh clone's state: the bundled corpus, no index.
         let dir = tempfile::tempdir().expect("temp dir");
-        common::copy_dir(&root.join("corpus"), &dir.path().join("corpus"));
-        common::copy_dir(
+        harness::copy_dir(&root.join("corpus"), &dir.path().join("corpus"));
+        harness::copy_dir(
             &root.join("tests/fixtures"),
             &dir.path().join("tests/fixtures"),
         );

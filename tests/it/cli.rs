@@ -1,13 +1,11 @@
 //! Command-line conventions: help with examples and only each command's own options,
 //! completions, man pages, JSON errors, documented limits, one meaning of "cited by".
 
-mod common;
-
 use std::process::Command as Process;
 
 use serde_json::Value;
 
-use common::TestEnv;
+use crate::harness::{self, TestEnv};
 
 const COMMANDS: &[&str] = &[
     "ingest",
@@ -98,14 +96,8 @@ fn help_offers_only_the_options_a_command_uses() {
 #[test]
 fn paths_may_come_before_or_after_the_command() {
     let env = TestEnv::bundled();
-    let after = Process::new(env!("CARGO_BIN_EXE_citeseek"))
+    let after = harness::citeseek()
         .current_dir(env.dir.path())
-        .env_remove("CITESEEK_CORPUS")
-        .env_remove("CITESEEK_INDEX")
-        // A model installed on this machine must not change what the tests see.
-        .env_remove("CITESEEK_MODEL")
-        .env_remove("CITESEEK_MODE")
-        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .arg("search")
         .arg("heat vs ice")
         .arg("--json")

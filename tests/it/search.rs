@@ -1,11 +1,9 @@
 //! Integration tests for `ingest` and `search`: the real binary on the bundled corpus and on
 //! temporary corpora, checked through the JSON contract.
 
-mod common;
-
 use std::fs;
 
-use common::{fixture, nearest_heading, TestEnv};
+use crate::harness::{self, fixture, nearest_heading, TestEnv};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -249,12 +247,46 @@ fn phrases_required_and_excluded_words() {
     }
 }
 
+/// A page where the words alone rank a passage about one side first: each side has a section
+/// of its own, and one passage compares them in passing.
+const ONE_SIDE_EACH: &str = "# Back care
+
+## Heat
+
+Heat relaxes tight muscles. Heat from a warm bath or heat from a heating pad: heat helps.
+
+## Ice
+
+Ice numbs a fresh strain. Ice in a towel, ice from the freezer: ice calms the swelling.
+
+## Which one
+
+Some reach for something from the freezer and some for something warm. For the first two days \
+after a strain most guides say ice, and later, once the swelling is gone, heat for the \
+stiffness that is left.
+
+## Posture
+
+Sit upright with the feet flat on the floor and the screen at eye level.
+";
+
 #[test]
 fn compare_queries_prefer_passages_with_both_sides() {
     let env = TestEnv::bundled();
     let hits = env.search("heat vs ice", &[]);
     let text = hits[0]["text"].as_str().unwrap().to_lowercase();
     assert!(text.contains("heat") && text.contains("ice"), "{text}");
+
+    // The bundled guide's best passage for "heat ice" mentions both anyway, so the lines above
+    // hold without the comparison boost. Here the same words rank a one-sided passage first,
+    // and only the boost that "vs" asks for puts the passage with both sides on top.
+    let env = TestEnv::no_references();
+    env.write("guide/back-care.md", ONE_SIDE_EACH);
+    let top = |query: &str| nearest_heading(&env.search(query, &[])[0]);
+    let plain = top("heat ice");
+    assert!(plain == "Heat" || plain == "Ice", "{plain}");
+    assert_eq!(top("heat vs ice"), "Which one");
+    assert_eq!(top("ice versus heat"), "Which one");
 }
 
 #[test]
@@ -275,7 +307,7 @@ fn first_search_builds_the_index_and_says_so() {
 #[test]
 fn environment_variables_set_corpus_and_index() {
     let env = TestEnv::bundled();
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_citeseek"));
+    let mut cmd = assert_cmd::Command::from_std(harness::citeseek());
     cmd.current_dir(env.dir.path())
         .env("CITESEEK_CORPUS", &env.corpus)
         .env("CITESEEK_INDEX", &env.index)
@@ -335,7 +367,7 @@ fn unreadable_guide_is_skipped_and_the_rest_indexed() {
 fn markdown_guide_is_searchable_with_headings_lines_and_citations() {
     let env = TestEnv::empty();
     fs::copy(
-        common::repo_corpus().join("references.json"),
+        harness::repo_corpus().join("references.json"),
         env.corpus.join("references.json"),
     )
     .unwrap();

@@ -2,11 +2,9 @@
 //! without `<main>`, chrome left out with its reason, the bundled guide kept whole, unsure
 //! pages kept whole with a warning (also at ingest).
 
-mod common;
-
 use serde::Deserialize;
 
-use common::{fixture, repo_corpus, TestEnv};
+use crate::harness::{fixture, repo_corpus, TestEnv};
 
 /// `extract --json`: exactly these keys.
 #[derive(Debug, Deserialize)]

@@ -1,17 +1,19 @@
 //! A `citeseek serve` process on a free loopback port, for the API and browser tests: started
 //! on a test environment's corpus and index, stopped when dropped.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::wait::Lines;
 use super::TestEnv;
 
 pub struct Server {
     child: Child,
+    /// What the server prints on stderr after the line saying where it listens (its update
+    /// lines and notes), each also shown behind `[serve]`.
+    pub notes: Lines,
     /// `http://127.0.0.1:PORT` (no trailing slash).
     pub base: String,
     pub http: reqwest::blocking::Client,
@@ -54,30 +56,29 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start citeseek serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(at) = line.find(" on http://") {
-                    let url = line[at + 4..].split_whitespace().next().unwrap_or("");
-                    let _ = tx.send(url.trim_end_matches('/').to_string());
-                }
-                // Keep draining (and showing) the server's notes.
-                eprintln!("[serve] {line}");
-            }
-        });
-        let base = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(base) => base,
-            Err(_) => {
+        let notes = Lines::read(child.stderr.take().expect("stderr"), Some("[serve]"));
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let base = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(line) = notes.next(left) else {
                 let _ = child.kill();
                 panic!("citeseek serve did not start listening");
+            };
+            if let Some(at) = line.find(" on http://") {
+                let url = line[at + 4..].split_whitespace().next().unwrap_or("");
+                break url.trim_end_matches('/').to_string();
             }
         };
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
-        Server { child, base, http }
+        Server {
+            child,
+            notes,
+            base,
+            http,
+        }
     }
 
     pub fn get(&self, path: &str) -> Reply {

@@ -2,17 +2,15 @@
 //! starts itself. Every test checks that what should stay intact (snapshots, references.json)
 //! did.
 
-mod common;
-
 use std::fs;
 
-use common::http::{route, Reply, Server};
-use common::TestEnv;
+use crate::harness::http::{self, route, Reply, TestServer};
+use crate::harness::{self, TestEnv};
 use predicates::prelude::*;
 use serde_json::{json, Value};
 
 /// A copied corpus whose references `ids` point at `server` paths (`/<id>`).
-fn env_with_urls(server: &Server, ids: &[&str]) -> TestEnv {
+fn env_with_urls(server: &TestServer, ids: &[&str]) -> TestEnv {
     let env = TestEnv::copied();
     let path = env.corpus.join("references.json");
     let mut refs: Vec<Value> = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
@@ -26,21 +24,6 @@ fn env_with_urls(server: &Server, ids: &[&str]) -> TestEnv {
     env
 }
 
-fn net_cmd(env: &TestEnv, args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = env.cmd(args);
-    for var in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
 fn snapshot(env: &TestEnv, id: &str) -> Vec<u8> {
     fs::read(env.corpus.join(format!("references/{id}.html"))).unwrap()
 }
@@ -50,7 +33,7 @@ const NEW_CLAIM: &str =
 
 fn malanga_page() -> String {
     let original =
-        fs::read_to_string(common::repo_corpus().join("references/malanga2015.html")).unwrap();
+        fs::read_to_string(harness::repo_corpus().join("references/malanga2015.html")).unwrap();
     original.replace(
         "<h2>Evidence</h2>",
         &format!("<h2>Evidence</h2>\n<p>{NEW_CLAIM}</p>"),
@@ -60,7 +43,7 @@ fn malanga_page() -> String {
 #[test]
 fn fetch_saves_good_pages_and_keeps_snapshots_on_bad_answers() {
     let page = malanga_page();
-    let server = Server::start(vec![
+    let server = TestServer::routed(vec![
         ("/malanga2015", route(move |_| Reply::html(&page))),
         ("/lau2019", route(|_| Reply::status(404))),
         ("/brinjikji2015", route(|_| Reply::html(""))),
@@ -84,7 +67,8 @@ fn fetch_saves_good_pages_and_keeps_snapshots_on_bad_answers() {
     let refs_before = fs::read(env.corpus.join("references.json")).unwrap();
     let before: Vec<Vec<u8>> = ids.iter().map(|id| snapshot(&env, id)).collect();
 
-    let out = net_cmd(&env, &["fetch", "--json", "--timeout", "5"])
+    let out = env
+        .cmd(&["fetch", "--json", "--timeout", "5"])
         .args(ids)
         .output()
         .unwrap();
@@ -187,7 +171,7 @@ fn misbehaving_servers_fail_cleanly_and_leave_files_intact() {
             .collect();
         p
     };
-    let server = Server::start(vec![
+    let server = TestServer::routed(vec![
         (
             "/ninds2020",
             route(move |_| {
@@ -242,7 +226,8 @@ fn misbehaving_servers_fail_cleanly_and_leave_files_intact() {
     let refs_before = fs::read(env.corpus.join("references.json")).unwrap();
     let before: Vec<Vec<u8>> = ids.iter().map(|id| snapshot(&env, id)).collect();
     let started = Instant::now();
-    let out = net_cmd(&env, &["fetch", "--json", "--timeout", "3"])
+    let out = env
+        .cmd(&["fetch", "--json", "--timeout", "3"])
         .args(ids)
         .output()
         .unwrap();
@@ -308,7 +293,7 @@ fn misbehaving_servers_fail_cleanly_and_leave_files_intact() {
 #[test]
 fn unchanged_page_costs_a_304_the_second_time() {
     let page = malanga_page();
-    let server = Server::start(vec![(
+    let server = TestServer::routed(vec![(
         "/malanga2015",
         route(move |head| {
             if head.to_lowercase().contains("if-none-match: \"v1\"") {
@@ -320,14 +305,15 @@ fn unchanged_page_costs_a_304_the_second_time() {
     )]);
     let env = env_with_urls(&server, &["malanga2015"]);
     let first: Value = serde_json::from_slice(
-        &net_cmd(&env, &["fetch", "malanga2015", "--json"])
+        &env.cmd(&["fetch", "malanga2015", "--json"])
             .output()
             .unwrap()
             .stdout,
     )
     .unwrap();
     assert_eq!(first["references"][0]["result"], "fetched");
-    let second = net_cmd(&env, &["fetch", "malanga2015", "--json"])
+    let second = env
+        .cmd(&["fetch", "malanga2015", "--json"])
         .output()
         .unwrap();
     assert_eq!(second.status.code(), Some(0));
@@ -345,7 +331,7 @@ fn unchanged_page_costs_a_304_the_second_time() {
 #[test]
 fn update_metadata_fills_missing_fields_and_keeps_a_backup() {
     let page = malanga_page();
-    let server = Server::start(vec![("/malanga2015", route(move |_| Reply::html(&page)))]);
+    let server = TestServer::routed(vec![("/malanga2015", route(move |_| Reply::html(&page)))]);
     let env = env_with_urls(&server, &["malanga2015"]);
     // Remove fields the page carries.
     let path = env.corpus.join("references.json");
@@ -357,7 +343,8 @@ fn update_metadata_fills_missing_fields_and_keeps_a_backup() {
     let before = serde_json::to_string_pretty(&refs).unwrap();
     fs::write(&path, &before).unwrap();
 
-    let out = net_cmd(&env, &["fetch", "malanga2015", "--update-metadata"])
+    let out = env
+        .cmd(&["fetch", "malanga2015", "--update-metadata"])
         .output()
         .unwrap();
     assert!(
@@ -381,13 +368,11 @@ fn update_metadata_fills_missing_fields_and_keeps_a_backup() {
 #[test]
 fn add_builds_the_csl_record_from_citation_meta_tags() {
     let page =
-        fs::read_to_string(common::repo_corpus().join("references/malanga2015.html")).unwrap();
-    let server = Server::start(vec![("/study", route(move |_| Reply::html(&page)))]);
+        fs::read_to_string(harness::repo_corpus().join("references/malanga2015.html")).unwrap();
+    let server = TestServer::routed(vec![("/study", route(move |_| Reply::html(&page)))]);
     let env = TestEnv::empty();
     env.write("references.json", "[]");
-    let out = net_cmd(&env, &["add", &server.url("/study")])
-        .output()
-        .unwrap();
+    let out = env.cmd(&["add", &server.url("/study")]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -408,7 +393,7 @@ fn add_builds_the_csl_record_from_citation_meta_tags() {
     );
     assert!(env.corpus.join("references/malanga2015.html").is_file());
     // The same study again is refused; a second id is de-duplicated only for other studies.
-    net_cmd(&env, &["add", &server.url("/study")])
+    env.cmd(&["add", &server.url("/study")])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
@@ -421,7 +406,7 @@ fn add_rejects_non_web_input_without_touching_files() {
     let env = TestEnv::empty();
     env.write("references.json", "[]");
     for bad in ["file:///etc/passwd", "ftp://x.org/a", "not a url"] {
-        net_cmd(&env, &["add", bad])
+        env.cmd(&["add", bad])
             .assert()
             .code(2)
             .stderr(predicate::str::contains("neither a URL"));
@@ -434,14 +419,12 @@ fn add_rejects_non_web_input_without_touching_files() {
 
 #[test]
 fn offline_uses_snapshots_only() {
-    let server = Server::start(vec![]);
+    let server = TestServer::routed(vec![]);
     let env = env_with_urls(&server, &["malanga2015", "lau2019"]);
-    let out = net_cmd(
-        &env,
-        &["fetch", "malanga2015", "lau2019", "--offline", "--json"],
-    )
-    .output()
-    .unwrap();
+    let out = env
+        .cmd(&["fetch", "malanga2015", "lau2019", "--offline", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["skipped"], 2);
@@ -451,11 +434,7 @@ fn offline_uses_snapshots_only() {
 #[test]
 fn network_down_gives_one_warning_not_one_error_per_reference() {
     // A port nobody listens on: connections are refused at once.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = http::free_port();
     let env = TestEnv::copied();
     let path = env.corpus.join("references.json");
     let mut refs: Vec<Value> = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
@@ -467,7 +446,7 @@ fn network_down_gives_one_warning_not_one_error_per_reference() {
     }
     fs::write(&path, serde_json::to_string(&refs).unwrap()).unwrap();
     let before = snapshot(&env, "lau2019");
-    let out = net_cmd(&env, &["fetch", "--json"]).output().unwrap();
+    let out = env.cmd(&["fetch", "--json"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.matches("network looks down").count(), 1, "{stderr}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -480,7 +459,7 @@ fn network_down_gives_one_warning_not_one_error_per_reference() {
 #[test]
 fn ingest_fetch_fetches_then_indexes() {
     let page = malanga_page();
-    let server = Server::start(vec![("/malanga2015", route(move |_| Reply::html(&page)))]);
+    let server = TestServer::routed(vec![("/malanga2015", route(move |_| Reply::html(&page)))]);
     let env = env_with_urls(&server, &["malanga2015"]);
     // Point every other reference at the server too, where they 404 (kept snapshots).
     let path = env.corpus.join("references.json");
@@ -490,12 +469,9 @@ fn ingest_fetch_fetches_then_indexes() {
         r["URL"] = Value::String(server.url(&format!("/{id}")));
     }
     fs::write(&path, serde_json::to_string(&refs).unwrap()).unwrap();
-    net_cmd(&env, &["ingest", "--fetch"])
-        .assert()
-        .success()
-        .stderr(
-            predicate::str::contains("failed 7").and(predicate::str::contains("indexed 1 guide")),
-        );
+    env.cmd(&["ingest", "--fetch"]).assert().success().stderr(
+        predicate::str::contains("failed 7").and(predicate::str::contains("indexed 1 guide")),
+    );
     let hits = env.search("frostbite", &["--kind", "reference"]);
     assert_eq!(hits[0]["doc"], "malanga2015");
 }

@@ -2,9 +2,7 @@
 //! abbreviations' plurals, numbers and units, the corpus's synonym file and question words,
 //! each on the bundled guide through the real binary and its JSON.
 
-mod common;
-
-use common::TestEnv;
+use crate::harness::TestEnv;
 use serde_json::Value;
 
 /// `search QUERY --json --limit 3`: the whole answer (exit 0 expected).

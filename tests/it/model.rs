@@ -4,8 +4,6 @@
 //! 404s). The models here are tiny random BERTs written by the test; the real all-MiniLM-L6-v2
 //! is used only when `CITESEEK_TEST_MODEL` names its directory.
 
-mod common;
-
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,8 +13,9 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::harness::http::{self, route, Reply, TestServer};
+use crate::harness::{self, TestEnv};
 use citeseek::embed::store::{self, FetchRequest, HubFile, StoreError};
-use common::http::{route, Reply, Server};
 
 /// One tensor: name, shape, values.
 type Named = (String, Vec<usize>, Vec<f32>);
@@ -183,12 +182,9 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// `citeseek ARGS` with its cache in `cache` and no model or hub settings from outside.
 fn citeseek(cache: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_citeseek"))
+    harness::citeseek()
         .current_dir(cache)
         .env("CITESEEK_CACHE_DIR", cache)
-        .env_remove("CITESEEK_MODEL")
-        .env_remove("HF_ENDPOINT")
-        .env("NO_COLOR", "1")
         .args(args)
         .output()
         .expect("run citeseek")
@@ -196,20 +192,7 @@ fn citeseek(cache: &Path, args: &[&str]) -> Output {
 
 /// Run, assert the exit code, parse stdout as one JSON object.
 fn citeseek_json(cache: &Path, args: &[&str], code: i32) -> Value {
-    let out = citeseek(cache, args);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "citeseek {args:?}\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    harness::json_of(args, &citeseek(cache, args), code)
 }
 
 /// Everything in `<cache>/models` but the lock: what an install leaves behind.
@@ -524,7 +507,7 @@ fn replacing_the_model_never_shows_a_partial_one() {
 #[test]
 fn model_flag_must_name_a_model_directory() {
     let cache = tempfile::tempdir().unwrap();
-    let env = common::TestEnv::bundled();
+    let env = TestEnv::bundled();
     let missing = cache.path().join("nowhere");
     for args in [
         vec![
@@ -600,7 +583,7 @@ fn resolve_prefers_the_flag_then_the_cached_model() {
 
 /// A loopback server imitating the Hub's `resolve` endpoints for `files` at `revision`,
 /// honouring `Range: bytes=N-` with 206 unless `ignore_range`.
-fn hub(revision: &str, files: &[(String, Vec<u8>)], ignore_range: bool) -> Server {
+fn hub(revision: &str, files: &[(String, Vec<u8>)], ignore_range: bool) -> TestServer {
     let routes: Vec<(String, Handler)> = files
         .iter()
         .map(|(name, bytes)| {
@@ -628,7 +611,7 @@ fn hub(revision: &str, files: &[(String, Vec<u8>)], ignore_range: bool) -> Serve
             (path, r)
         })
         .collect();
-    Server::start(
+    TestServer::routed(
         routes
             .iter()
             .map(|(p, r)| (p.as_str(), r.clone()))
@@ -661,7 +644,7 @@ fn tiny_hub_files(seed: u64) -> (Vec<(String, Vec<u8>)>, Vec<HubFile>) {
     (files, pins)
 }
 
-fn request(server: &Server, pins: Vec<HubFile>) -> FetchRequest {
+fn request(server: &TestServer, pins: Vec<HubFile>) -> FetchRequest {
     let mut req = FetchRequest::pinned(&server.url(""));
     req.files = pins;
     req.use_system_proxy = false;
@@ -799,7 +782,7 @@ fn fetch_rejects_a_file_whose_checksum_is_wrong() {
 #[test]
 fn fetch_of_a_missing_file_names_the_url_and_the_way_out() {
     let cache = tempfile::tempdir().unwrap();
-    let server = Server::start(Vec::new());
+    let server = TestServer::routed(Vec::new());
     let endpoint = server.url("");
     let v = citeseek_json(
         cache.path(),
@@ -822,11 +805,7 @@ fn fetch_of_a_missing_file_names_the_url_and_the_way_out() {
         "{v}"
     );
     // An unreachable hub (nothing listening) says the same way out.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = http::free_port();
     let down = format!("http://127.0.0.1:{port}");
     let v = citeseek_json(
         cache.path(),

@@ -4,17 +4,15 @@
 //! them); the accessibility check needs axe-core's `axe.min.js`, named by `CITESEEK_AXE_JS`
 //! (.ci/run fetches it with `npm pack`).
 
-mod common;
-
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use common::server::Server;
-use common::TestEnv;
+use crate::harness::server::Server;
+use crate::harness::wait::Lines;
+use crate::harness::{http, TestEnv};
 
 const CHROMIUM: &[&str] = &["/usr/lib/chromium/chromium", "/usr/bin/chromium"];
 
@@ -71,35 +69,29 @@ const ESCAPE: &str = "\u{E00C}";
 
 impl Browser {
     fn start(chromium: &Path, chromedriver: &Path) -> Browser {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(chromedriver)
+        let port = http::free_port();
+        let mut child = Command::new(chromedriver)
             .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
+        let said = Lines::read(child.stdout.take().expect("stdout"), None);
         let driver = Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
         };
+        // It says so once it listens.
+        said.wait_for("started successfully", Duration::from_secs(30));
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .expect("client");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while http
+        let status = http
             .get(format!("{}/status", driver.url))
             .send()
-            .ok()
-            .filter(|r| r.status().is_success())
-            .is_none()
-        {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            .expect("chromedriver status");
+        assert!(status.status().is_success(), "chromedriver is not ready");
         let profile = tempfile::tempdir().expect("profile dir");
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -216,20 +208,27 @@ impl Browser {
         );
     }
 
-    /// Wait until `condition` (a JavaScript expression) is true.
+    /// Wait until `condition` (a JavaScript expression on the page's DOM) is true: the page
+    /// checks it now and after every change to the document (a MutationObserver), and answers
+    /// the moment it holds; WebDriver's script timeout (30 s) bounds the wait.
     fn wait_for(&self, condition: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if self.js(&format!("return !!({condition});")) == json!(true) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {condition}; the page: {}",
-                self.js("return document.body.innerText;")
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let v = self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": format!("const done = arguments[arguments.length - 1];
+                const holds = () => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }};
+                if (holds()) {{ done(true); return; }}
+                const watch = new MutationObserver(() => {{
+                  if (holds()) {{ watch.disconnect(); done(true); }}
+                }});
+                watch.observe(document, {{subtree: true, childList: true, attributes: true, characterData: true}});"),
+                "args": []})),
+        );
+        assert!(
+            v == json!(true),
+            "timed out waiting for {condition} ({v}); the page: {}",
+            self.js("return document.body.innerText;")
+        );
     }
 
     fn text(&self, css: &str) -> String {

@@ -7,22 +7,16 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+use crate::harness;
+
 fn tiny(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/beir-tiny")
-        .join(file)
+    harness::fixture("beir-tiny").join(file)
 }
 
 /// `citeseek eval` on the tiny set, with the environment cleared of citeseek's variables.
 fn eval_cmd(corpus: &Path, queries: &Path, qrels: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("citeseek").unwrap();
-    cmd.env_remove("CITESEEK_CORPUS")
-        .env_remove("CITESEEK_INDEX")
-        // A model installed on this machine must not change what the tests see.
-        .env_remove("CITESEEK_MODEL")
-        .env_remove("CITESEEK_MODE")
-        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
-        .arg("eval")
+    let mut cmd = Command::from_std(harness::citeseek());
+    cmd.arg("eval")
         .arg("--corpus")
         .arg(corpus)
         .arg("--queries")
@@ -185,14 +179,8 @@ fn bad_qrels_line_is_an_error_naming_file_and_line() {
 
 #[test]
 fn missing_or_directory_corpus_says_what_to_pass() {
-    let mut cmd = Command::cargo_bin("citeseek").unwrap();
+    let mut cmd = Command::from_std(harness::citeseek());
     let assert = cmd
-        .env_remove("CITESEEK_CORPUS")
-        .env_remove("CITESEEK_INDEX")
-        // A model installed on this machine must not change what the tests see.
-        .env_remove("CITESEEK_MODEL")
-        .env_remove("CITESEEK_MODE")
-        .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
         .arg("eval")
         .arg("--queries")
         .arg(tiny("queries.jsonl"))

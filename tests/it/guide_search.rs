@@ -3,33 +3,16 @@
 //! `search` line must find a hit under its expected nearest heading within its top k. These
 //! guard the ranking changes made for SciFact against hurting the guide.
 
-use std::path::Path;
-
-use assert_cmd::Command;
 use serde_json::Value;
+
+use crate::harness::{fixture, TestEnv};
 
 #[test]
 fn guide_search_checks_pass() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tmp = tempfile::tempdir().unwrap();
-    let index = tmp.path().join("index");
-    let citeseek = || {
-        let mut cmd = Command::cargo_bin("citeseek").unwrap();
-        cmd.env_remove("CITESEEK_CORPUS")
-            .env_remove("CITESEEK_INDEX")
-            // A model installed on this machine must not change what the tests see.
-            .env_remove("CITESEEK_MODEL")
-            .env_remove("CITESEEK_MODE")
-            .env("CITESEEK_CACHE_DIR", "/nonexistent/citeseek-test-cache")
-            .arg("--corpus")
-            .arg(root.join("corpus"))
-            .arg("--index")
-            .arg(&index);
-        cmd
-    };
-    citeseek().arg("ingest").assert().success();
+    let env = TestEnv::bundled();
+    env.cmd(&["ingest"]).assert().success();
 
-    let checks = std::fs::read_to_string(root.join("tests/fixtures/guide-queries.jsonl")).unwrap();
+    let checks = std::fs::read_to_string(fixture("guide-queries.jsonl")).unwrap();
     let mut failures = Vec::new();
     let mut ran = 0;
     for line in checks.lines().filter(|l| !l.trim().is_empty()) {
@@ -41,8 +24,8 @@ fn guide_search_checks_pass() {
         let q = check["q"].as_str().unwrap();
         let k = check["k"].as_u64().unwrap();
         let expected = check["section"].as_str().unwrap();
-        let out = citeseek()
-            .args(["search", "--json", "-n", &k.to_string(), "--", q])
+        let out = env
+            .cmd(&["search", "--json", "-n", &k.to_string(), "--", q])
             .output()
             .unwrap();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);

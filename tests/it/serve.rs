@@ -2,15 +2,12 @@
 //! the OpenAPI document it serves, errors are JSON with a 4xx/5xx status and never stop it,
 //! the security headers, CORS only when asked, and edits followed with whole generations.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::schema;
-use common::server::Server;
-use common::TestEnv;
+use crate::harness::server::Server;
+use crate::harness::{schema, wait, TestEnv};
 
 /// The 200 (or `status`) response schema of `path` in the OpenAPI document.
 fn response_schema(doc: &Value, path: &str, status: u16) -> Value {
@@ -402,6 +399,8 @@ fn server_follows_edits_and_answers_from_whole_generations() {
     let before = server.json("/api/v1/health", 200)["generation"].clone();
     let baseline = server.json("/api/v1/search?q=heat+vs+ice&limit=50", 200);
     assert_eq!(server.json("/api/v1/search?q=zanzibarite", 200)["total"], 0);
+    // An edit made before the watcher is up would wait for the next one.
+    server.notes.wait_for("watching", Duration::from_secs(60));
 
     // A new page: searchable without a restart, while every answer to another query stays
     // the whole answer (the new page does not mention heat or ice).
@@ -409,13 +408,19 @@ fn server_follows_edits_and_answers_from_whole_generations() {
         "guide/notes.txt",
         "Editor notes\n\nThe zanzibarite stretch loosens the lower back.\n",
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut polls = 0;
-    loop {
+    let whole = || {
         let same = server.json("/api/v1/search?q=heat+vs+ice&limit=50", 200);
         // Scores move with the collection's statistics; the passages that match do not.
         assert_eq!(same["total"], baseline["total"], "a partial index answered");
         assert_eq!(ids(&same), ids(&baseline), "a partial index answered");
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut polls = 0;
+    // Ask while the update runs, until the server says it is done (its update line, printed
+    // once the new generation is published; the swap follows it).
+    let mut updated = false;
+    loop {
+        whole();
         let found = server.json("/api/v1/search?q=zanzibarite", 200);
         if found["total"] == 1 {
             assert_eq!(found["hits"][0]["doc"], "notes");
@@ -426,20 +431,27 @@ fn server_follows_edits_and_answers_from_whole_generations() {
             Instant::now() < deadline,
             "the edit was not indexed ({polls} polls)"
         );
-        std::thread::sleep(Duration::from_millis(100));
+        if !updated {
+            updated = server
+                .notes
+                .next(Duration::from_millis(50))
+                .is_some_and(|line| line.starts_with("updated: 1 file [+guide/notes.txt]"));
+        }
     }
     let after = server.json("/api/v1/health", 200);
     assert_ne!(after["generation"], before, "a new generation is served");
     assert_eq!(after["passages"], 107);
 
-    // An index written by a separate `citeseek ingest` is picked up too.
+    // An index written by a separate `citeseek ingest` is picked up too. Nothing announces
+    // that (the server checks the marker every tick), so this polls.
     std::fs::remove_file(env.corpus.join("guide/notes.txt")).expect("rm");
     let out = env.run(&["ingest"]);
     assert_eq!(out.status.code(), Some(0));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while server.json("/api/v1/search?q=zanzibarite", 200)["total"] != 0 {
-        assert!(Instant::now() < deadline, "the removal was not picked up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait::until(
+        Duration::from_secs(60),
+        Duration::from_millis(20),
+        "the removal was picked up",
+        || server.json("/api/v1/search?q=zanzibarite", 200)["total"] == 0,
+    );
     assert_eq!(server.json("/api/v1/health", 200)["passages"], 106);
 }
