@@ -1,4 +1,4 @@
-//! Filesystem helpers shared by the stages that write files: atomic replacement.
+//! Filesystem helpers shared by the stages that write files: atomic replacement, file locks.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -74,5 +74,33 @@ mod tests {
         let err = write_atomic(&new, b"3").unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
         assert_eq!(std::fs::read(&new).unwrap(), b"2");
+    }
+}
+
+/// A file held under an exclusive advisory lock (`flock`) until this is dropped.
+///
+/// Dropping unlocks explicitly: closing the file alone is not enough while a child process that
+/// another thread is starting still holds a copy of the descriptor (between its fork and its
+/// exec), which kept the lock alive and made the next writer find it busy.
+#[derive(Debug)]
+pub struct LockedFile {
+    file: std::fs::File,
+}
+
+impl LockedFile {
+    /// Lock `file` if no other process holds its lock (`Ok(None)` when one does).
+    pub fn try_lock(file: std::fs::File) -> io::Result<Option<LockedFile>> {
+        Ok(fs4::fs_std::FileExt::try_lock_exclusive(&file)?.then_some(LockedFile { file }))
+    }
+
+    /// The locked file.
+    pub fn file(&mut self) -> &mut std::fs::File {
+        &mut self.file
+    }
+}
+
+impl Drop for LockedFile {
+    fn drop(&mut self) {
+        let _ = fs4::fs_std::FileExt::unlock(&self.file);
     }
 }

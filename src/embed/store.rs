@@ -501,11 +501,10 @@ fn unique() -> String {
 
 /// The install lock on `<cache>/models`: one import or fetch at a time.
 struct InstallLock {
-    _file: fs::File,
+    _file: crate::fsutil::LockedFile,
 }
 
 fn lock_models(models: &Path) -> Result<InstallLock, StoreError> {
-    use fs4::fs_std::FileExt;
     fs::create_dir_all(models).map_err(io_err("create", models))?;
     let path = models.join(".lock");
     let file = fs::OpenOptions::new()
@@ -514,9 +513,9 @@ fn lock_models(models: &Path) -> Result<InstallLock, StoreError> {
         .write(true)
         .open(&path)
         .map_err(io_err("open", &path))?;
-    match FileExt::try_lock_exclusive(&file) {
-        Ok(true) => Ok(InstallLock { _file: file }),
-        Ok(false) => Err(StoreError::Busy(models.to_path_buf())),
+    match crate::fsutil::LockedFile::try_lock(file) {
+        Ok(Some(file)) => Ok(InstallLock { _file: file }),
+        Ok(None) => Err(StoreError::Busy(models.to_path_buf())),
         Err(e) => Err(io_err("lock", &path)(e)),
     }
 }

@@ -5,9 +5,8 @@ use std::io::{self, Read, Seek, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use fs4::fs_std::FileExt;
-
 use super::{IndexDir, IndexError};
+use crate::fsutil::LockedFile;
 
 /// The writers' lock file in the index directory; holds the pid of the writer.
 pub const LOCK_FILE: &str = ".lock";
@@ -16,7 +15,7 @@ pub const LOCK_FILE: &str = ".lock";
 /// process dies, however it dies).
 #[derive(Debug)]
 pub struct IndexLock {
-    _file: File,
+    _file: LockedFile,
 }
 
 impl IndexDir {
@@ -61,23 +60,24 @@ impl IndexDir {
             }
             Err(e) => return Err(not_writable(e)),
         }
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(self.path.join(LOCK_FILE))
             .map_err(not_writable)?;
-        if !file.try_lock_exclusive().map_err(|e| self.io(e))? {
+        let Some(mut locked) = LockedFile::try_lock(file).map_err(|e| self.io(e))? else {
             return Ok(None);
-        }
+        };
         // Record who holds it, for the "another ingest is running (pid N)" message.
         let pid = std::process::id().to_string();
+        let file = locked.file();
         let _ = file
             .set_len(0)
             .and_then(|()| file.rewind())
             .and_then(|()| file.write_all(pid.as_bytes()));
-        Ok(Some(IndexLock { _file: file }))
+        Ok(Some(IndexLock { _file: locked }))
     }
 
     /// The pid recorded by the process holding the lock, if it wrote one.
