@@ -6,7 +6,7 @@ use tantivy::schema::{
 };
 
 use crate::analysis::{ANALYZER, REPEATED_ANALYZER};
-use crate::vectors::build::KEY_FIELD;
+use crate::vectors::source::KEY_FIELD;
 
 /// Version of citeseek's index layout and analysis. Bump it whenever the schema, the analyzer
 /// or the stored data changes: an index of another version is rebuilt, never misread.

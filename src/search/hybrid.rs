@@ -20,7 +20,7 @@ use super::query::{parse_query, Occurrence};
 use super::score::ranked_addresses;
 use super::QueryError;
 use crate::index::Fields;
-use crate::vectors::build::KEY_FIELD;
+use crate::vectors::source::KEY_FIELD;
 use crate::vectors::VectorFile;
 
 /// Lexical candidates re-scored in hybrid mode.

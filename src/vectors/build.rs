@@ -14,12 +14,10 @@ use serde::{Deserialize, Serialize};
 use tantivy::DocAddress;
 
 use super::exchange::Imported;
-use super::source::{PassageSource, SourceError};
+use super::source::{PassageSource, SourceError, KEY_FIELD};
 use super::{embedding_text, write_file, Encoding, VectorError, VectorFile, DEFAULT_ENCODING};
 use crate::embed::{Embedder, ModelError};
 
-/// Name of the fast field holding each passage's vector key.
-pub const KEY_FIELD: &str = "vector_key";
 /// Texts handed to the model at once (the progress bar moves after each).
 const CHUNK: usize = 32;
 

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tantivy::DocAddress;
 
-use super::build::KEY_FIELD;
 use super::embedding_text;
+use super::source::KEY_FIELD;
 use super::source::{PassageSource, SourceError};
 
 /// The first line of an export.

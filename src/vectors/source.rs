@@ -11,8 +11,11 @@ use crate::link::CitedPassage;
 /// not decode).
 pub type SourceError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Name of the fast field holding each passage's vector key.
+pub const KEY_FIELD: &str = "vector_key";
+
 /// An index's passages, as the vector stage reads them. The key of each passage's vector is
-/// in the fast field [`super::build::KEY_FIELD`] of the searcher's segments.
+/// in the fast field [`KEY_FIELD`] of the searcher's segments.
 pub trait PassageSource {
     /// A searcher over the committed passages.
     fn searcher(&self) -> Result<Searcher, SourceError>;
