@@ -35,7 +35,7 @@ pub fn highlight(snippet: &str, ranges: &[[usize; 2]], color: bool) -> String {
         }
         match ch {
             '\n' => out.push_str(" / "),
-            c if c.is_control() || c == '\x1b' => {}
+            c if c.is_control() || crate::sanitize::is_bidi_control(c) => {}
             c => out.push(c),
         }
     }
@@ -53,6 +53,14 @@ pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn highlight_drops_control_and_bidi_characters() {
+        assert_eq!(
+            highlight("ice\u{202e}\u{200f} and\u{7} heat\r", &[[0, 3]], false),
+            "ice and heat"
+        );
+    }
 
     #[test]
     fn highlight_marks_ranges_only_with_color() {
