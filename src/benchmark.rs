@@ -380,11 +380,6 @@ fn build_index(
         .map(|(i, d)| doc_passage(d, &path, i + 1))
         .collect();
     let marker = Marker {
-        tool: "citeseek".into(),
-        schema_version: crate::index::SCHEMA_VERSION,
-        generation: String::new(),
-        corpus: canonical,
-        built_unix_ms: 0,
         stats: Stats {
             documents: docs.len(),
             passages: passages.len(),
@@ -392,10 +387,7 @@ fn build_index(
             citations: 0,
             text_bytes: passages.iter().map(|p| p.passage.text.len() as u64).sum(),
         },
-        files: Vec::new(),
-        reference_ids: Vec::new(),
-        vectors: None,
-        blocks: Default::default(),
+        ..Marker::new(canonical)
     };
     let lock = index_dir.lock(Duration::from_secs(10))?;
     let write = index_dir.begin_full(&lock, false, marker.stats.text_bytes)?;

@@ -388,7 +388,6 @@ pub(super) fn stat_text(files: &[FileEntry]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::SCHEMA_VERSION;
     use std::path::PathBuf;
 
     #[test]
@@ -471,16 +470,8 @@ mod tests {
         let expected: Vec<StatEntry> = files.iter().map(StatEntry::from).collect();
         assert_eq!(stats, expected);
         let mut marker = Marker {
-            tool: "citeseek".into(),
-            schema_version: SCHEMA_VERSION,
             generation: generation.into(),
-            corpus: PathBuf::from("/c"),
-            built_unix_ms: 0,
-            stats: Stats::default(),
-            files: Vec::new(),
-            reference_ids: Vec::new(),
-            vectors: None,
-            blocks: Default::default(),
+            ..Marker::new(PathBuf::from("/c"))
         };
         dir.load_manifest(&mut marker).unwrap();
         for (read, written) in marker.files.iter_mut().zip(&files) {

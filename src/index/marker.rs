@@ -43,6 +43,25 @@ pub struct Marker {
     pub blocks: crate::extract::repeat::SitePages,
 }
 
+impl Marker {
+    /// The marker of a new index of `corpus`, written by this version of citeseek (its
+    /// [`super::SCHEMA_VERSION`]), with nothing recorded yet: the writer fills in the rest.
+    pub fn new(corpus: PathBuf) -> Marker {
+        Marker {
+            tool: "citeseek".into(),
+            schema_version: super::SCHEMA_VERSION,
+            generation: String::new(),
+            corpus,
+            built_unix_ms: 0,
+            stats: Stats::default(),
+            files: Vec::new(),
+            reference_ids: Vec::new(),
+            vectors: None,
+            blocks: Default::default(),
+        }
+    }
+}
+
 impl IndexDir {
     /// Read the marker. `Ok(None)` when the directory holds no index (absent, empty, or only
     /// placeholder files); `Foreign` when it holds files citeseek did not write.

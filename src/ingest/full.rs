@@ -150,16 +150,11 @@ pub(super) fn full(
 
     let (stats, guides) = stats_of(&files, references.refs.len());
     let marker = Marker {
-        tool: "citeseek".into(),
-        schema_version: crate::index::SCHEMA_VERSION,
-        generation: String::new(),
-        corpus: canonical(&corpus.root),
-        built_unix_ms: 0,
         stats: stats.clone(),
         reference_ids: reference_ids(&references),
         files,
-        vectors: None,
         blocks,
+        ..Marker::new(canonical(&corpus.root))
     };
     let marker = write.finish(index, lock, &references, marker, &opts.vectors)?;
     let embedded = marker.vectors.as_ref().map_or(0, |v| v.embedded);

@@ -369,7 +369,7 @@ pub fn stale_files(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::{FileEntry, Stats};
+    use crate::index::FileEntry;
 
     /// A corpus of two guides, a references.json listing `r1` and `r2`, and `r1`'s snapshot;
     /// the guide `r2.md` shares its stem with a reference.
@@ -412,16 +412,10 @@ mod tests {
 
     fn marker_of(files: Vec<FileEntry>) -> Marker {
         Marker {
-            tool: "citeseek".into(),
-            schema_version: crate::index::SCHEMA_VERSION,
             generation: "gen-1-1".into(),
-            corpus: PathBuf::from("/c"),
-            built_unix_ms: 0,
-            stats: Stats::default(),
             files,
             reference_ids: ids(),
-            vectors: None,
-            blocks: Default::default(),
+            ..Marker::new(PathBuf::from("/c"))
         }
     }
 

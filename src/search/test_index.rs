@@ -8,7 +8,7 @@ use crate::search::{build_query, ranked_candidates, BuiltQuery, SearchRequest};
 
 /// A small index of passages `(id, kind, title, body)`.
 pub fn index_of(passages: &[(&str, Kind, &str, &str)]) -> (tempfile::TempDir, OpenIndex) {
-    use crate::index::{IndexDir, Marker, Stats};
+    use crate::index::{IndexDir, Marker};
     use crate::passage::Passage;
     let tmp = tempfile::tempdir().unwrap();
     let dir = IndexDir::new(tmp.path().join("index"));
@@ -32,18 +32,7 @@ pub fn index_of(passages: &[(&str, Kind, &str, &str)]) -> (tempfile::TempDir, Op
             unlisted: Vec::new(),
         })
         .collect();
-    let marker = Marker {
-        tool: "citeseek".into(),
-        schema_version: crate::index::SCHEMA_VERSION,
-        generation: String::new(),
-        corpus: tmp.path().into(),
-        built_unix_ms: 0,
-        stats: Stats::default(),
-        files: Vec::new(),
-        reference_ids: Vec::new(),
-        vectors: None,
-        blocks: Default::default(),
-    };
+    let marker = Marker::new(tmp.path().into());
     let lock = dir.lock(std::time::Duration::from_secs(10)).unwrap();
     let write = dir.begin_full(&lock, false, 0).unwrap();
     write.add_all(&cited).unwrap();
