@@ -32,6 +32,14 @@ pub struct Fields {
     pub vector_key: Field,
 }
 
+impl Fields {
+    /// The analysed text fields a query searches: the passage text first, then its section's
+    /// heading path, its document's title and its images' alt text.
+    pub fn text(&self) -> [Field; 4] {
+        [self.body, self.section, self.title, self.alt]
+    }
+}
+
 /// Build the schema: analysed text fields, exact-match filter fields, one stored JSON blob.
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();

@@ -7,6 +7,7 @@ use tantivy::Searcher;
 use super::caches::SearchCaches;
 use super::correct::{correctable, correction, Dictionaries};
 use super::expand::expand;
+use super::lookup::TermLookups;
 use super::plan::{clause_plan, term_query, BuiltQuery, Plan};
 use super::query::{parse_query, Occurrence};
 use super::question::{question_words, QUESTION_WEIGHT};
@@ -105,6 +106,7 @@ pub fn build_query<'a>(
         terms,
         understood: Understanding::default(),
         plan,
+        lookups: TermLookups::default(),
     };
     let expanded = expand(
         &mut built,
@@ -125,7 +127,7 @@ pub fn build_query<'a>(
                 Some(d) => d,
                 None => dictionaries.insert(Dictionaries::of(searcher, f, caches)?),
             };
-            let Some(fix) = correction(dictionaries, f, &w.text)? else {
+            let Some(fix) = correction(dictionaries, &mut built.lookups, f, &w.text)? else {
                 continue;
             };
             built.correct(pi, &w.text, &fix);

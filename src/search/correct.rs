@@ -10,6 +10,7 @@ use tantivy::{InvertedIndexReader, Searcher, Term};
 
 use super::caches::SearchCaches;
 use super::lexicon::SegmentTerms;
+use super::lookup::TermLookups;
 use super::plan::BuiltQuery;
 use super::QueryError;
 use crate::index::Fields;
@@ -46,30 +47,17 @@ impl BuiltQuery<'_> {
 /// `None` for numbers, tokens of 4 characters or fewer, and tokens the index has.
 pub(crate) fn correction(
     dictionaries: &mut Dictionaries,
+    lookups: &mut TermLookups,
     f: &Fields,
     token: &str,
 ) -> Result<Option<String>, QueryError> {
     if !correctable(token) {
         return Ok(None);
     }
-    for segment in &dictionaries.segments {
-        let grouped = segment.grouped.as_ref();
-        if grouped.is_some_and(|g| g.contains(token)) {
-            return Ok(None);
-        }
-        for (field, index) in &segment.fields {
-            if grouped.is_some() && *field == f.body {
-                continue;
-            }
-            let term = Term::from_field_text(*field, token);
-            if index
-                .get_term_info(&term)
-                .map_err(tantivy::TantivyError::from)?
-                .is_some()
-            {
-                return Ok(None);
-            }
-        }
+    // The scorer reads these term infos again, from `lookups`.
+    let infos = lookups.look_up(dictionaries, token)?;
+    if infos.iter().flatten().any(Option::is_some) {
+        return Ok(None);
     }
     let len = token.chars().count();
     let max_distance = if len >= 9 { 2 } else { 1 };
@@ -87,7 +75,8 @@ pub(crate) fn correction(
     let mut found: std::collections::BTreeMap<String, u64> = Default::default();
     let lexicon = &dictionaries.caches.lexicon;
     for segment in &mut dictionaries.segments {
-        let Some((_, index)) = segment.fields.iter().find(|(field, _)| *field == f.body) else {
+        // The passage text is the first text field.
+        let Some(index) = &segment.fields[0].1 else {
             continue;
         };
         if segment.grouped.is_none() {
@@ -151,7 +140,8 @@ pub(crate) struct Dictionaries<'a> {
 
 struct SegmentDictionaries {
     id: tantivy::index::SegmentId,
-    fields: Vec<(Field, Arc<InvertedIndexReader>)>,
+    /// The text fields in [`Fields::text`] order; `None` where the segment has no terms.
+    fields: [(Field, Option<Arc<InvertedIndexReader>>); 4],
     grouped: Option<Arc<SegmentTerms>>,
 }
 
@@ -163,11 +153,9 @@ impl<'a> Dictionaries<'a> {
     ) -> Result<Dictionaries<'a>, QueryError> {
         let mut segments = Vec::new();
         for segment in searcher.segment_readers() {
-            let mut fields = Vec::new();
-            for field in [f.body, f.section, f.title, f.alt] {
-                if let Some(index) = caches.field_index(segment, field)? {
-                    fields.push((field, index));
-                }
+            let mut fields = f.text().map(|field| (field, None));
+            for (field, index) in &mut fields {
+                *index = caches.field_index(segment, *field)?;
             }
             segments.push(SegmentDictionaries {
                 id: segment.segment_id(),
@@ -176,6 +164,18 @@ impl<'a> Dictionaries<'a> {
             });
         }
         Ok(Dictionaries { segments, caches })
+    }
+
+    /// The segments, in the searcher's order.
+    pub(crate) fn segment_ids(&self) -> impl Iterator<Item = tantivy::index::SegmentId> + '_ {
+        self.segments.iter().map(|s| s.id)
+    }
+
+    /// Each segment's text fields and their dictionaries, in [`Fields::text`] order.
+    pub(crate) fn text_fields(
+        &self,
+    ) -> impl Iterator<Item = &[(Field, Option<Arc<InvertedIndexReader>>); 4]> + '_ {
+        self.segments.iter().map(|s| &s.fields)
     }
 }
 
@@ -197,7 +197,9 @@ mod tests {
         // Walking the dictionaries, then (after as many walks) with the grouped terms.
         for _ in 0..2 {
             let mut dictionaries = Dictionaries::of(&searcher, &index.fields, &caches).unwrap();
-            let mut fix = |t: &str| correction(&mut dictionaries, &index.fields, t).unwrap();
+            let mut lookups = TermLookups::default();
+            let mut fix =
+                |t: &str| correction(&mut dictionaries, &mut lookups, &index.fields, t).unwrap();
             // One edit for 5 to 8 characters, two for 9 or more; the nearer wins.
             assert_eq!(fix("menthl").as_deref(), Some("menthol"));
             assert_eq!(fix("mentho").as_deref(), Some("menthol"));

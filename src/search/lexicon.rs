@@ -64,16 +64,14 @@ impl Lexicon {
     }
 }
 
-/// One segment's terms: all of them in dictionary order, a hash table to find one, and
-/// their indices grouped by (first character, length in characters).
+/// One segment's terms: all of them in dictionary order, and their indices grouped by (first
+/// character, length in characters).
 pub struct SegmentTerms {
     /// The terms, one after another.
     text: String,
     /// Where each term ends in `text`.
     ends: Vec<usize>,
     doc_freqs: Vec<u32>,
-    /// Open addressing: term index + 1 (0: empty), at the term's hash, then on.
-    table: Vec<u32>,
     groups: FxHashMap<(char, usize), Group>,
 }
 
@@ -83,11 +81,6 @@ struct Group {
     terms: Vec<u32>,
     /// Each term's characters as a set ([`mask`]).
     masks: Vec<u64>,
-}
-
-fn hash(term: &str) -> usize {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(term) as usize
 }
 
 /// Longest term [`osa_within`] compares without allocating; longer ones are left to strsim.
@@ -101,7 +94,6 @@ impl SegmentTerms {
             text: String::new(),
             ends: Vec::new(),
             doc_freqs: Vec::new(),
-            table: Vec::new(),
             groups: FxHashMap::default(),
         };
         let mut stream = index.terms().stream()?;
@@ -122,38 +114,12 @@ impl SegmentTerms {
             out.ends.push(out.text.len());
             out.doc_freqs.push(stream.value().doc_freq);
         }
-        let size = (out.ends.len() * 2).next_power_of_two().max(2);
-        out.table = vec![0; size];
-        for i in 0..out.ends.len() {
-            let mut slot = hash(out.term(i)) & (size - 1);
-            while out.table[slot] != 0 {
-                slot = (slot + 1) & (size - 1);
-            }
-            // `i` fits: terms past u32::MAX were not kept.
-            out.table[slot] = i as u32 + 1;
-        }
         Ok(out)
     }
 
     fn term(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         self.text.get(start..self.ends[i]).unwrap_or_default()
-    }
-
-    /// Whether the segment has the term `token`.
-    pub fn contains(&self, token: &str) -> bool {
-        let mask = self.table.len().wrapping_sub(1);
-        let mut slot = hash(token) & mask;
-        while let Some(&id) = self.table.get(slot) {
-            if id == 0 {
-                return false;
-            }
-            if self.term(id as usize - 1) == token {
-                return true;
-            }
-            slot = (slot + 1) & mask;
-        }
-        false
     }
 
     /// Each term that starts with `token`'s first character and is within `max_distance`

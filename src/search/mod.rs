@@ -23,6 +23,7 @@ pub mod expand;
 pub mod hits;
 pub mod hybrid;
 pub mod lexicon;
+mod lookup;
 pub mod plan;
 pub mod query;
 pub mod question;

@@ -8,6 +8,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocSet, Searcher, Term};
 
 use super::caches::SearchCaches;
+use super::lookup::TermLookups;
 use super::query::{Clause, Occurrence};
 use super::understand::Understanding;
 use super::QueryError;
@@ -32,6 +33,8 @@ pub struct BuiltQuery<'a> {
     /// Corrections and expansions made to the query.
     pub understood: Understanding,
     pub(crate) plan: Plan,
+    /// Term infos typo correction looked up, for the scorer to reuse.
+    pub(crate) lookups: TermLookups,
 }
 
 impl BuiltQuery<'_> {
@@ -74,7 +77,7 @@ impl BuiltQuery<'_> {
         addrs: &[DocAddress],
         required: bool,
     ) -> Result<Vec<bool>, QueryError> {
-        let text_fields = [fields.body, fields.section, fields.title, fields.alt];
+        let text_fields = fields.text();
         let clause_query = |c: &PlanClause| -> Box<dyn Query> {
             let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for t in &c.tokens {

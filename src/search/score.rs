@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::caches::{ReferenceBits, SearchCaches};
 use super::dfr::in_exp_b2_weight;
+use super::lookup::{text_field_slot, TokenInfos};
 use super::plan::{BuiltQuery, Plan, ALT_BOOST, BODY_BOOST, SECTION_BOOST, TITLE_BOOST};
 use super::query::Occurrence;
 use super::scratch::{zeroed, Acc, Scratch};
@@ -143,20 +144,30 @@ fn rank(
     // Tokens that count as one term (a word and its synonyms) are scored one after another,
     // so a passage's coverage counts the term once (see `score_segment`).
     tokens.sort_by_key(|t| t.cover_bit);
-    // Term infos per segment, token and field (one dictionary lookup each), and the document
-    // frequencies over all segments.
+    // Term infos per segment, token and field (one dictionary lookup each, unless typo
+    // correction made it already), and the document frequencies over all segments.
+    let text_order = fields.text();
+    let looked_up: Vec<Option<&TokenInfos>> = tokens
+        .iter()
+        .map(|t| built.lookups.get(searcher, t.text))
+        .collect();
     let mut infos: Vec<Vec<Vec<Option<TermInfo>>>> = Vec::with_capacity(segments.len());
     let mut df = vec![vec![0u64; text_fields.len()]; tokens.len()];
-    for segment_readers in &readers {
+    for (ord, segment_readers) in readers.iter().enumerate() {
         let mut per_token = Vec::with_capacity(tokens.len());
         for (j, token) in tokens.iter().enumerate() {
             let mut per_field = Vec::with_capacity(text_fields.len());
             for (i, &(field, _, _)) in text_fields.iter().enumerate() {
-                let info = match &segment_readers[i] {
-                    Some(reader) => reader
+                let known = looked_up[j].and_then(|infos| {
+                    let slot = text_field_slot(&text_order, field)?;
+                    Some(infos.get(ord)?[slot].clone())
+                });
+                let info = match (known, &segment_readers[i]) {
+                    (Some(known), _) => known,
+                    (None, Some(reader)) => reader
                         .get_term_info(&Term::from_field_text(field, token.text))
                         .map_err(tantivy::TantivyError::from)?,
-                    None => None,
+                    (None, None) => None,
                 };
                 df[j][i] += info.as_ref().map_or(0, |t| u64::from(t.doc_freq));
                 per_field.push(info);
