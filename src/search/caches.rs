@@ -1,7 +1,7 @@
 //! What searching one opened index remembers between queries, owned by the index
 //! ([`crate::index::OpenIndex::caches`]) and dropped with it: which segments lack which text
 //! field, each segment's reference passages, its terms grouped for typo correction
-//! ([`Lexicon`]), the length-normalisation tables of the fields' average lengths, and pools
+//! ([`Lexicon`]), its fields' collection frequencies ([`Frequencies`]), the length-normalisation tables of the fields' average lengths, and pools
 //! of the scorer's per-passage arrays and of query analyzers.
 
 use std::collections::{HashMap, HashSet};
@@ -12,6 +12,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, InvertedIndexReader, SegmentReader, Term};
 
 use super::dfr::tf_normalisation;
+use super::frequencies::Frequencies;
 use super::lexicon::Lexicon;
 use super::scratch::Scratch;
 use super::words::Analyzer;
@@ -30,6 +31,9 @@ const REFERENCE_SEGMENTS: usize = 256;
 pub struct SearchCaches {
     /// Its segments' terms grouped for typo correction, once they have been walked often.
     pub lexicon: Lexicon,
+    /// Its segments' fields' collection frequencies, once counting them per query has cost
+    /// as much as a table of them.
+    pub frequencies: Frequencies,
     /// (segment, field) pairs whose segment has no terms in the field.
     empty: Mutex<HashSet<(SegmentId, Field)>>,
     /// The reference passages of segments that have some, but not only, reference passages.

@@ -6,10 +6,11 @@
 //! * [`query`] parses what was typed; [`words`] analyses text as the index does;
 //!   [`synonyms`] reads the corpus's synonym file; [`lexicon`] groups a segment's terms for
 //!   typo correction; [`stored`] decodes a stored passage; [`dfr`] holds the model's formulas;
-//! * [`caches`] is what an opened index remembers between queries ([`SearchCaches`]);
+//! * [`caches`] is what an opened index remembers between queries ([`SearchCaches`]),
+//!   among them [`frequencies`], its fields' collection frequencies;
 //! * [`plan`] is the query in the scorer's form, which [`build`] makes from a [`request`],
-//!   weighing [`question`] words less, [`expand`]ing synonyms and [`correct`]ing typos, and
-//!   [`understand`] reports;
+//!   weighing [`question`] words less, [`expand`]ing synonyms and [`correct`]ing typos (whose
+//!   dictionary `lookup`s the scorer reuses), and [`understand`] reports;
 //! * [`score`] ranks passages by words; [`hybrid`] fuses that with meaning;
 //! * [`hits`] reads the ranked passages with their [`snippet`]s; this module runs it all.
 
@@ -20,6 +21,7 @@ pub mod coverage;
 pub mod dfr;
 pub mod error;
 pub mod expand;
+pub mod frequencies;
 pub mod hits;
 pub mod hybrid;
 pub mod lexicon;

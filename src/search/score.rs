@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::caches::{ReferenceBits, SearchCaches};
 use super::dfr::in_exp_b2_weight;
+use super::frequencies::{collection_frequency, OPEN_COST};
 use super::lookup::{text_field_slot, TokenInfos};
 use super::plan::{BuiltQuery, Plan, ALT_BOOST, BODY_BOOST, SECTION_BOOST, TITLE_BOOST};
 use super::query::Occurrence;
@@ -207,24 +208,37 @@ fn rank(
         .map(|&(_, _, avg_len)| built.caches.tf_normalisation(avg_len))
         .collect();
     // The model weighs a term by its collection frequency (occurrences in all passages, not
-    // only the number of passages that have it), which tantivy does not store: one pass over
-    // the query terms' postings counts it (per segment, on all cores for a large index).
+    // only the number of passages that have it), which tantivy does not store: read from the
+    // segment's table of the field once the opened index has one, else counted from the
+    // query terms' postings (per segment, on all cores for a large index).
     let total_docs: usize = segments.iter().map(|s| s.max_doc() as usize).sum();
     let parallel = segments.len() > 1 && total_docs >= parallel_from;
+    let frequencies = &built.caches.frequencies;
     let count = |ord: usize| -> Result<Vec<Vec<u64>>, QueryError> {
+        let segment = segments[ord].segment_id();
         let mut cf = vec![vec![0u64; text_fields.len()]; tokens.len()];
-        for (j, per_field) in cf.iter_mut().enumerate() {
-            for (i, total) in per_field.iter_mut().enumerate() {
-                let (Some(info), Some(reader)) = (&infos[ord][j][i], &readers[ord][i]) else {
+        for (i, &(field, _, _)) in text_fields.iter().enumerate() {
+            let Some(reader) = &readers[ord][i] else {
+                continue;
+            };
+            let table = frequencies.table(segment, field);
+            let mut spent = 0;
+            for (j, per_field) in cf.iter_mut().enumerate() {
+                let Some(info) = &infos[ord][j][i] else {
                     continue;
                 };
-                let mut postings = reader
-                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+                per_field[i] = match table.as_ref().and_then(|t| t.get(info)) {
+                    Some(n) => n,
+                    None => {
+                        spent += u64::from(info.doc_freq) + OPEN_COST;
+                        collection_frequency(reader, info).map_err(tantivy::TantivyError::from)?
+                    }
+                };
+            }
+            if table.is_none() {
+                frequencies
+                    .counted(segment, field, reader, spent)
                     .map_err(tantivy::TantivyError::from)?;
-                while !postings.docs().is_empty() {
-                    *total += postings.freqs().iter().map(|&f| u64::from(f)).sum::<u64>();
-                    postings.advance();
-                }
             }
         }
         Ok(cf)
@@ -734,6 +748,68 @@ mod tests {
         let hits = rank(&searcher, &index.fields, &built, 10, 0).unwrap();
         assert!(hits.iter().any(|h| h.1.segment_ord == 0));
         assert!(hits.iter().any(|h| h.1.segment_ord == 1));
+    }
+
+    /// Once an opened index has tables of its fields' collection frequencies, queries rank
+    /// exactly (to the bit) as they did counting them from the postings.
+    #[test]
+    fn frequency_tables_rank_as_counting_does() {
+        let (_tmp, index) = index_of(&[
+            (
+                "a",
+                Kind::Guide,
+                "Heat",
+                "Heat therapy eases a back spasm; heat again.",
+            ),
+            (
+                "b",
+                Kind::Reference,
+                "Ice",
+                "Ice and heat compared for back pain.",
+            ),
+            (
+                "c",
+                Kind::Guide,
+                "Stretching",
+                "Gentle stretching after a spasm.",
+            ),
+            (
+                "d",
+                Kind::Guide,
+                "Heat or ice",
+                "Use heat for a spasm, ice for an injury.",
+            ),
+        ]);
+        let searcher = index.reader.searcher();
+        let queries = [
+            "heat",
+            "heat ice spasm",
+            "\"back spasm\" heat",
+            "+heat -ice spasm",
+        ];
+        let rank_all = || -> Vec<Vec<(f32, DocAddress)>> {
+            queries
+                .iter()
+                .map(|q| {
+                    let built = plain(&index, &request(q, 10));
+                    ranked_addresses(&searcher, &index.fields, &built, 10).unwrap()
+                })
+                .collect()
+        };
+        let segment = searcher.segment_reader(0);
+        let frequencies = &index.caches.frequencies;
+        let body = index.fields.body;
+        let counted = rank_all();
+        assert!(frequencies.table(segment.segment_id(), body).is_none());
+        // Queries enough to pay for the tables build them.
+        for _ in 0..64 {
+            rank_all();
+        }
+        for field in [body, index.fields.title] {
+            assert!(frequencies.table(segment.segment_id(), field).is_some());
+        }
+        assert_eq!(rank_all(), counted);
+        assert!(counted.iter().all(|r| !r.is_empty()));
     }
 
     #[test]

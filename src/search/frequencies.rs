@@ -1,0 +1,178 @@
+//! Collection frequencies (how often a term occurs in all the passages of a segment's field,
+//! which the ranking model weighs and tantivy does not store): counted from the query terms'
+//! postings on every query, until one opened index (an `eval` run, `serve`) has spent on that
+//! counting what counting every term of the field once costs; then every term's is counted
+//! into a table the later queries read instead. No run spends more than about twice what
+//! counting alone would have cost, and a one-shot search never builds a table.
+
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::FxHashMap;
+use tantivy::index::SegmentId;
+use tantivy::postings::TermInfo;
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::InvertedIndexReader;
+
+/// What opening a term's postings costs, in postings read: a term's counting costs its
+/// document frequency plus this.
+pub const OPEN_COST: u64 = 128;
+
+/// The collection-frequency tables of the segments' fields of one opened index, or what was
+/// spent counting without one.
+#[derive(Default)]
+pub struct Frequencies(Mutex<FxHashMap<(SegmentId, Field), State>>);
+
+enum State {
+    /// Counting cost spent on the segment's field so far.
+    Counting(u64),
+    /// A query is building the table; the others count meanwhile.
+    Building,
+    Table(Arc<FieldFrequencies>),
+    /// Terms of the field share where their postings start: no table can tell them apart.
+    Unusable,
+}
+
+impl Frequencies {
+    /// The segment's table of `field`, when it has been built.
+    pub fn table(&self, segment: SegmentId, field: Field) -> Option<Arc<FieldFrequencies>> {
+        match self.0.lock().ok()?.get(&(segment, field)) {
+            Some(State::Table(t)) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
+    /// Count `spent` (postings read, [`OPEN_COST`] a term) against the segment's field
+    /// `index`; once the total reaches what a table costs, build it.
+    pub fn counted(
+        &self,
+        segment: SegmentId,
+        field: Field,
+        index: &InvertedIndexReader,
+        spent: u64,
+    ) -> std::io::Result<()> {
+        let table_cost = index.total_num_tokens() + OPEN_COST * index.terms().num_terms() as u64;
+        {
+            let Ok(mut states) = self.0.lock() else {
+                return Ok(());
+            };
+            let state = states.entry((segment, field)).or_insert(State::Counting(0));
+            match state {
+                State::Counting(total) => {
+                    *total = total.saturating_add(spent);
+                    if *total < table_cost {
+                        return Ok(());
+                    }
+                    *state = State::Building;
+                }
+                State::Building | State::Table(_) | State::Unusable => return Ok(()),
+            }
+        }
+        let built = match FieldFrequencies::of(index) {
+            Ok(Some(table)) => State::Table(Arc::new(table)),
+            Ok(None) => State::Unusable,
+            Err(e) => {
+                if let Ok(mut states) = self.0.lock() {
+                    states.insert((segment, field), State::Counting(0));
+                }
+                return Err(e);
+            }
+        };
+        if let Ok(mut states) = self.0.lock() {
+            states.insert((segment, field), built);
+        }
+        Ok(())
+    }
+}
+
+/// The collection frequency of every term of one segment's field, by where the term's
+/// postings start (a term info's key that needs no second dictionary lookup).
+pub struct FieldFrequencies(FxHashMap<usize, u64>);
+
+impl FieldFrequencies {
+    /// Count every term of the field `index`; `None` when two terms' postings start at the
+    /// same place.
+    pub fn of(index: &InvertedIndexReader) -> std::io::Result<Option<FieldFrequencies>> {
+        let mut by_start = FxHashMap::default();
+        by_start.reserve(index.terms().num_terms());
+        let mut terms = index.terms().stream()?;
+        while terms.advance() {
+            let info = terms.value();
+            if by_start
+                .insert(
+                    info.postings_range.start,
+                    collection_frequency(index, info)?,
+                )
+                .is_some()
+            {
+                return Ok(None);
+            }
+        }
+        Ok(Some(FieldFrequencies(by_start)))
+    }
+
+    /// The collection frequency of the term `info` is the term info of.
+    pub fn get(&self, info: &TermInfo) -> Option<u64> {
+        self.0.get(&info.postings_range.start).copied()
+    }
+}
+
+/// How often the term `info` occurs in the passages of `index`, from its postings.
+pub fn collection_frequency(index: &InvertedIndexReader, info: &TermInfo) -> std::io::Result<u64> {
+    let mut postings =
+        index.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+    let mut total = 0u64;
+    while !postings.docs().is_empty() {
+        total += postings.freqs().iter().map(|&f| u64::from(f)).sum::<u64>();
+        postings.advance();
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::passage::Kind;
+    use crate::search::test_index::index_of;
+    use tantivy::Term;
+
+    /// The table's frequencies are those counted from the postings, and it is built only
+    /// once the counting has cost as much.
+    #[test]
+    fn a_table_is_built_after_its_cost_and_agrees_with_counting() {
+        let (_tmp, index) = index_of(&[
+            (
+                "a",
+                Kind::Guide,
+                "Heat",
+                "Heat heat and ice, then heat again.",
+            ),
+            ("b", Kind::Guide, "Ice", "Ice numbs; ice cools."),
+            ("c", Kind::Reference, "Study", "A study of heat and rest."),
+        ]);
+        let searcher = index.reader.searcher();
+        let segment = searcher.segment_reader(0);
+        let body = segment.inverted_index(index.fields.body).unwrap();
+        let frequencies = Frequencies::default();
+        let id = segment.segment_id();
+        let cost = body.total_num_tokens() + OPEN_COST * body.terms().num_terms() as u64;
+        frequencies
+            .counted(id, index.fields.body, &body, cost - 1)
+            .unwrap();
+        assert!(frequencies.table(id, index.fields.body).is_none());
+        frequencies
+            .counted(id, index.fields.body, &body, 1)
+            .unwrap();
+        let table = frequencies.table(id, index.fields.body).unwrap();
+        let mut counted = 0;
+        for (word, cf) in [("heat", 4), ("ice", 3), ("studi", 1)] {
+            let term = Term::from_field_text(index.fields.body, word);
+            let info = body.get_term_info(&term).unwrap().unwrap();
+            assert_eq!(collection_frequency(&body, &info).unwrap(), cf, "{word}");
+            assert_eq!(table.get(&info), Some(cf), "{word}");
+            counted += 1;
+        }
+        assert_eq!(counted, 3);
+        // Another field of the segment has a table of its own.
+        assert!(frequencies.table(id, index.fields.section).is_none());
+    }
+}
