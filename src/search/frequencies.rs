@@ -17,6 +17,10 @@ use tantivy::InvertedIndexReader;
 /// document frequency plus this.
 pub const OPEN_COST: u64 = 128;
 
+/// (segment, field) pairs whose state is kept: segments come and go as a reader reloads, and
+/// a long `serve` must not hoard them.
+const KEPT: usize = 1024;
+
 /// The collection-frequency tables of the segments' fields of one opened index, or what was
 /// spent counting without one.
 #[derive(Default)]
@@ -55,6 +59,9 @@ impl Frequencies {
             let Ok(mut states) = self.0.lock() else {
                 return Ok(());
             };
+            if states.len() >= KEPT && !states.contains_key(&(segment, field)) {
+                states.clear();
+            }
             let state = states.entry((segment, field)).or_insert(State::Counting(0));
             match state {
                 State::Counting(total) => {
