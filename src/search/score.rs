@@ -611,6 +611,23 @@ mod tests {
     use tantivy::schema::Value;
     use tantivy::TantivyDocument;
 
+    /// Three passages about a back spasm, one of them a reference's.
+    const SPASM: [(&str, Kind, &str, &str); 3] = [
+        ("a", Kind::Guide, "Heat", "Heat therapy eases a back spasm."),
+        (
+            "b",
+            Kind::Reference,
+            "Ice",
+            "Ice and heat compared for back pain.",
+        ),
+        (
+            "c",
+            Kind::Guide,
+            "Stretching",
+            "Gentle stretching after a spasm.",
+        ),
+    ];
+
     #[test]
     fn scorer_follows_boolean_rules_and_coverage() {
         let (_tmp, index) = index_of(&[
@@ -678,21 +695,7 @@ mod tests {
 
     #[test]
     fn parallel_and_sequential_scoring_agree_across_segments() {
-        let (_tmp, index) = index_of(&[
-            ("a", Kind::Guide, "Heat", "Heat therapy eases a back spasm."),
-            (
-                "b",
-                Kind::Reference,
-                "Ice",
-                "Ice and heat compared for back pain.",
-            ),
-            (
-                "c",
-                Kind::Guide,
-                "Stretching",
-                "Gentle stretching after a spasm.",
-            ),
-        ]);
+        let (_tmp, index) = index_of(&SPASM);
         // A second segment, with both kinds of passage in it.
         let more = index_of(&[
             (
@@ -754,32 +757,14 @@ mod tests {
     /// exactly (to the bit) as they did counting them from the postings.
     #[test]
     fn frequency_tables_rank_as_counting_does() {
-        let (_tmp, index) = index_of(&[
-            (
-                "a",
-                Kind::Guide,
-                "Heat",
-                "Heat therapy eases a back spasm; heat again.",
-            ),
-            (
-                "b",
-                Kind::Reference,
-                "Ice",
-                "Ice and heat compared for back pain.",
-            ),
-            (
-                "c",
-                Kind::Guide,
-                "Stretching",
-                "Gentle stretching after a spasm.",
-            ),
-            (
-                "d",
-                Kind::Guide,
-                "Heat or ice",
-                "Use heat for a spasm, ice for an injury.",
-            ),
-        ]);
+        let mut passages = SPASM.to_vec();
+        passages.push((
+            "d",
+            Kind::Guide,
+            "Heat or ice",
+            "Use heat for a spasm, then heat again; ice for an injury.",
+        ));
+        let (_tmp, index) = index_of(&passages);
         let searcher = index.reader.searcher();
         let queries = [
             "heat",
