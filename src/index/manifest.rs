@@ -42,8 +42,9 @@ pub struct Stats {
     pub text_bytes: u64,
 }
 
-/// One indexed source file (the manifest incremental ingest compares against).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One indexed source file (the manifest incremental ingest compares against). Its default is
+/// a file of no passages, not skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileEntry {
     /// Path relative to the corpus root, with `/` separators.
     pub path: String,

@@ -345,13 +345,8 @@ mod tests {
             path: path.into(),
             size: 1,
             mtime_ns: 1,
-            hash: String::new(),
             passages: passages.iter().map(|p| p.to_string()).collect(),
-            passages_raw: None,
-            doc: String::new(),
-            citations: 0,
-            text_bytes: 0,
-            skipped: false,
+            ..FileEntry::default()
         };
         let mut files: BTreeMap<String, FileEntry> = BTreeMap::new();
         files.insert(

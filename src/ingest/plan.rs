@@ -422,15 +422,8 @@ mod tests {
     fn entry(path: &str, hash: String) -> FileEntry {
         FileEntry {
             path: path.into(),
-            size: 0,
-            mtime_ns: 0,
             hash,
-            passages: Vec::new(),
-            passages_raw: None,
-            doc: String::new(),
-            citations: 0,
-            text_bytes: 0,
-            skipped: false,
+            ..FileEntry::default()
         }
     }
 

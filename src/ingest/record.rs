@@ -71,13 +71,10 @@ mod tests {
             path: path.into(),
             size: 1,
             mtime_ns: 1,
-            hash: String::new(),
             passages: vec!["p#a/1".into()],
-            passages_raw: None,
             doc: "d".into(),
-            citations: 0,
-            text_bytes: 0,
             skipped,
+            ..FileEntry::default()
         };
         let files = [
             entry("guide/a.md", false),

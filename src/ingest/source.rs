@@ -71,12 +71,8 @@ pub(super) fn file_of(
             size,
             mtime_ns,
             hash,
-            passages: Vec::new(),
-            passages_raw: None,
-            doc: String::new(),
-            citations: 0,
-            text_bytes: 0,
             skipped: true,
+            ..FileEntry::default()
         })
     };
     let bytes = match bytes {
