@@ -2,10 +2,12 @@
 //! which the ranking model weighs and tantivy does not store): counted from the query terms'
 //! postings on every query, until one opened index (an `eval` run, `serve`) has spent on that
 //! counting what counting every term of the field once costs; then every term's is counted
-//! into a table the later queries read instead. No run spends more than about twice what
-//! counting alone would have cost, and a one-shot search never builds a table.
+//! into a table, on a thread of its own, that the later queries read instead. No run spends
+//! more than about twice what counting alone would have cost, and a one-shot search never
+//! builds a table.
 
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use rustc_hash::FxHashMap;
 use tantivy::index::SegmentId;
@@ -24,15 +26,16 @@ const KEPT: usize = 1024;
 /// The collection-frequency tables of the segments' fields of one opened index, or what was
 /// spent counting without one.
 #[derive(Default)]
-pub struct Frequencies(Mutex<FxHashMap<(SegmentId, Field), State>>);
+pub struct Frequencies(Arc<Mutex<FxHashMap<(SegmentId, Field), State>>>);
 
 enum State {
     /// Counting cost spent on the segment's field so far.
     Counting(u64),
-    /// A query is building the table; the others count meanwhile.
+    /// A thread is building the table; queries count meanwhile.
     Building,
     Table(Arc<FieldFrequencies>),
-    /// Terms of the field share where their postings start: no table can tell them apart.
+    /// Terms of the field share where their postings start (no table can tell them apart),
+    /// or reading them failed: queries go on counting.
     Unusable,
 }
 
@@ -46,19 +49,19 @@ impl Frequencies {
     }
 
     /// Count `spent` (postings read, [`OPEN_COST`] a term) against the segment's field
-    /// `index`; once the total reaches what a table costs, build it.
+    /// `index`; once the total reaches what a table costs, build it on a thread of its own
+    /// (the query that got there does not wait for it, nor does a `serve` request), whose
+    /// handle is returned.
     pub fn counted(
         &self,
         segment: SegmentId,
         field: Field,
-        index: &InvertedIndexReader,
+        index: &Arc<InvertedIndexReader>,
         spent: u64,
-    ) -> std::io::Result<()> {
+    ) -> Option<JoinHandle<()>> {
         let table_cost = index.total_num_tokens() + OPEN_COST * index.terms().num_terms() as u64;
         {
-            let Ok(mut states) = self.0.lock() else {
-                return Ok(());
-            };
+            let mut states = self.0.lock().ok()?;
             if states.len() >= KEPT && !states.contains_key(&(segment, field)) {
                 states.clear();
             }
@@ -67,27 +70,37 @@ impl Frequencies {
                 State::Counting(total) => {
                     *total = total.saturating_add(spent);
                     if *total < table_cost {
-                        return Ok(());
+                        return None;
                     }
                     *state = State::Building;
                 }
-                State::Building | State::Table(_) | State::Unusable => return Ok(()),
+                State::Building | State::Table(_) | State::Unusable => return None,
             }
         }
-        let built = match FieldFrequencies::of(index) {
-            Ok(Some(table)) => State::Table(Arc::new(table)),
-            Ok(None) => State::Unusable,
-            Err(e) => {
-                if let Ok(mut states) = self.0.lock() {
-                    states.insert((segment, field), State::Counting(0));
-                }
-                return Err(e);
+        let set = move |states: &Mutex<FxHashMap<(SegmentId, Field), State>>, state| {
+            if let Ok(mut states) = states.lock() {
+                states.insert((segment, field), state);
             }
         };
-        if let Ok(mut states) = self.0.lock() {
-            states.insert((segment, field), built);
+        let (states, index) = (self.0.clone(), index.clone());
+        let build = move || {
+            let state = match FieldFrequencies::of(&index) {
+                Ok(Some(table)) => State::Table(Arc::new(table)),
+                Ok(None) | Err(_) => State::Unusable,
+            };
+            set(&states, state);
+        };
+        match std::thread::Builder::new()
+            .name("citeseek-frequencies".into())
+            .spawn(build)
+        {
+            Ok(handle) => Some(handle),
+            Err(_) => {
+                // No thread to spare now: count on, and try again later.
+                set(&self.0, State::Counting(0));
+                None
+            }
         }
-        Ok(())
     }
 }
 
@@ -162,14 +175,19 @@ mod tests {
         let frequencies = Frequencies::default();
         let id = segment.segment_id();
         let cost = body.total_num_tokens() + OPEN_COST * body.terms().num_terms() as u64;
-        frequencies
+        assert!(frequencies
             .counted(id, index.fields.body, &body, cost - 1)
-            .unwrap();
+            .is_none());
         assert!(frequencies.table(id, index.fields.body).is_none());
-        frequencies
+        let building = frequencies
             .counted(id, index.fields.body, &body, 1)
             .unwrap();
+        building.join().unwrap();
         let table = frequencies.table(id, index.fields.body).unwrap();
+        // Built once.
+        assert!(frequencies
+            .counted(id, index.fields.body, &body, cost)
+            .is_none());
         let mut counted = 0;
         for (word, cf) in [("heat", 4), ("ice", 3), ("studi", 1)] {
             let term = Term::from_field_text(index.fields.body, word);
