@@ -26,7 +26,7 @@ const KEPT: usize = 1024;
 /// The collection-frequency tables of the segments' fields of one opened index, or what was
 /// spent counting without one.
 #[derive(Default)]
-pub struct Frequencies(Arc<Mutex<FxHashMap<(SegmentId, Field), State>>>);
+pub struct Frequencies(Arc<Mutex<FxHashMap<Key, State>>>);
 
 enum State {
     /// Counting cost spent on the segment's field so far.
@@ -59,36 +59,18 @@ impl Frequencies {
         index: &Arc<InvertedIndexReader>,
         spent: u64,
     ) -> Option<JoinHandle<()>> {
+        let key = (segment, field);
         let table_cost = index.total_num_tokens() + OPEN_COST * index.terms().num_terms() as u64;
-        {
-            let mut states = self.0.lock().ok()?;
-            if states.len() >= KEPT && !states.contains_key(&(segment, field)) {
-                states.clear();
-            }
-            let state = states.entry((segment, field)).or_insert(State::Counting(0));
-            match state {
-                State::Counting(total) => {
-                    *total = total.saturating_add(spent);
-                    if *total < table_cost {
-                        return None;
-                    }
-                    *state = State::Building;
-                }
-                State::Building | State::Table(_) | State::Unusable => return None,
-            }
+        if !self.claim(key, table_cost, spent) {
+            return None;
         }
-        let set = move |states: &Mutex<FxHashMap<(SegmentId, Field), State>>, state| {
-            if let Ok(mut states) = states.lock() {
-                states.insert((segment, field), state);
-            }
-        };
         let (states, index) = (self.0.clone(), index.clone());
         let build = move || {
             let state = match FieldFrequencies::of(&index) {
                 Ok(Some(table)) => State::Table(Arc::new(table)),
                 Ok(None) | Err(_) => State::Unusable,
             };
-            set(&states, state);
+            set(&states, key, state);
         };
         match std::thread::Builder::new()
             .name("citeseek-frequencies".into())
@@ -97,10 +79,42 @@ impl Frequencies {
             Ok(handle) => Some(handle),
             Err(_) => {
                 // No thread to spare now: count on, and try again later.
-                set(&self.0, State::Counting(0));
+                set(&self.0, key, State::Counting(0));
                 None
             }
         }
+    }
+
+    /// Add `spent` to what was spent counting `key`'s frequencies; whether the caller is now
+    /// to build its table (marked as being built). One table is built at a time: the others'
+    /// turns come with later queries.
+    fn claim(&self, key: Key, table_cost: u64, spent: u64) -> bool {
+        let Ok(mut states) = self.0.lock() else {
+            return false;
+        };
+        if states.len() >= KEPT && !states.contains_key(&key) {
+            states.clear();
+        }
+        let building = states.values().any(|s| matches!(s, State::Building));
+        let state = states.entry(key).or_insert(State::Counting(0));
+        let State::Counting(total) = state else {
+            return false;
+        };
+        *total = total.saturating_add(spent);
+        if *total < table_cost || building {
+            return false;
+        }
+        *state = State::Building;
+        true
+    }
+}
+
+/// A segment's field.
+type Key = (SegmentId, Field);
+
+fn set(states: &Mutex<FxHashMap<Key, State>>, key: Key, state: State) {
+    if let Ok(mut states) = states.lock() {
+        states.insert(key, state);
     }
 }
 
@@ -175,19 +189,26 @@ mod tests {
         let frequencies = Frequencies::default();
         let id = segment.segment_id();
         let cost = body.total_num_tokens() + OPEN_COST * body.terms().num_terms() as u64;
-        assert!(frequencies
-            .counted(id, index.fields.body, &body, cost - 1)
-            .is_none());
-        assert!(frequencies.table(id, index.fields.body).is_none());
-        let building = frequencies
-            .counted(id, index.fields.body, &body, 1)
+        let (body_key, title) = ((id, index.fields.body), (id, index.fields.title));
+        // Not before counting has cost as much as the table.
+        assert!(!frequencies.claim(body_key, cost, cost - 1));
+        assert!(frequencies.claim(body_key, cost, 1));
+        // Another field's table waits for its turn while one is being built.
+        assert!(!frequencies.claim(title, 1, 1));
+        set(&frequencies.0, body_key, State::Counting(cost));
+        frequencies
+            .counted(id, index.fields.body, &body, 0)
+            .unwrap()
+            .join()
             .unwrap();
-        building.join().unwrap();
         let table = frequencies.table(id, index.fields.body).unwrap();
-        // Built once.
+        assert!(frequencies.claim(title, 1, 0));
+        // Built once; a field without a table counts on.
         assert!(frequencies
             .counted(id, index.fields.body, &body, cost)
             .is_none());
+        set(&frequencies.0, title, State::Unusable);
+        assert!(!frequencies.claim(title, 1, 1));
         let mut counted = 0;
         for (word, cf) in [("heat", 4), ("ice", 3), ("studi", 1)] {
             let term = Term::from_field_text(index.fields.body, word);
