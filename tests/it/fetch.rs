@@ -347,11 +347,7 @@ fn update_metadata_fills_missing_fields_and_keeps_a_backup() {
         .cmd(&["fetch", "malanga2015", "--update-metadata"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    harness::succeeded(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("added to references.json"), "{text}");
     let now: Vec<Value> = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
@@ -373,11 +369,7 @@ fn add_builds_the_csl_record_from_citation_meta_tags() {
     let env = TestEnv::empty();
     env.write("references.json", "[]");
     let out = env.cmd(&["add", &server.url("/study")]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    harness::succeeded(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("added malanga2015"));
     let refs: Value =
         serde_json::from_str(&fs::read_to_string(env.corpus.join("references.json")).unwrap())

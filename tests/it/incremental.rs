@@ -115,11 +115,7 @@ fn adding_a_reference_snapshot_makes_its_text_searchable() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    harness::succeeded(&out);
     let cite: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(cite["references"][0]["id"], "lau2019", "{cite}");
     // The record-only passage the reference had without a snapshot is gone.
@@ -427,7 +423,7 @@ fn full_contents(env: &TestEnv, name: &str) -> (Vec<String>, String, String) {
         .args(["ingest", "--full"])
         .output()
         .expect("run");
-    assert!(out.status.success(), "{out:?}");
+    harness::succeeded(&out);
     index_contents(&index)
 }
 

@@ -44,11 +44,7 @@ fn shared_index(model: &Path) -> &'static Path {
             .env("CITESEEK_MODEL", model)
             .output()
             .expect("run ingest");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        harness::succeeded(&out);
         let v: Value = serde_json::from_slice(&out.stdout).expect("ingest JSON");
         assert_eq!(
             v["embedded"], v["passages"],
@@ -506,18 +502,14 @@ fn vectors_made_elsewhere_are_imported() {
         .env_remove("CITESEEK_MODEL")
         .output()
         .unwrap();
-    assert!(out.status.success());
+    harness::succeeded(&out);
     let export = env.dir.path().join("passages.jsonl");
     let out = env
         .cmd(&["vectors", "export", "--output", export.to_str().unwrap()])
         .env("CITESEEK_MODEL", &model)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    harness::succeeded(&out);
     // …embedded "elsewhere" (here, in-process) and saved as NumPy does…
     let text = std::fs::read_to_string(&export).unwrap();
     let mut lines = text.lines();
@@ -599,11 +591,7 @@ fn eval_keeps_passage_vectors_with_its_index() {
             .arg(&index)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        harness::succeeded(&out);
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
     let first = run();

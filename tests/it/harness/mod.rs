@@ -183,11 +183,7 @@ impl TestEnv {
             .args(extra)
             .output()
             .expect("run");
-        assert!(
-            out.status.success(),
-            "ingest failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(&out);
         serde_json::from_slice(&out.stdout).expect("ingest --json prints JSON")
     }
 
@@ -211,6 +207,16 @@ impl TestEnv {
             .map(|l| l.rsplit('\t').next().unwrap_or_default().to_string())
             .collect()
     }
+}
+
+/// Assert that a finished `citeseek` succeeded, with its stderr as the message when not.
+pub fn succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "citeseek failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The stdout of `citeseek ARGS` as one JSON object, asserting its exit code.
